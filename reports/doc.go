@@ -1,0 +1,21 @@
+// Package reports records what a sparkbench run measures and turns it into
+// results: HDR latency histograms per scenario, node, backend, operation and
+// outcome code, a per-second time series, counters, limit decisions, open-loop
+// start lateness, quota pressure and HTTP status counts.
+//
+// Recording happens in a Recorder, one per worker, without locks. At the end
+// of a run, Build merges the recorders of one run exactly into a Run, and
+// NewReport wraps runs with the environment into a Report. A Report is written
+// as JSON (versioned schema, histograms in HdrHistogram's V2 compressed
+// encoding, so results merge exactly after a round trip), terminal text,
+// Markdown, self-contained HTML with inline SVG, .hgrm percentile spectra and
+// Go benchmark format lines that benchstat reads.
+//
+// Evaluate checks threshold expressions against a Report; Compare decides,
+// with a Mann-Whitney U test across repeated runs and a minimum effect size,
+// whether a new result regressed from a base result; Merge combines the
+// results of shards run on several machines.
+//
+// reports knows nothing of wasm or storage beyond operation names and the
+// numeric outcome codes the host reports.
+package reports

@@ -1,0 +1,30 @@
+package reports
+
+import (
+	"time"
+)
+
+// MeasureTimerOverhead measures, at start-up, what timing and recording one
+// sample costs a worker: a pair of time.Now/time.Since calls around the timed
+// operation plus one Record. The runner puts the figure in RunInfo so that
+// reports show it next to the latencies it inflates.
+func MeasureTimerOverhead() time.Duration {
+	const n = 200_000
+	r := NewRecorder(Labels{Scenario: "overhead"}, time.Now())
+	// Warm up: allocate the histograms and the first second of the series.
+	for i := 0; i < 1000; i++ {
+		r.Record(OpSparkGet, CodeOK, time.Duration(i))
+	}
+	best := time.Duration(1<<63 - 1)
+	for round := 0; round < 3; round++ {
+		t0 := time.Now()
+		for i := 0; i < n; i++ {
+			s := time.Now()
+			r.Record(OpSparkGet, CodeOK, time.Since(s)+time.Duration(i&1023)*time.Microsecond)
+		}
+		if d := time.Since(t0) / n; d < best {
+			best = d
+		}
+	}
+	return best
+}

@@ -1,0 +1,277 @@
+package reports
+
+import (
+	"time"
+)
+
+// LateStartThreshold is how late an open-loop start must be to count as a
+// late start. Every start's lateness is kept in a histogram regardless.
+const LateStartThreshold = time.Millisecond
+
+// fastCodes covers outcome codes -1..14 in a fixed array; other codes
+// (invocation errors, 100+) go to a short slice searched linearly.
+const (
+	fastCodeMin = -1
+	fastCodes   = 16
+)
+
+// Recorder is owned by one worker: no locks on the hot path, not safe for
+// concurrent use. HDR histograms 1ns..1h, 3 significant digits.
+//
+// Samples are assigned to a second of the time series by a coarse process
+// clock (10 ms resolution) rather than by time.Now, to keep Record cheap.
+type Recorder struct {
+	labels Labels
+	start  int64        // Unix nanoseconds
+	now    func() int64 // clock for the time series; coarseNow unless a test injects one
+
+	ops    [NumOps]opRec
+	series []*secondRec
+	cur    *secondRec
+	curSec int
+	secEnd int64 // Unix nanoseconds at which cur ends
+
+	fill      float64 // last sampled quota fill (0..1) of any site, for the pressure table
+	fillKnown bool
+	bands     [numBands]bandRec
+
+	limits []limitRec
+	starts startRec
+	status []statusRec
+}
+
+type opRec struct {
+	fast  [fastCodes]*Hist
+	other []codeHist
+}
+
+type codeHist struct {
+	code int32
+	hist *Hist
+}
+
+type secondRec struct {
+	ops      [NumOps]secondOpRec
+	refusals []codeCount
+	quota    []SiteFill
+}
+
+type secondOpRec struct {
+	errors int64
+	hist   *Hist
+}
+
+type codeCount struct {
+	code  int32
+	count int64
+}
+
+type bandRec struct {
+	writes, quotaExceeded int64
+	hist                  *Hist
+}
+
+type limitRec struct {
+	name              string
+	attempts, refused int64
+}
+
+type startRec struct {
+	total, late, dropped int64
+	lateness             *Hist
+}
+
+type statusRec struct {
+	status   int
+	expected bool
+	count    int64
+}
+
+// numBands is the number of quota-fill bands (10% each) in the
+// quota-pressure table.
+const numBands = 10
+
+// NewRecorder returns a recorder for one worker. start is the beginning of
+// the measured phase: second 0 of the time series.
+func NewRecorder(l Labels, start time.Time) *Recorder {
+	startCoarseClock()
+	return newRecorder(l, start, coarseNow)
+}
+
+func newRecorder(l Labels, start time.Time, now func() int64) *Recorder {
+	r := &Recorder{labels: l, start: start.UnixNano(), now: now}
+	r.starts.lateness = NewHist()
+	r.curSec = -1
+	return r
+}
+
+// Labels returns what the recorder measures.
+func (r *Recorder) Labels() Labels { return r.labels }
+
+// second returns the time-series slot for the current coarse time.
+func (r *Recorder) second() *secondRec {
+	t := r.now()
+	if r.cur != nil && t < r.secEnd && t >= r.secEnd-int64(time.Second) {
+		return r.cur
+	}
+	sec := 0
+	if t > r.start {
+		sec = int((t - r.start) / int64(time.Second))
+	}
+	for len(r.series) <= sec {
+		r.series = append(r.series, nil)
+	}
+	if r.series[sec] == nil {
+		r.series[sec] = &secondRec{}
+	}
+	r.cur, r.curSec = r.series[sec], sec
+	r.secEnd = r.start + int64(sec+1)*int64(time.Second)
+	return r.cur
+}
+
+// Record adds one sample of op with the host's outcome code and duration.
+func (r *Recorder) Record(op Op, code int32, d time.Duration) {
+	if op >= NumOps {
+		return
+	}
+	o := &r.ops[op]
+	var h *Hist
+	if i := code - fastCodeMin; uint32(i) < fastCodes {
+		h = o.fast[i]
+		if h == nil {
+			h = NewHist()
+			o.fast[i] = h
+		}
+	} else {
+		h = o.otherHist(code)
+	}
+	h.Record(d)
+
+	s := r.second()
+	so := &s.ops[op]
+	if so.hist == nil {
+		so.hist = NewHist()
+	}
+	so.hist.Record(d)
+	if IsError(code) {
+		so.errors++
+		if op != OpResponse && op != OpInvocation {
+			s.refusals = addCount(s.refusals, code)
+		}
+	}
+	if op == OpSparkSet && r.fillKnown {
+		b := bandOf(r.fill)
+		br := &r.bands[b]
+		br.writes++
+		if code == CodeQuotaExceeded {
+			br.quotaExceeded++
+		}
+		if br.hist == nil {
+			br.hist = NewHist()
+		}
+		br.hist.Record(d)
+	}
+}
+
+func (o *opRec) otherHist(code int32) *Hist {
+	for _, c := range o.other {
+		if c.code == code {
+			return c.hist
+		}
+	}
+	h := NewHist()
+	o.other = append(o.other, codeHist{code, h})
+	return h
+}
+
+func addCount(cs []codeCount, code int32) []codeCount {
+	for i := range cs {
+		if cs[i].code == code {
+			cs[i].count++
+			return cs
+		}
+	}
+	return append(cs, codeCount{code, 1})
+}
+
+func bandOf(fill float64) int {
+	b := int(fill * numBands)
+	if b < 0 {
+		b = 0
+	}
+	if b >= numBands {
+		b = numBands - 1
+	}
+	return b
+}
+
+// RecordLimit records one limit decision. The host reports a decision each
+// time an operation would take a per-invocation counter or resource past its
+// configured limit (an attempt over the limit); refused says whether the host
+// refused it. A decision recorded with refused=false is a violation: the
+// limit was exceeded and the host let it through.
+func (r *Recorder) RecordLimit(limit string, refused bool) {
+	for i := range r.limits {
+		if r.limits[i].name == limit {
+			r.limits[i].attempts++
+			if refused {
+				r.limits[i].refused++
+			}
+			return
+		}
+	}
+	l := limitRec{name: limit, attempts: 1}
+	if refused {
+		l.refused = 1
+	}
+	r.limits = append(r.limits, l)
+}
+
+// RecordStart records one open-loop start: how late it began against its
+// intended start, or that it was dropped (not started, e.g. max_in_flight
+// reached).
+func (r *Recorder) RecordStart(late time.Duration, dropped bool) {
+	r.starts.total++
+	if dropped {
+		r.starts.dropped++
+		return
+	}
+	r.starts.lateness.Record(late)
+	if late > LateStartThreshold {
+		r.starts.late++
+	}
+}
+
+// RecordStatus counts one HTTP response status and whether the scenario
+// expected it.
+func (r *Recorder) RecordStatus(status int, expected bool) {
+	for i := range r.status {
+		if r.status[i].status == status && r.status[i].expected == expected {
+			r.status[i].count++
+			return
+		}
+	}
+	r.status = append(r.status, statusRec{status, expected, 1})
+}
+
+// RecordQuota samples a site's quota use. The most recent sample (of any
+// site this recorder writes to) is the fill that later spark_set samples are
+// attributed to in the quota-pressure table, and the largest fill sampled in
+// a second is that second's point in the quota-fill series.
+func (r *Recorder) RecordQuota(site string, used, quota int64) {
+	if quota > 0 {
+		r.fill = float64(used) / float64(quota)
+		r.fillKnown = true
+	}
+	s := r.second()
+	for i := range s.quota {
+		if s.quota[i].Site == site {
+			if used > s.quota[i].Used {
+				s.quota[i].Used = used
+			}
+			s.quota[i].Quota = quota
+			return
+		}
+	}
+	s.quota = append(s.quota, SiteFill{Site: site, Used: used, Quota: quota})
+}

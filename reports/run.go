@@ -1,0 +1,371 @@
+package reports
+
+import (
+	"sort"
+	"time"
+)
+
+// RunInfo is what the runner knows about one run (one backend, one repeat).
+type RunInfo struct {
+	Workload, File, FileSHA256 string
+	Backend, Durability        string
+	Durable                    bool
+	TimeoutMode                string
+	Seed                       int64
+	Shard                      string // "i/N" or ""
+	Repeat                     int    // 0-based index with run --count N
+	Started                    time.Time
+	Duration                   time.Duration // measured phase
+	Limits                     []LimitConfig // name + configured value, for the enforcement table
+	TimerOverhead              time.Duration // measured per-sample recording cost
+	// CodeNames optionally names outcome codes the package does not know,
+	// such as invocation error kinds (100+kind).
+	CodeNames map[int32]string `json:",omitempty"`
+}
+
+// LimitConfig is a limit's name and configured value.
+type LimitConfig struct {
+	Name  string
+	Value int64
+}
+
+// Run is the merged result of one run: one backend, one repeat or shard.
+type Run struct {
+	Info   RunInfo
+	Groups []*Group // one per (scenario, node, backend), sorted
+}
+
+// Group is everything measured for one (scenario, node, backend).
+type Group struct {
+	Labels   Labels
+	Ops      []*OpResult // only operations with samples, by Op
+	Series   []Second    // one per second of the measured phase, from 0
+	Pressure []Band      // quota-pressure bands, 0-10% .. 90-100%
+	Limits   []LimitCount
+	Starts   Starts
+	Status   []StatusCount
+}
+
+// OpResult holds one operation's histograms, one per outcome code.
+type OpResult struct {
+	Op    Op
+	Codes []CodeResult // by code
+}
+
+// CodeResult is the histogram of one operation's samples with one outcome.
+type CodeResult struct {
+	Code int32
+	Hist *Hist
+}
+
+// Second is one second of the time series.
+type Second struct {
+	T        int         // seconds since the start of the measured phase
+	Ops      []SecondOp  `json:",omitempty"`
+	Refusals []CodeCount `json:",omitempty"` // error outcomes of spark and backend operations
+	Quota    []SiteFill  `json:",omitempty"` // largest fill sampled in the second, per site
+}
+
+// SecondOp is one operation in one second: its latency histogram (count,
+// percentiles and max) and error count.
+type SecondOp struct {
+	Op     Op
+	Errors int64
+	Hist   *Hist
+}
+
+// CodeCount counts an outcome code.
+type CodeCount struct {
+	Code  int32
+	Count int64
+}
+
+// SiteFill is a site's quota use.
+type SiteFill struct {
+	Site        string
+	Used, Quota int64
+}
+
+// Band is one 10% band of quota fill in the quota-pressure table: the
+// spark_set samples recorded while the last sampled fill was in [Lo, Lo+10)%.
+type Band struct {
+	Lo            int // percent
+	Writes        int64
+	QuotaExceeded int64
+	Hist          *Hist
+}
+
+// LimitCount counts the decisions on one limit: attempts over the limit and
+// how many of those the host refused. Violations = Attempts - Refused.
+type LimitCount struct {
+	Name              string
+	Attempts, Refused int64
+}
+
+// Violations is the number of attempts over the limit the host let through.
+func (l LimitCount) Violations() int64 { return l.Attempts - l.Refused }
+
+// Starts counts open-loop starts.
+type Starts struct {
+	Total, Late, Dropped int64
+	Lateness             *Hist // lateness of the starts that were not dropped
+}
+
+// StatusCount counts one HTTP response status.
+type StatusCount struct {
+	Status   int
+	Expected bool
+	Count    int64
+}
+
+// Build merges the recorders of one run exactly into a Run. Recorders with
+// the same labels are merged into one group.
+func Build(info RunInfo, recs []*Recorder) *Run {
+	byLabels := map[Labels]*Group{}
+	for _, r := range recs {
+		if r == nil {
+			continue
+		}
+		g := byLabels[r.labels]
+		if g == nil {
+			g = newGroup(r.labels)
+			byLabels[r.labels] = g
+		}
+		g.merge(r.group())
+	}
+	run := &Run{Info: info}
+	for _, g := range byLabels {
+		run.Groups = append(run.Groups, g)
+	}
+	sortGroups(run.Groups)
+	return run
+}
+
+func sortGroups(gs []*Group) {
+	sort.Slice(gs, func(i, j int) bool { return gs[i].Labels.less(gs[j].Labels) })
+}
+
+func newGroup(l Labels) *Group {
+	g := &Group{Labels: l, Starts: Starts{Lateness: NewHist()}}
+	g.Pressure = make([]Band, numBands)
+	for i := range g.Pressure {
+		g.Pressure[i] = Band{Lo: i * 100 / numBands, Hist: NewHist()}
+	}
+	return g
+}
+
+// group converts a recorder's state into a Group (sharing its histograms).
+func (r *Recorder) group() *Group {
+	g := newGroup(r.labels)
+	for op := Op(0); op < NumOps; op++ {
+		o := &r.ops[op]
+		res := &OpResult{Op: op}
+		for i, h := range o.fast {
+			if h != nil {
+				res.Codes = append(res.Codes, CodeResult{Code: int32(i) + fastCodeMin, Hist: h})
+			}
+		}
+		for _, c := range o.other {
+			res.Codes = append(res.Codes, CodeResult{Code: c.code, Hist: c.hist})
+		}
+		if len(res.Codes) > 0 {
+			g.Ops = append(g.Ops, res)
+		}
+	}
+	for t, s := range r.series {
+		sec := Second{T: t}
+		if s != nil {
+			for op := Op(0); op < NumOps; op++ {
+				if so := s.ops[op]; so.hist != nil {
+					sec.Ops = append(sec.Ops, SecondOp{Op: op, Errors: so.errors, Hist: so.hist})
+				}
+			}
+			for _, c := range s.refusals {
+				sec.Refusals = append(sec.Refusals, CodeCount{c.code, c.count})
+			}
+			sec.Quota = append(sec.Quota, s.quota...)
+		}
+		g.Series = append(g.Series, sec)
+	}
+	for i, b := range r.bands {
+		g.Pressure[i].Writes = b.writes
+		g.Pressure[i].QuotaExceeded = b.quotaExceeded
+		if b.hist != nil {
+			g.Pressure[i].Hist = b.hist
+		}
+	}
+	for _, l := range r.limits {
+		g.Limits = append(g.Limits, LimitCount{l.name, l.attempts, l.refused})
+	}
+	g.Starts = Starts{Total: r.starts.total, Late: r.starts.late, Dropped: r.starts.dropped, Lateness: r.starts.lateness}
+	for _, s := range r.status {
+		g.Status = append(g.Status, StatusCount{s.status, s.expected, s.count})
+	}
+	return g
+}
+
+// merge adds o into g exactly. g's histograms are never shared with o.
+func (g *Group) merge(o *Group) {
+	for _, or := range o.Ops {
+		mine := g.op(or.Op, true)
+		for _, c := range or.Codes {
+			mine.hist(c.Code).Merge(c.Hist)
+		}
+	}
+	sort.Slice(g.Ops, func(i, j int) bool { return g.Ops[i].Op < g.Ops[j].Op })
+	for len(g.Series) < len(o.Series) {
+		g.Series = append(g.Series, Second{T: len(g.Series)})
+	}
+	for i, s := range o.Series {
+		g.Series[i].merge(s)
+	}
+	for i := range g.Pressure {
+		if i < len(o.Pressure) {
+			g.Pressure[i].Writes += o.Pressure[i].Writes
+			g.Pressure[i].QuotaExceeded += o.Pressure[i].QuotaExceeded
+			g.Pressure[i].Hist.Merge(o.Pressure[i].Hist)
+		}
+	}
+	for _, l := range o.Limits {
+		found := false
+		for i := range g.Limits {
+			if g.Limits[i].Name == l.Name {
+				g.Limits[i].Attempts += l.Attempts
+				g.Limits[i].Refused += l.Refused
+				found = true
+			}
+		}
+		if !found {
+			g.Limits = append(g.Limits, l)
+		}
+	}
+	sort.Slice(g.Limits, func(i, j int) bool { return g.Limits[i].Name < g.Limits[j].Name })
+	g.Starts.Total += o.Starts.Total
+	g.Starts.Late += o.Starts.Late
+	g.Starts.Dropped += o.Starts.Dropped
+	g.Starts.Lateness.Merge(o.Starts.Lateness)
+	for _, s := range o.Status {
+		found := false
+		for i := range g.Status {
+			if g.Status[i].Status == s.Status && g.Status[i].Expected == s.Expected {
+				g.Status[i].Count += s.Count
+				found = true
+			}
+		}
+		if !found {
+			g.Status = append(g.Status, s)
+		}
+	}
+	sort.Slice(g.Status, func(i, j int) bool {
+		if g.Status[i].Status != g.Status[j].Status {
+			return g.Status[i].Status < g.Status[j].Status
+		}
+		return !g.Status[i].Expected && g.Status[j].Expected
+	})
+}
+
+func (g *Group) op(op Op, create bool) *OpResult {
+	for _, o := range g.Ops {
+		if o.Op == op {
+			return o
+		}
+	}
+	if !create {
+		return nil
+	}
+	o := &OpResult{Op: op}
+	g.Ops = append(g.Ops, o)
+	return o
+}
+
+// hist returns the histogram for code, creating it.
+func (o *OpResult) hist(code int32) *Hist {
+	for _, c := range o.Codes {
+		if c.Code == code {
+			return c.Hist
+		}
+	}
+	h := NewHist()
+	o.Codes = append(o.Codes, CodeResult{code, h})
+	sort.Slice(o.Codes, func(i, j int) bool { return o.Codes[i].Code < o.Codes[j].Code })
+	return h
+}
+
+// All returns a new histogram of the operation's samples over all outcomes.
+func (o *OpResult) All() *Hist {
+	h := NewHist()
+	for _, c := range o.Codes {
+		h.Merge(c.Hist)
+	}
+	return h
+}
+
+// Count is the number of samples over all outcomes.
+func (o *OpResult) Count() int64 {
+	var n int64
+	for _, c := range o.Codes {
+		n += c.Hist.Count()
+	}
+	return n
+}
+
+// Errors is the number of samples whose outcome is an error.
+func (o *OpResult) Errors() int64 {
+	var n int64
+	for _, c := range o.Codes {
+		if IsError(c.Code) {
+			n += c.Hist.Count()
+		}
+	}
+	return n
+}
+
+func (s *Second) merge(o Second) {
+	for _, op := range o.Ops {
+		found := false
+		for i := range s.Ops {
+			if s.Ops[i].Op == op.Op {
+				s.Ops[i].Errors += op.Errors
+				s.Ops[i].Hist.Merge(op.Hist)
+				found = true
+			}
+		}
+		if !found {
+			h := NewHist()
+			h.Merge(op.Hist)
+			s.Ops = append(s.Ops, SecondOp{Op: op.Op, Errors: op.Errors, Hist: h})
+		}
+	}
+	sort.Slice(s.Ops, func(i, j int) bool { return s.Ops[i].Op < s.Ops[j].Op })
+	for _, c := range o.Refusals {
+		found := false
+		for i := range s.Refusals {
+			if s.Refusals[i].Code == c.Code {
+				s.Refusals[i].Count += c.Count
+				found = true
+			}
+		}
+		if !found {
+			s.Refusals = append(s.Refusals, c)
+		}
+	}
+	sort.Slice(s.Refusals, func(i, j int) bool { return s.Refusals[i].Code < s.Refusals[j].Code })
+	for _, q := range o.Quota {
+		found := false
+		for i := range s.Quota {
+			if s.Quota[i].Site == q.Site {
+				if q.Used > s.Quota[i].Used {
+					s.Quota[i].Used = q.Used
+				}
+				if q.Quota > s.Quota[i].Quota {
+					s.Quota[i].Quota = q.Quota
+				}
+				found = true
+			}
+		}
+		if !found {
+			s.Quota = append(s.Quota, q)
+		}
+	}
+	sort.Slice(s.Quota, func(i, j int) bool { return s.Quota[i].Site < s.Quota[j].Site })
+}
