@@ -7,7 +7,7 @@ const ModuleFlaronV1 = "flaron/v1"
 
 // Func describes one importable host function.
 type Func struct {
-	Module  string          // "flaron/v1", or a language runtime's module (e.g. "env")
+	Module  string // "flaron/v1", or a language runtime's module (e.g. "env")
 	Name    string
 	Params  []api.ValueType // wazero api value types
 	Results []api.ValueType
