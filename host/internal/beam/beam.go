@@ -1,13 +1,244 @@
 package beam
 
-import "time"
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"hash/fnv"
+	"net/url"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+)
 
-// Origin is a synthetic HTTP origin.
+// Defaults applied to a zero Origin.
+const (
+	DefaultStatus   = 200
+	DefaultBodySize = 1024
+)
+
+// Origin is a synthetic HTTP origin. The zero value answers 200 with a
+// 1 KiB body and no latency. An Origin is safe for concurrent use if its
+// Latency function is.
 type Origin struct {
-	Latency  func() time.Duration // nil = none
+	Latency  func() time.Duration // slept once per fetch; nil = none
 	Status   int                  // default 200
-	BodySize int                  // bytes; default 1024
+	BodySize int                  // bytes; default 1024; < 0 = empty body
 }
 
-// Fetch answers JSON {"status":..,"headers":{..},"body":".."} for the URL and options JSON.
-func (o *Origin) Fetch(url []byte, optsJSON []byte) ([]byte, bool) { return nil, false }
+// Options is the beam_fetch options JSON the SDKs send:
+// {"method":"POST","headers":{"name":"value"},"body":"..."}, every field
+// optional; empty options (the C SDK passes none) mean a GET.
+type Options struct {
+	Method  string            `json:"method"`
+	Headers map[string]string `json:"headers"`
+	Body    string            `json:"body"`
+}
+
+// ParseOptions parses options JSON; empty input gives a GET.
+func ParseOptions(optsJSON []byte) (Options, error) {
+	var o Options
+	trimmed := bytes.TrimSpace(optsJSON)
+	if len(trimmed) > 0 {
+		if trimmed[0] != '{' {
+			return o, ErrBadOptions
+		}
+		dec := json.NewDecoder(bytes.NewReader(trimmed))
+		if err := dec.Decode(&o); err != nil {
+			return o, fmt.Errorf("%w: %v", ErrBadOptions, err)
+		}
+		if dec.InputOffset() != int64(len(trimmed)) {
+			return o, fmt.Errorf("%w: trailing data", ErrBadOptions)
+		}
+	}
+	if o.Method == "" {
+		o.Method = "GET"
+	}
+	o.Method = strings.ToUpper(o.Method)
+	if !isToken(o.Method) {
+		return o, fmt.Errorf("%w: method %q", ErrBadOptions, o.Method)
+	}
+	for name := range o.Headers {
+		if !isToken(name) {
+			return o, fmt.Errorf("%w: header name %q", ErrBadOptions, name)
+		}
+	}
+	return o, nil
+}
+
+// isToken reports whether s is a non-empty RFC 9110 token (method and
+// header names).
+func isToken(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9':
+		case strings.IndexByte("!#$%&'*+-.^_`|~", c) >= 0:
+		default:
+			return false
+		}
+	}
+	return true
+}
+
+// Fetch answers JSON {"status":..,"headers":{..},"body":".."} for the URL and
+// options JSON; ok is false for a malformed URL or options.
+func (o *Origin) Fetch(url []byte, optsJSON []byte) ([]byte, bool) {
+	out, err := o.FetchContext(context.Background(), url, optsJSON)
+	return out, err == nil
+}
+
+// FetchContext is Fetch that stops waiting out the latency when ctx is done
+// (then it returns ctx's error).
+func (o *Origin) FetchContext(ctx context.Context, rawURL []byte, optsJSON []byte) ([]byte, error) {
+	u, err := parseURL(rawURL)
+	if err != nil {
+		return nil, err
+	}
+	opts, err := ParseOptions(optsJSON)
+	if err != nil {
+		return nil, err
+	}
+	if o.Latency != nil {
+		if d := o.Latency(); d > 0 {
+			t := time.NewTimer(d)
+			select {
+			case <-t.C:
+			case <-ctx.Done():
+				t.Stop()
+				return nil, ctx.Err()
+			}
+		}
+	}
+	return o.respond(u, opts), nil
+}
+
+func parseURL(raw []byte) (*url.URL, error) {
+	if len(raw) == 0 {
+		return nil, ErrBadURL
+	}
+	u, err := url.Parse(string(raw))
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrBadURL, err)
+	}
+	if (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return nil, fmt.Errorf("%w: %q is not an absolute http(s) url", ErrBadURL, raw)
+	}
+	return u, nil
+}
+
+func (o *Origin) status() int {
+	if o.Status == 0 {
+		return DefaultStatus
+	}
+	return o.Status
+}
+
+func (o *Origin) bodySize() int {
+	switch {
+	case o.BodySize == 0:
+		return DefaultBodySize
+	case o.BodySize < 0:
+		return 0
+	}
+	return o.BodySize
+}
+
+// respond builds the JSON answer. The body is Body(url, size); HEAD and the
+// statuses that carry no content (1xx, 204, 304) get an empty one.
+func (o *Origin) respond(u *url.URL, opts Options) []byte {
+	status := o.status()
+	size := o.bodySize()
+	if opts.Method == "HEAD" || status < 200 || status == 204 || status == 304 {
+		size = 0
+	}
+	body := Body(u.String(), size)
+	headers := map[string]string{
+		"content-type":              "text/plain; charset=utf-8",
+		"content-length":            strconv.Itoa(len(body)),
+		"etag":                      `"` + strconv.FormatUint(fnv64(body), 16) + `"`,
+		"x-beam-method":             opts.Method,
+		"x-beam-request-body-bytes": strconv.Itoa(len(opts.Body)),
+	}
+	out := make([]byte, 0, len(body)+256)
+	out = append(out, `{"status":`...)
+	out = strconv.AppendInt(out, int64(status), 10)
+	out = append(out, `,"headers":{`...)
+	names := make([]string, 0, len(headers))
+	for k := range headers {
+		names = append(names, k)
+	}
+	sort.Strings(names)
+	for i, k := range names {
+		if i > 0 {
+			out = append(out, ',')
+		}
+		out = appendString(out, k)
+		out = append(out, ':')
+		out = appendString(out, headers[k])
+	}
+	out = append(out, `},"body":`...)
+	out = appendString(out, string(body))
+	return append(out, '}')
+}
+
+// appendString quotes s with the escapes every SDK reader understands.
+// Header values are ASCII we produce; the body is alphanumeric.
+func appendString(out []byte, s string) []byte {
+	out = append(out, '"')
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; c {
+		case '"', '\\':
+			out = append(out, '\\', c)
+		case '\n':
+			out = append(out, '\\', 'n')
+		case '\r':
+			out = append(out, '\\', 'r')
+		case '\t':
+			out = append(out, '\\', 't')
+		default:
+			out = append(out, c)
+		}
+	}
+	return append(out, '"')
+}
+
+const bodyAlphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
+
+// Body returns the deterministic body of size bytes for url: symbols of
+// [A-Za-z0-9] from a splitmix64 stream seeded by FNV-1a of the url, so the
+// same url always yields the same bytes and different urls differ.
+func Body(url string, size int) []byte {
+	if size <= 0 {
+		return []byte{}
+	}
+	state := fnv64([]byte(url))
+	out := make([]byte, size)
+	for i := 0; i < size; {
+		state += 0x9e3779b97f4a7c15
+		z := state
+		z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9
+		z = (z ^ (z >> 27)) * 0x94d049bb133111eb
+		z ^= z >> 31
+		// Ten 6-bit draws per word; values >= 62 are rejected to stay uniform.
+		for j := 0; j < 10 && i < size; j++ {
+			if v := z & 63; v < 62 {
+				out[i] = bodyAlphabet[v]
+				i++
+			}
+			z >>= 6
+		}
+	}
+	return out
+}
+
+func fnv64(b []byte) uint64 {
+	h := fnv.New64a()
+	h.Write(b)
+	return h.Sum64()
+}
