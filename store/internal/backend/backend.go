@@ -1,0 +1,63 @@
+// Package backend holds the durable backends of the Spark store behind one
+// small interface: memory (no disk), bbolt and pebble, plus the group
+// committer that lets concurrent writers share one sync.
+package backend
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/cockroachdb/pebble/v2/vfs"
+)
+
+// Mutation is one put (Delete false) or delete of an encoded disk key.
+type Mutation struct {
+	Key, Value []byte
+	Delete     bool
+}
+
+// Backend is a durable ordered key/value store.
+type Backend interface {
+	// Apply writes muts atomically. When the backend was opened with
+	// Sync, the write is durable when Apply returns nil.
+	Apply(muts []Mutation) error
+	// Scan calls fn for every record in key order. key and value are valid
+	// only during the call.
+	Scan(fn func(key, value []byte) error) error
+	// Persistent reports whether records survive Close.
+	Persistent() bool
+	Close() error
+}
+
+// Config configures Open.
+type Config struct {
+	Dir  string
+	Sync bool // fsync every Apply
+	// FS replaces pebble's file system (fault injection); nil = the OS.
+	FS vfs.FS
+}
+
+// ErrUnknown reports an unknown backend name.
+var ErrUnknown = errors.New("unknown backend")
+
+// Open opens the named backend: "memory", "bbolt" or "pebble".
+func Open(name string, cfg Config) (Backend, error) {
+	switch name {
+	case "memory":
+		return memory{}, nil
+	case "bbolt":
+		return openBbolt(cfg)
+	case "pebble":
+		return openPebble(cfg)
+	}
+	return nil, fmt.Errorf("backend %q: %w", name, ErrUnknown)
+}
+
+// memory keeps nothing: the store's index is the only copy. It is the
+// baseline that shows what the disk costs.
+type memory struct{}
+
+func (memory) Apply([]Mutation) error                 { return nil }
+func (memory) Scan(func(key, value []byte) error) error { return nil }
+func (memory) Persistent() bool                        { return false }
+func (memory) Close() error                            { return nil }

@@ -1,0 +1,121 @@
+package backend
+
+import "sync"
+
+// Group wraps a syncing backend so that concurrent Apply calls share one
+// transaction and one sync (group commit).
+//
+// There is no batching delay: the first writer to arrive while no commit is
+// running becomes the leader and commits at once, alone if need be. Writers
+// that arrive while a commit runs queue up; when it ends, the first of them
+// leads the next commit, which carries the whole queue. Each Apply returns
+// only after the commit holding its mutations has returned.
+//
+// If a grouped commit fails, each request in it is retried on its own so that
+// one bad request (or a transient fault) cannot fail its neighbours.
+type Group struct {
+	b Backend
+
+	mu      sync.Mutex
+	queue   []*groupReq
+	leading bool // a leader is committing or about to
+	spare   []*groupReq
+	muts    []Mutation
+}
+
+type groupReq struct {
+	muts []Mutation
+	err  error
+	lead bool // woken to lead the next commit rather than done
+	wake chan struct{}
+}
+
+var reqPool = sync.Pool{New: func() any { return &groupReq{wake: make(chan struct{}, 1)} }}
+
+// NewGroup returns a group committer over b.
+func NewGroup(b Backend) *Group { return &Group{b: b} }
+
+// Apply commits muts together with whatever other writers are waiting.
+func (g *Group) Apply(muts []Mutation) error {
+	r := reqPool.Get().(*groupReq)
+	r.muts, r.err, r.lead = muts, nil, false
+
+	g.mu.Lock()
+	g.queue = append(g.queue, r)
+	if g.leading {
+		g.mu.Unlock()
+		<-r.wake
+		if !r.lead {
+			return g.finish(r)
+		}
+		g.mu.Lock()
+	} else {
+		g.leading = true
+	}
+	// Lead: take the whole queue (it includes r).
+	batch := g.queue
+	g.queue = g.spare[:0]
+	g.mu.Unlock()
+
+	g.commit(batch, r)
+
+	g.mu.Lock()
+	g.spare = batch[:0]
+	if len(g.queue) > 0 {
+		next := g.queue[0]
+		next.lead = true
+		next.wake <- struct{}{}
+	} else {
+		g.leading = false
+	}
+	g.mu.Unlock()
+	return g.finish(r)
+}
+
+func (g *Group) finish(r *groupReq) error {
+	err := r.err
+	r.muts, r.err = nil, nil
+	reqPool.Put(r)
+	return err
+}
+
+// commit writes batch in one Apply and wakes every request but the
+// leader's own.
+func (g *Group) commit(batch []*groupReq, leader *groupReq) {
+	var err error
+	if len(batch) == 1 {
+		err = g.b.Apply(batch[0].muts)
+		batch[0].err = err
+	} else {
+		all := g.muts[:0]
+		for _, r := range batch {
+			all = append(all, r.muts...)
+		}
+		err = g.b.Apply(all)
+		clear(all)
+		g.muts = all[:0]
+		for _, r := range batch {
+			r.err = err
+		}
+		if err != nil {
+			for _, r := range batch {
+				r.err = g.b.Apply(r.muts)
+			}
+		}
+	}
+	for _, r := range batch {
+		if r == leader {
+			continue // the leader reads its own result
+		}
+		r.wake <- struct{}{}
+	}
+}
+
+// Persistent reports whether the wrapped backend persists.
+func (g *Group) Persistent() bool { return g.b.Persistent() }
+
+// Scan scans the wrapped backend.
+func (g *Group) Scan(fn func(key, value []byte) error) error { return g.b.Scan(fn) }
+
+// Close closes the wrapped backend. Callers must not Apply concurrently.
+func (g *Group) Close() error { return g.b.Close() }

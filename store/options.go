@@ -1,0 +1,102 @@
+package store
+
+import (
+	"fmt"
+	"time"
+)
+
+// Backend names accepted in Options.Backend.
+const (
+	BackendMemory = "memory"
+	BackendBbolt  = "bbolt"
+	BackendPebble = "pebble"
+)
+
+// Defaults used by DefaultOptions and for zero fields of Options.
+const (
+	DefaultSiteQuotaBytes = 10 << 20
+	DefaultMaxValueBytes  = 64 << 10
+	DefaultMaxTTLSecs     = 30 * 24 * 3600
+	DefaultSweepInterval  = time.Second
+)
+
+// Options configures Open. Zero fields take the documented defaults.
+type Options struct {
+	// Backend is "memory", "bbolt" or "pebble"; "" means "bbolt".
+	Backend string
+	// Dir is the backend directory; required for disk backends, created if
+	// missing.
+	Dir string
+	// Durability of writes; the zero value is DurabilityGroup. Ignored by
+	// the memory backend, which is never durable.
+	Durability Durability
+	// SiteQuotaBytes is each site's quota on this node, counted as
+	// len(key)+len(value) over live entries; default 10 MiB.
+	SiteQuotaBytes int64
+	// MaxValueBytes is the largest value Set accepts; default 64 KiB.
+	MaxValueBytes int
+	// MaxTTLSecs is the largest TTL Set accepts; default 30 days.
+	MaxTTLSecs int64
+	// SweepInterval is the active sweeper's period; default 1s; < 0
+	// disables the sweeper (expired entries are then reclaimed only lazily:
+	// by a Set that would otherwise exceed the quota, and on reopen).
+	SweepInterval time.Duration
+	// Observer, if set, receives the duration of each index read and each
+	// durable write. nil costs nothing.
+	Observer Observer
+	// Now is the clock; nil means time.Now. Tests inject a fake clock.
+	Now func() time.Time
+}
+
+// DefaultOptions returns the defaults: bbolt, group commit, 10 MiB per site,
+// 64 KiB values, 30 days max TTL, a sweep every second. Dir must still be
+// set.
+func DefaultOptions() Options {
+	return Options{
+		Backend:        BackendBbolt,
+		Durability:     DurabilityGroup,
+		SiteQuotaBytes: DefaultSiteQuotaBytes,
+		MaxValueBytes:  DefaultMaxValueBytes,
+		MaxTTLSecs:     DefaultMaxTTLSecs,
+		SweepInterval:  DefaultSweepInterval,
+	}
+}
+
+// Backends lists the backend names Open accepts.
+func Backends() []string { return []string{BackendMemory, BackendBbolt, BackendPebble} }
+
+// withDefaults fills zero fields and checks ranges.
+func (o Options) withDefaults() (Options, error) {
+	if o.Backend == "" {
+		o.Backend = BackendBbolt
+	}
+	switch o.Backend {
+	case BackendMemory:
+	case BackendBbolt, BackendPebble:
+		if o.Dir == "" {
+			return o, fmt.Errorf("store: open %s: %w", o.Backend, ErrNoDir)
+		}
+	default:
+		return o, fmt.Errorf("store: open: backend %q (want one of %v): %w", o.Backend, Backends(), ErrUnknownBackend)
+	}
+	if o.Durability > DurabilityNone {
+		return o, fmt.Errorf("store: open: %v: %w", o.Durability, ErrUnknownDurability)
+	}
+	if o.SiteQuotaBytes == 0 {
+		o.SiteQuotaBytes = DefaultSiteQuotaBytes
+	}
+	if o.MaxValueBytes == 0 {
+		o.MaxValueBytes = DefaultMaxValueBytes
+	}
+	if o.MaxTTLSecs == 0 {
+		o.MaxTTLSecs = DefaultMaxTTLSecs
+	}
+	if o.SweepInterval == 0 {
+		o.SweepInterval = DefaultSweepInterval
+	}
+	if o.SiteQuotaBytes < 0 || o.MaxValueBytes < 0 || o.MaxTTLSecs < 0 || o.MaxTTLSecs > 1<<31-1 {
+		return o, fmt.Errorf("store: open: quota %d, max value %d, max ttl %d: %w",
+			o.SiteQuotaBytes, o.MaxValueBytes, o.MaxTTLSecs, ErrBadOptions)
+	}
+	return o, nil
+}

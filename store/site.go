@@ -1,0 +1,350 @@
+package store
+
+import (
+	"math"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/sparkbench/sparkbench/store/internal/backend"
+	"github.com/sparkbench/sparkbench/store/internal/record"
+)
+
+// Site is one site's keys on one node. Reads are served from its in-memory
+// index under its own lock; writes go to the backend first. Safe for
+// concurrent use.
+type Site struct {
+	s    *Store
+	name string
+
+	mu   sync.RWMutex
+	idle sync.Cond // signalled when a key leaves inflight
+	m    map[string]entry
+	// used is len(key)+len(value) over indexed entries plus the growth
+	// reserved by writes in progress.
+	used int64
+	// inflight holds the keys with a write in progress. Writes of one key
+	// are serialised so that disk order equals index order and quota deltas
+	// are computed against the entry they replace.
+	inflight map[string]struct{}
+	// minExpiry is at most the earliest expiry in m (0 = none expiring),
+	// so a Set can skip looking for expired entries when none can exist.
+	minExpiry int64
+}
+
+// Entry is one key with its value and absolute expiry, as exported for a
+// pull and imported on the other node.
+type Entry struct {
+	Key       string
+	Value     []byte
+	ExpiresAt int64 // unix nanoseconds; 0 = no expiry
+}
+
+// Usage is a site's quota use.
+type Usage struct {
+	UsedBytes, QuotaBytes int64
+	Keys                  int
+}
+
+func (s *Store) newSite(name string) *Site {
+	t := &Site{s: s, name: name, m: make(map[string]entry), inflight: make(map[string]struct{})}
+	t.idle.L = &t.mu
+	return t
+}
+
+// Name returns the site's name.
+func (t *Site) Name() string { return t.name }
+
+// Get returns the live value (shared: callers must not modify it) and the
+// remaining TTL rounded up to whole seconds (0 = no expiry). Invalid keys
+// miss. It makes no allocation.
+func (t *Site) Get(key []byte) (value []byte, ttlSecs uint32, ok bool) {
+	if t.s.obs != nil {
+		return t.getObserved(key)
+	}
+	return t.get(key)
+}
+
+func (t *Site) getObserved(key []byte) ([]byte, uint32, bool) {
+	start := time.Now()
+	v, ttl, ok := t.get(key)
+	t.s.obs.ObserveBackend(BackendRead, time.Since(start), nil)
+	return v, ttl, ok
+}
+
+func (t *Site) get(key []byte) ([]byte, uint32, bool) {
+	t.mu.RLock()
+	e, ok := t.m[string(key)] // no allocation for the lookup
+	t.mu.RUnlock()
+	if !ok {
+		return nil, 0, false // invalid keys are never indexed
+	}
+	exp := e.expiresAt()
+	if exp == 0 {
+		return e.value(), 0, true
+	}
+	left := exp - t.s.now()
+	if left <= 0 {
+		return nil, 0, false
+	}
+	return e.value(), ttlSecs(left), true
+}
+
+// ttlSecs rounds a positive remaining duration up to whole seconds, so a
+// live key never reports 0 ("no expiry").
+func ttlSecs(leftNs int64) uint32 {
+	secs := (leftNs-1)/int64(time.Second) + 1
+	if secs > math.MaxUint32 {
+		return math.MaxUint32
+	}
+	return uint32(secs)
+}
+
+// Set checks key, TTL, size and quota (reclaiming the site's expired
+// entries before refusing), then writes durably, then updates the index.
+// It returns OK, BadKey, InvalidTTL, TooLarge, QuotaExceeded or Internal; a
+// refused Set changes nothing.
+func (t *Site) Set(key, value []byte, ttlSecs int64) Code {
+	if !ValidKey(key) {
+		return BadKey
+	}
+	if ttlSecs < 0 || ttlSecs > t.s.opts.MaxTTLSecs {
+		return InvalidTTL
+	}
+	if len(value) > t.s.opts.MaxValueBytes {
+		return TooLarge
+	}
+	var exp int64
+	if ttlSecs > 0 {
+		exp = t.s.now() + ttlSecs*int64(time.Second)
+	}
+	return t.put(key, value, exp)
+}
+
+// Import writes e keeping its absolute expiry, under the same checks as
+// Set. An entry already expired is not written: (false, OK). Written:
+// (true, OK). Refused: (false, BadKey | TooLarge | QuotaExceeded |
+// Internal).
+func (t *Site) Import(e Entry) (written bool, code Code) {
+	key := []byte(e.Key)
+	if !ValidKey(key) {
+		return false, BadKey
+	}
+	if e.ExpiresAt < 0 || (e.ExpiresAt != 0 && e.ExpiresAt <= t.s.now()) {
+		return false, OK
+	}
+	if len(e.Value) > t.s.opts.MaxValueBytes {
+		return false, TooLarge
+	}
+	code = t.put(key, e.Value, e.ExpiresAt)
+	return code == OK, code
+}
+
+// put writes a validated entry: reserve quota, write durably, index.
+func (t *Site) put(key, value []byte, exp int64) Code {
+	size := int64(len(key) + len(value))
+	if size > t.s.opts.SiteQuotaBytes {
+		return QuotaExceeded
+	}
+	ik, e := newRecord(key, value, exp)
+	muts := []backend.Mutation{{
+		Key:   record.AppendKey(nil, t.name, key),
+		Value: record.AppendValue(nil, value, exp),
+	}}
+
+	t.mu.Lock()
+	t.acquire(ik)
+	var delta int64
+	for attempt := 0; ; attempt++ {
+		delta = size
+		if old, had := t.m[ik]; had {
+			delta -= int64(len(ik) + old.valueLen())
+		}
+		if delta <= 0 || t.used+delta <= t.s.opts.SiteQuotaBytes {
+			break
+		}
+		if attempt > 0 || !t.reclaimExpiredLocked(ik) {
+			t.release(ik)
+			t.mu.Unlock()
+			return QuotaExceeded
+		}
+	}
+	if delta > 0 {
+		t.used += delta // reserve before the write so writers cannot overshoot
+	}
+	t.mu.Unlock()
+
+	err := t.s.apply(muts)
+
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	defer t.release(ik)
+	if err != nil {
+		if delta > 0 {
+			t.used -= delta
+		}
+		return Internal
+	}
+	t.m[ik] = e // replaces the stored key string too (string keys are updated)
+	if delta <= 0 {
+		t.used += delta
+	}
+	t.noteExpiry(exp)
+	return OK
+}
+
+// Delete removes key. It returns OK (also when absent), BadKey or Internal.
+func (t *Site) Delete(key []byte) Code {
+	if !ValidKey(key) {
+		return BadKey
+	}
+	t.mu.Lock()
+	if _, had := t.m[string(key)]; !had && len(t.inflight) == 0 {
+		t.mu.Unlock()
+		return OK
+	}
+	ik := string(key)
+	t.acquire(ik)
+	old, had := t.m[ik]
+	if !had {
+		t.release(ik)
+		t.mu.Unlock()
+		return OK
+	}
+	t.mu.Unlock()
+
+	err := t.s.apply([]backend.Mutation{{Key: record.AppendKey(nil, t.name, key), Delete: true}})
+
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	defer t.release(ik)
+	if err != nil {
+		return Internal
+	}
+	delete(t.m, ik)
+	t.used -= int64(len(ik) + old.valueLen())
+	return OK
+}
+
+// acquire waits until no write of key is in progress and claims it.
+// Called with t.mu held.
+func (t *Site) acquire(key string) {
+	for {
+		if _, busy := t.inflight[key]; !busy {
+			t.inflight[key] = struct{}{}
+			return
+		}
+		t.idle.Wait()
+	}
+}
+
+// release ends the write of key. Called with t.mu held.
+func (t *Site) release(key string) {
+	delete(t.inflight, key)
+	t.idle.Broadcast()
+}
+
+// noteExpiry keeps minExpiry at most the earliest expiry. Called with t.mu
+// held.
+func (t *Site) noteExpiry(exp int64) {
+	if exp != 0 && (t.minExpiry == 0 || exp < t.minExpiry) {
+		t.minExpiry = exp
+	}
+}
+
+// reclaimExpiredLocked deletes every expired entry of the site not being
+// written (except skip) from disk and the index, returning their quota. It
+// reports whether it freed anything. Called with t.mu held; it releases the
+// lock while the backend works.
+func (t *Site) reclaimExpiredLocked(skip string) bool {
+	now := t.s.now()
+	if t.minExpiry == 0 || t.minExpiry > now {
+		return false
+	}
+	var victims []string
+	var nextMin int64
+	for k, e := range t.m {
+		exp := e.expiresAt()
+		if exp == 0 {
+			continue
+		}
+		if _, busy := t.inflight[k]; busy || k == skip || exp > now {
+			if nextMin == 0 || exp < nextMin {
+				nextMin = exp
+			}
+			continue
+		}
+		victims = append(victims, k)
+	}
+	t.minExpiry = nextMin
+	return t.deleteExpiredLocked(victims) > 0
+}
+
+// deleteExpiredLocked removes the given expired, idle keys from disk and
+// the index. Called with t.mu held; it releases it while the backend works.
+// Expired entries are removed from the index even if the disk delete fails:
+// they are already invisible, and reopen drops them from disk.
+func (t *Site) deleteExpiredLocked(keys []string) (freed int64) {
+	if len(keys) == 0 {
+		return 0
+	}
+	muts := make([]backend.Mutation, len(keys))
+	for i, k := range keys {
+		t.inflight[k] = struct{}{}
+		muts[i] = backend.Mutation{Key: record.AppendKey(nil, t.name, []byte(k)), Delete: true}
+	}
+	t.mu.Unlock()
+	_ = t.s.apply(muts)
+	t.mu.Lock()
+	for _, k := range keys {
+		if e, ok := t.m[k]; ok {
+			freed += int64(len(k) + e.valueLen())
+			delete(t.m, k)
+		}
+		delete(t.inflight, k)
+	}
+	t.used -= freed
+	t.idle.Broadcast()
+	return freed
+}
+
+// List returns the site's live keys, sorted.
+func (t *Site) List() []string {
+	now := t.s.now()
+	t.mu.RLock()
+	keys := make([]string, 0, len(t.m))
+	for k, e := range t.m {
+		if e.live(now) {
+			keys = append(keys, k)
+		}
+	}
+	t.mu.RUnlock()
+	slices.Sort(keys)
+	return keys
+}
+
+// Export returns copies of the live entries among keys; missing, expired
+// and invalid keys are skipped.
+func (t *Site) Export(keys []string) []Entry {
+	now := t.s.now()
+	var out []Entry
+	t.mu.RLock()
+	defer t.mu.RUnlock()
+	for _, k := range keys {
+		e, ok := t.m[k]
+		if !ok || !e.live(now) {
+			continue
+		}
+		out = append(out, Entry{Key: k, Value: slices.Clone(e.value()), ExpiresAt: e.expiresAt()})
+	}
+	return out
+}
+
+// Usage reports the bytes counted against the quota (including expired
+// entries not reclaimed yet and growth reserved by writes in progress), the
+// quota, and the number of indexed keys.
+func (t *Site) Usage() Usage {
+	t.mu.RLock()
+	defer t.mu.RUnlock()
+	return Usage{UsedBytes: t.used, QuotaBytes: t.s.opts.SiteQuotaBytes, Keys: len(t.m)}
+}

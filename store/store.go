@@ -1,0 +1,281 @@
+package store
+
+import (
+	"fmt"
+	"runtime"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/sparkbench/sparkbench/store/internal/backend"
+	"github.com/sparkbench/sparkbench/store/internal/record"
+)
+
+// Store is one node's Spark storage: many sites over one backend. It is
+// safe for concurrent use.
+type Store struct {
+	opts    Options
+	now     func() int64 // unix ns
+	obs     Observer
+	be      backend.Backend
+	commit  func([]backend.Mutation) error
+	durable bool
+
+	sitesMu sync.RWMutex
+	sites   map[string]*Site
+
+	closeMu  sync.RWMutex // held shared by every backend write
+	closed   bool
+	alwaysMu sync.Mutex // serialises writes in DurabilityAlways
+
+	stopSweep chan struct{}
+	sweepDone chan struct{}
+
+	reload reloadStats
+}
+
+type reloadStats struct {
+	time      time.Duration
+	keys      int
+	expired   int
+	heapBytes int64
+}
+
+// Stats describes a store.
+type Stats struct {
+	Backend    string
+	Durability string
+	// Durable is false for the memory backend and for DurabilityNone.
+	Durable bool
+	Sites   int
+	// Keys and Bytes count indexed entries (len(key)+len(value)),
+	// including expired ones not reclaimed yet.
+	Keys  int
+	Bytes int64
+	// ReloadTime is how long Open took to rebuild the index from disk;
+	// ReloadedKeys and ExpiredOnReload count what it kept and dropped.
+	ReloadTime      time.Duration
+	ReloadedKeys    int
+	ExpiredOnReload int
+	// ReloadHeapBytes is the heap growth across the reload (after a GC);
+	// divided by ReloadedKeys it gives the index memory per key.
+	ReloadHeapBytes int64
+}
+
+// Open opens the backend named by opts and rebuilds the index from it,
+// dropping expired entries (from disk too).
+func Open(opts Options) (*Store, error) {
+	return open(opts, backend.Config{})
+}
+
+func open(opts Options, cfg backend.Config) (*Store, error) {
+	opts, err := opts.withDefaults()
+	if err != nil {
+		return nil, err
+	}
+	cfg.Dir = opts.Dir
+	cfg.Sync = opts.Durability != DurabilityNone
+	be, err := backend.Open(opts.Backend, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("store: open: %w", err)
+	}
+	s := &Store{
+		opts:    opts,
+		obs:     opts.Observer,
+		be:      be,
+		durable: be.Persistent() && opts.Durability != DurabilityNone,
+		sites:   make(map[string]*Site),
+	}
+	if opts.Now != nil {
+		clock := opts.Now
+		s.now = func() int64 { return clock().UnixNano() }
+	} else {
+		s.now = func() int64 { return time.Now().UnixNano() }
+	}
+	switch {
+	case !be.Persistent():
+		s.commit = be.Apply
+	case opts.Durability == DurabilityGroup:
+		s.commit = backend.NewGroup(be).Apply
+	case opts.Durability == DurabilityAlways:
+		// Serialise so that every write pays its own sync, even on pebble,
+		// whose commit pipeline would otherwise group concurrent syncs.
+		s.commit = func(m []backend.Mutation) error {
+			s.alwaysMu.Lock()
+			defer s.alwaysMu.Unlock()
+			return be.Apply(m)
+		}
+	default:
+		s.commit = be.Apply
+	}
+	if err := s.reloadIndex(); err != nil {
+		be.Close()
+		return nil, err
+	}
+	if opts.SweepInterval > 0 {
+		s.stopSweep = make(chan struct{})
+		s.sweepDone = make(chan struct{})
+		go s.sweepLoop(opts.SweepInterval)
+	}
+	return s, nil
+}
+
+// reloadIndex rebuilds every site's index from the backend.
+func (s *Store) reloadIndex() error {
+	if !s.be.Persistent() {
+		return nil
+	}
+	start := time.Now()
+	var ms runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&ms)
+	heapBefore := ms.HeapAlloc
+
+	now := s.now()
+	var expired [][]byte
+	err := s.be.Scan(func(k, v []byte) error {
+		siteName, key, err := record.SplitKey(k)
+		if err != nil || !ValidKey(key) {
+			return fmt.Errorf("store: reload: disk key %q: %w", k, ErrCorrupt)
+		}
+		value, exp, err := record.DecodeValue(v)
+		if err != nil {
+			return fmt.Errorf("store: reload: site %q key %q: %w", siteName, key, ErrCorrupt)
+		}
+		if exp != 0 && exp <= now {
+			expired = append(expired, slices.Clone(k))
+			return nil
+		}
+		t := s.sites[string(siteName)]
+		if t == nil {
+			t = s.newSite(string(siteName))
+			s.sites[t.name] = t
+		}
+		ik, e := newRecord(key, value, exp)
+		t.m[ik] = e
+		t.used += int64(len(key) + len(value))
+		t.noteExpiry(exp)
+		s.reload.keys++
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	s.reload.expired = len(expired)
+	for len(expired) > 0 {
+		n := min(len(expired), 10000)
+		muts := make([]backend.Mutation, n)
+		for i := range muts {
+			muts[i] = backend.Mutation{Key: expired[i], Delete: true}
+		}
+		if err := s.be.Apply(muts); err != nil {
+			return fmt.Errorf("store: reload: delete expired entries: %w", err)
+		}
+		expired = expired[n:]
+	}
+	runtime.GC()
+	runtime.ReadMemStats(&ms)
+	s.reload.heapBytes = int64(ms.HeapAlloc) - int64(heapBefore)
+	s.reload.time = time.Since(start)
+	return nil
+}
+
+// Site returns the handle of the named site, creating it on first use. The
+// handle is stable and safe for concurrent use.
+func (s *Store) Site(name string) *Site {
+	s.sitesMu.RLock()
+	t := s.sites[name]
+	s.sitesMu.RUnlock()
+	if t != nil {
+		return t
+	}
+	s.sitesMu.Lock()
+	defer s.sitesMu.Unlock()
+	if t = s.sites[name]; t == nil {
+		t = s.newSite(name)
+		s.sites[name] = t
+	}
+	return t
+}
+
+// Sites lists the sites that have been used or hold entries, sorted.
+func (s *Store) Sites() []string {
+	s.sitesMu.RLock()
+	names := make([]string, 0, len(s.sites))
+	for n := range s.sites {
+		names = append(names, n)
+	}
+	s.sitesMu.RUnlock()
+	slices.Sort(names)
+	return names
+}
+
+func (s *Store) siteList() []*Site {
+	s.sitesMu.RLock()
+	defer s.sitesMu.RUnlock()
+	out := make([]*Site, 0, len(s.sites))
+	for _, t := range s.sites {
+		out = append(out, t)
+	}
+	return out
+}
+
+// Stats reports the store's size, configuration and reload figures.
+func (s *Store) Stats() Stats {
+	st := Stats{
+		Backend:         s.opts.Backend,
+		Durability:      s.opts.Durability.String(),
+		Durable:         s.durable,
+		ReloadTime:      s.reload.time,
+		ReloadedKeys:    s.reload.keys,
+		ExpiredOnReload: s.reload.expired,
+		ReloadHeapBytes: s.reload.heapBytes,
+	}
+	for _, t := range s.siteList() {
+		u := t.Usage()
+		st.Sites++
+		st.Keys += u.Keys
+		st.Bytes += u.UsedBytes
+	}
+	return st
+}
+
+// Close stops the sweeper, waits for writes in progress and closes the
+// backend. Writes after Close return Internal; reads keep answering from
+// the index.
+func (s *Store) Close() error {
+	s.closeMu.Lock()
+	if s.closed {
+		s.closeMu.Unlock()
+		return nil
+	}
+	s.closed = true
+	s.closeMu.Unlock()
+	if s.stopSweep != nil {
+		close(s.stopSweep)
+		<-s.sweepDone
+	}
+	s.closeMu.Lock()
+	defer s.closeMu.Unlock()
+	if err := s.be.Close(); err != nil {
+		return fmt.Errorf("store: close %s: %w", s.opts.Backend, err)
+	}
+	return nil
+}
+
+// apply makes muts durable (per the durability mode), timing it for the
+// observer.
+func (s *Store) apply(muts []backend.Mutation) error {
+	s.closeMu.RLock()
+	defer s.closeMu.RUnlock()
+	if s.closed {
+		return ErrClosed
+	}
+	if s.obs == nil {
+		return s.commit(muts)
+	}
+	start := time.Now()
+	err := s.commit(muts)
+	s.obs.ObserveBackend(BackendWrite, time.Since(start), err)
+	return err
+}
