@@ -96,8 +96,7 @@ func (o *Origin) Fetch(url []byte, optsJSON []byte) ([]byte, bool) {
 // FetchContext is Fetch that stops waiting out the latency when ctx is done
 // (then it returns ctx's error).
 func (o *Origin) FetchContext(ctx context.Context, rawURL []byte, optsJSON []byte) ([]byte, error) {
-	u, err := parseURL(rawURL)
-	if err != nil {
+	if err := checkURL(rawURL); err != nil {
 		return nil, err
 	}
 	opts, err := ParseOptions(optsJSON)
@@ -115,21 +114,22 @@ func (o *Origin) FetchContext(ctx context.Context, rawURL []byte, optsJSON []byt
 			}
 		}
 	}
-	return o.respond(u, opts), nil
+	return o.respond(string(rawURL), opts), nil
 }
 
-func parseURL(raw []byte) (*url.URL, error) {
+// checkURL accepts an absolute http or https URL, as a real fetch would.
+func checkURL(raw []byte) error {
 	if len(raw) == 0 {
-		return nil, ErrBadURL
+		return ErrBadURL
 	}
 	u, err := url.Parse(string(raw))
 	if err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrBadURL, err)
+		return fmt.Errorf("%w: %v", ErrBadURL, err)
 	}
 	if (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return nil, fmt.Errorf("%w: %q is not an absolute http(s) url", ErrBadURL, raw)
+		return fmt.Errorf("%w: %q is not an absolute http(s) url", ErrBadURL, raw)
 	}
-	return u, nil
+	return nil
 }
 
 func (o *Origin) status() int {
@@ -151,13 +151,13 @@ func (o *Origin) bodySize() int {
 
 // respond builds the JSON answer. The body is Body(url, size); HEAD and the
 // statuses that carry no content (1xx, 204, 304) get an empty one.
-func (o *Origin) respond(u *url.URL, opts Options) []byte {
+func (o *Origin) respond(rawURL string, opts Options) []byte {
 	status := o.status()
 	size := o.bodySize()
 	if opts.Method == "HEAD" || status < 200 || status == 204 || status == 304 {
 		size = 0
 	}
-	body := Body(u.String(), size)
+	body := Body(rawURL, size)
 	headers := map[string]string{
 		"content-type":              "text/plain; charset=utf-8",
 		"content-length":            strconv.Itoa(len(body)),
