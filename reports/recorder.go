@@ -41,13 +41,16 @@ type Recorder struct {
 }
 
 type opRec struct {
-	fast  [fastCodes]*Hist
+	fast  [fastCodes]*fastHist
 	other []codeHist
+	// cur collects this second's samples; at the next second it is flushed
+	// into the series' sparse histogram and reused.
+	cur fastHist
 }
 
 type codeHist struct {
 	code int32
-	hist *Hist
+	hist *fastHist
 }
 
 type secondRec struct {
@@ -58,7 +61,7 @@ type secondRec struct {
 
 type secondOpRec struct {
 	errors int64
-	hist   *Hist
+	hist   *Hist // nil until the second is flushed (or no samples)
 }
 
 type codeCount struct {
@@ -114,6 +117,7 @@ func (r *Recorder) second() *secondRec {
 	if r.cur != nil && t < r.secEnd && t >= r.secEnd-int64(time.Second) {
 		return r.cur
 	}
+	r.flushSecond()
 	sec := 0
 	if t > r.start {
 		sec = int((t - r.start) / int64(time.Second))
@@ -135,25 +139,22 @@ func (r *Recorder) Record(op Op, code int32, d time.Duration) {
 		return
 	}
 	o := &r.ops[op]
-	var h *Hist
+	var h *fastHist
 	if i := code - fastCodeMin; uint32(i) < fastCodes {
 		h = o.fast[i]
 		if h == nil {
-			h = NewHist()
+			h = new(fastHist)
 			o.fast[i] = h
 		}
 	} else {
 		h = o.otherHist(code)
 	}
-	h.Record(d)
+	h.record(d)
 
 	s := r.second()
-	so := &s.ops[op]
-	if so.hist == nil {
-		so.hist = NewHist()
-	}
-	so.hist.Record(d)
+	o.cur.record(d)
 	if IsError(code) {
+		so := &s.ops[op]
 		so.errors++
 		if op != OpResponse && op != OpInvocation {
 			s.refusals = addCount(s.refusals, code)
@@ -173,13 +174,31 @@ func (r *Recorder) Record(op Op, code int32, d time.Duration) {
 	}
 }
 
-func (o *opRec) otherHist(code int32) *Hist {
+// flushSecond moves the current second's samples into the series.
+func (r *Recorder) flushSecond() {
+	if r.cur == nil {
+		return
+	}
+	for op := range r.ops {
+		o := &r.ops[op]
+		if o.cur.empty() {
+			continue
+		}
+		so := &r.cur.ops[op]
+		if so.hist == nil {
+			so.hist = NewHist()
+		}
+		o.cur.flush(so.hist, true)
+	}
+}
+
+func (o *opRec) otherHist(code int32) *fastHist {
 	for _, c := range o.other {
 		if c.code == code {
 			return c.hist
 		}
 	}
-	h := NewHist()
+	h := new(fastHist)
 	o.other = append(o.other, codeHist{code, h})
 	return h
 }

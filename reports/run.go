@@ -154,19 +154,25 @@ func newGroup(l Labels) *Group {
 	return g
 }
 
-// group converts a recorder's state into a Group (sharing its histograms).
+// group converts a recorder's state into a Group (sharing some of its
+// histograms). It flushes the current second: call it when recording ended.
 func (r *Recorder) group() *Group {
+	r.flushSecond()
 	g := newGroup(r.labels)
 	for op := Op(0); op < NumOps; op++ {
 		o := &r.ops[op]
 		res := &OpResult{Op: op}
-		for i, h := range o.fast {
-			if h != nil {
+		for i, f := range o.fast {
+			if f != nil {
+				h := NewHist()
+				f.flush(h, false)
 				res.Codes = append(res.Codes, CodeResult{Code: int32(i) + fastCodeMin, Hist: h})
 			}
 		}
 		for _, c := range o.other {
-			res.Codes = append(res.Codes, CodeResult{Code: c.code, Hist: c.hist})
+			h := NewHist()
+			c.hist.flush(h, false)
+			res.Codes = append(res.Codes, CodeResult{Code: c.code, Hist: h})
 		}
 		if len(res.Codes) > 0 {
 			g.Ops = append(g.Ops, res)

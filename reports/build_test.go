@@ -1,0 +1,161 @@
+package reports
+
+import (
+	"bytes"
+	"math/rand/v2"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestBuildMergesExactly(t *testing.T) {
+	// Every sample goes to one of several recorders and to one reference
+	// histogram; the merged run's histogram must equal the reference.
+	clk := &fakeClock{t: fixtureStart.UnixNano()}
+	rng := rand.New(rand.NewPCG(3, 4))
+	l := Labels{Scenario: "s", Node: "n", Backend: "bbolt"}
+	recs := []*Recorder{newRecorder(l, fixtureStart, clk.now), newRecorder(l, fixtureStart, clk.now), newRecorder(l, fixtureStart, clk.now)}
+	ref := NewHist()
+	refSec := []*Hist{NewHist(), NewHist()}
+	for i := 0; i < 30000; i++ {
+		sec := i / 15000
+		clk.t = fixtureStart.UnixNano() + int64(sec)*int64(time.Second) + int64(i%15000)
+		d := time.Duration(rng.ExpFloat64() * 1e5)
+		recs[rng.IntN(3)].Record(OpSparkGet, CodeOK, d)
+		ref.Record(d)
+		refSec[sec].Record(d)
+	}
+	run := Build(RunInfo{Backend: "bbolt"}, recs)
+	if len(run.Groups) != 1 {
+		t.Fatalf("%d groups", len(run.Groups))
+	}
+	g := run.Groups[0]
+	got := g.op(OpSparkGet, false).All()
+	if !got.Equal(ref) {
+		t.Fatalf("merged histogram differs: %d vs %d samples", got.Count(), ref.Count())
+	}
+	for _, q := range []float64{.5, .9, .99, .999, 1} {
+		if got.Quantile(q) != ref.Quantile(q) {
+			t.Errorf("q%v: %v vs %v", q, got.Quantile(q), ref.Quantile(q))
+		}
+	}
+	if len(g.Series) != 2 {
+		t.Fatalf("%d seconds", len(g.Series))
+	}
+	for i, s := range g.Series {
+		if len(s.Ops) != 1 || !s.Ops[0].Hist.Equal(refSec[i]) {
+			t.Errorf("second %d differs", i)
+		}
+	}
+}
+
+func TestRecorderCounters(t *testing.T) {
+	clk := &fakeClock{t: fixtureStart.UnixNano()}
+	r := newRecorder(Labels{Scenario: "s"}, fixtureStart, clk.now)
+	r.RecordLimit("writes", true)
+	r.RecordLimit("writes", false)
+	r.RecordLimit("reads", true)
+	r.RecordStart(2*time.Millisecond, false)
+	r.RecordStart(0, true)
+	r.RecordStart(10*time.Microsecond, false)
+	r.RecordQuota("a", 95, 100)
+	r.Record(OpSparkSet, CodeQuotaExceeded, time.Microsecond)
+	r.Record(OpSparkSet, 120, time.Microsecond) // code outside the fast range
+	r.RecordQuota("a", 5, 100)
+	r.Record(OpSparkSet, CodeOK, time.Microsecond)
+	g := Build(RunInfo{}, []*Recorder{r}).Groups[0]
+	if want := []LimitCount{{"reads", 1, 1}, {"writes", 2, 1}}; len(g.Limits) != 2 || g.Limits[0] != want[0] || g.Limits[1] != want[1] {
+		t.Errorf("limits %+v", g.Limits)
+	}
+	if g.Starts.Total != 3 || g.Starts.Dropped != 1 || g.Starts.Late != 1 || g.Starts.Lateness.Count() != 2 {
+		t.Errorf("starts %+v", g.Starts)
+	}
+	if b := g.Pressure[9]; b.Writes != 2 || b.QuotaExceeded != 1 {
+		t.Errorf("band 90%%: %+v", b)
+	}
+	if b := g.Pressure[0]; b.Writes != 1 || b.QuotaExceeded != 0 {
+		t.Errorf("band 0%%: %+v", b)
+	}
+	set := g.op(OpSparkSet, false)
+	if set.Count() != 3 || set.Errors() != 2 || len(set.Codes) != 3 {
+		t.Errorf("set %+v", set.Codes)
+	}
+	if s := g.Series[0]; len(s.Refusals) != 2 || s.Quota[0].Used != 95 {
+		t.Errorf("second 0: %+v", s)
+	}
+}
+
+func TestJSONRoundTrip(t *testing.T) {
+	rep := fixtureReport("memory", "bbolt")
+	var a bytes.Buffer
+	if err := WriteJSON(&a, rep); err != nil {
+		t.Fatal(err)
+	}
+	back, err := ReadJSON(bytes.NewReader(a.Bytes()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b bytes.Buffer
+	if err := WriteJSON(&b, back); err != nil {
+		t.Fatal(err)
+	}
+	if a.String() != b.String() {
+		t.Fatal("JSON does not round-trip byte for byte")
+	}
+	g0, g1 := rep.Runs[1].Groups[0], back.Runs[1].Groups[0]
+	if !g0.op(OpSparkSet, false).All().Equal(g1.op(OpSparkSet, false).All()) {
+		t.Fatal("histogram changed")
+	}
+	if !back.Runs[0].Info.Started.Equal(fixtureStart) {
+		t.Fatal("start time changed")
+	}
+}
+
+func TestReadJSONErrors(t *testing.T) {
+	for _, tc := range []struct{ name, in, want string }{
+		{"not json", "nope", "read json"},
+		{"schema", `{"Schema":"other/v9"}`, "unsupported result schema"},
+		{"unknown field", `{"Schema":"sparkbench.report/v1","Bogus":1}`, "unknown field"},
+		{"bad hist", `{"Schema":"sparkbench.report/v1","Runs":[{"Groups":[{"Ops":[{"Op":"spark_get","Codes":[{"Code":0,"Hist":"!!"}]}]}]}]}`, "bad histogram"},
+		{"bad op", `{"Schema":"sparkbench.report/v1","Runs":[{"Groups":[{"Ops":[{"Op":"spark_nope"}]}]}]}`, "unknown op"},
+		{"null run", `{"Schema":"sparkbench.report/v1","Runs":[null]}`, "null"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := ReadJSON(strings.NewReader(tc.in))
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("err = %v, want %q", err, tc.want)
+			}
+		})
+	}
+}
+
+// FuzzJSONRoundTrip: whatever ReadJSON accepts, it writes back to JSON that
+// reads back to the same bytes.
+func FuzzJSONRoundTrip(f *testing.F) {
+	var buf bytes.Buffer
+	if err := WriteJSON(&buf, fixtureReport("memory")); err != nil {
+		f.Fatal(err)
+	}
+	f.Add(buf.Bytes())
+	f.Add([]byte(`{"Schema":"sparkbench.report/v1","Runs":[]}`))
+	f.Fuzz(func(t *testing.T, in []byte) {
+		rep, err := ReadJSON(bytes.NewReader(in))
+		if err != nil {
+			return
+		}
+		var a, b bytes.Buffer
+		if err := WriteJSON(&a, rep); err != nil {
+			return // e.g. a decoded value JSON cannot re-encode (NaN)
+		}
+		back, err := ReadJSON(bytes.NewReader(a.Bytes()))
+		if err != nil {
+			t.Fatalf("re-read: %v\n%s", err, a.Bytes())
+		}
+		if err := WriteJSON(&b, back); err != nil {
+			t.Fatal(err)
+		}
+		if a.String() != b.String() {
+			t.Fatalf("not stable:\n%s\n%s", a.Bytes(), b.Bytes())
+		}
+	})
+}

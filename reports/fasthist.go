@@ -1,0 +1,96 @@
+package reports
+
+import (
+	"math/bits"
+	"time"
+)
+
+// fastHist is the recording side of a histogram: the same bucket geometry as
+// Hist (HdrHistogram, lowest 1, 3 significant digits: 2048 sub-buckets,
+// half-count magnitude 10) but dense, in 1024-bucket chunks allocated on
+// first use, with uint32 counts. Recording is a few bit operations and an
+// increment (~5 ns), against a binary search and occasional insertion in the
+// sparse Hist. It converts exactly into a Hist with flush.
+//
+// A flat HDR index f lives in chunk f>>10 at offset f&1023; chunks 0 and 1
+// hold bucket 0, chunk k+1 holds bucket k. A uint32 count that wraps to zero
+// moves 2^32 into spill, so counts never get lost.
+type fastHist struct {
+	chunks  [fastChunks]*[1024]uint32
+	touched uint64 // bit c set: chunk c may hold counts
+	spill   *Hist
+}
+
+// fastChunks covers values up to histHighest (1 h): bucket 31 is the last
+// one HDR needs, so chunk 32.
+const fastChunks = 33
+
+func fastIndex(v int64) (chunk, off int) {
+	bucket := 64 - bits.LeadingZeros64(uint64(v)|2047) - 11
+	sub := int(v >> uint(bucket))
+	f := (bucket+1)<<10 + sub - 1024
+	return f >> 10, f & 1023
+}
+
+// fastValue is the lowest value that falls in chunk c at offset off.
+func fastValue(c, off int) int64 {
+	if c <= 1 {
+		return int64(c<<10 | off)
+	}
+	bucket := c - 1
+	return int64(off+1024) << uint(bucket)
+}
+
+func (f *fastHist) record(d time.Duration) {
+	v := int64(d)
+	if v < 0 {
+		v = 0
+	} else if v > histHighest {
+		v = histHighest
+	}
+	c, off := fastIndex(v)
+	ch := f.chunks[c]
+	if ch == nil {
+		ch = new([1024]uint32)
+		f.chunks[c] = ch
+	}
+	f.touched |= 1 << uint(c)
+	ch[off]++
+	if ch[off] == 0 {
+		if f.spill == nil {
+			f.spill = NewHist()
+		}
+		f.spill.RecordN(time.Duration(v), 1<<32)
+	}
+}
+
+// flush adds every count into h and, if reset, clears f for reuse (keeping
+// its chunks allocated).
+func (f *fastHist) flush(h *Hist, reset bool) {
+	for c := 0; c < fastChunks; c++ {
+		if f.touched&(1<<uint(c)) == 0 {
+			continue
+		}
+		ch := f.chunks[c]
+		for off, n := range ch {
+			if n != 0 {
+				_ = h.h.RecordValues(fastValue(c, off), int64(n))
+			}
+		}
+		if reset {
+			clear(ch[:])
+		}
+	}
+	if f.spill != nil {
+		h.Merge(f.spill)
+		if reset {
+			f.spill = nil
+		}
+	}
+	if reset {
+		f.touched = 0
+	}
+}
+
+// empty reports whether nothing was recorded since the last reset.
+func (f *fastHist) empty() bool { return f.touched == 0 && f.spill == nil }
