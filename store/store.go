@@ -279,3 +279,6 @@ func (s *Store) apply(muts []backend.Mutation) error {
 	s.obs.ObserveBackend(BackendWrite, time.Since(start), err)
 	return err
 }
+
+// Backend returns the backend's name.
+func (s *Store) Backend() string { return s.opts.Backend }

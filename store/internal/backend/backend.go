@@ -57,7 +57,7 @@ func Open(name string, cfg Config) (Backend, error) {
 // baseline that shows what the disk costs.
 type memory struct{}
 
-func (memory) Apply([]Mutation) error                 { return nil }
+func (memory) Apply([]Mutation) error                   { return nil }
 func (memory) Scan(func(key, value []byte) error) error { return nil }
-func (memory) Persistent() bool                        { return false }
-func (memory) Close() error                            { return nil }
+func (memory) Persistent() bool                         { return false }
+func (memory) Close() error                             { return nil }
