@@ -1,0 +1,325 @@
+package workloads
+
+import (
+	"fmt"
+	"math"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// decoder walks a yaml.Node tree, keeping the first error with its position.
+type decoder struct {
+	file string
+	err  *FieldError
+}
+
+// maxAliasDepth bounds alias resolution so hostile files cannot recurse.
+const maxAliasDepth = 32
+
+func (d *decoder) failf(n *yaml.Node, path string, cause error, format string, args ...any) {
+	if d.err != nil {
+		return
+	}
+	fe := &FieldError{File: d.file, Path: path, Msg: fmt.Sprintf(format, args...), Err: cause}
+	if n != nil {
+		fe.Line, fe.Column = n.Line, n.Column
+	}
+	d.err = fe
+}
+
+func (d *decoder) ok() bool { return d.err == nil }
+
+func resolve(n *yaml.Node) *yaml.Node {
+	for i := 0; n != nil && n.Kind == yaml.AliasNode && i < maxAliasDepth; i++ {
+		n = n.Alias
+	}
+	if n != nil && n.Kind == yaml.AliasNode {
+		return nil
+	}
+	return n
+}
+
+func kindName(n *yaml.Node) string {
+	switch n.Kind {
+	case yaml.MappingNode:
+		return "a mapping"
+	case yaml.SequenceNode:
+		return "a list"
+	case yaml.ScalarNode:
+		if n.Tag == "!!null" {
+			return "empty"
+		}
+		return fmt.Sprintf("%q", n.Value)
+	}
+	return "something else"
+}
+
+func isNull(n *yaml.Node) bool {
+	return n == nil || n.Kind == yaml.ScalarNode && n.Tag == "!!null"
+}
+
+// field is one key of a mapping.
+type field struct {
+	key, val *yaml.Node
+}
+
+// fields checks that n is a mapping whose keys are all in allowed and
+// returns them by name. Duplicate and unknown keys are errors.
+func (d *decoder) fields(n *yaml.Node, path string, allowed ...string) map[string]field {
+	n = resolve(n)
+	if n == nil || n.Kind != yaml.MappingNode {
+		if n == nil {
+			d.failf(nil, path, nil, "alias nesting too deep")
+		} else {
+			d.failf(n, path, nil, "must be a mapping, got %s", kindName(n))
+		}
+		return nil
+	}
+	out := make(map[string]field, len(n.Content)/2)
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k, v := n.Content[i], n.Content[i+1]
+		if k.Kind != yaml.ScalarNode {
+			d.failf(k, path, nil, "mapping keys must be plain names")
+			return nil
+		}
+		if k.Value == "<<" {
+			d.failf(k, path, nil, "merge keys (<<) are not supported")
+			return nil
+		}
+		known := false
+		for _, a := range allowed {
+			if a == k.Value {
+				known = true
+				break
+			}
+		}
+		if !known {
+			sorted := append([]string(nil), allowed...)
+			sort.Strings(sorted)
+			d.failf(k, join(path, k.Value), nil, "unknown field (known: %s)", strings.Join(sorted, ", "))
+			return nil
+		}
+		if _, dup := out[k.Value]; dup {
+			d.failf(k, join(path, k.Value), nil, "duplicate field")
+			return nil
+		}
+		out[k.Value] = field{k, v}
+	}
+	return out
+}
+
+// pairs returns the entries of a free-form mapping (vars, headers, secrets,
+// thresholds) in file order.
+func (d *decoder) pairs(n *yaml.Node, path string) []field {
+	n = resolve(n)
+	if isNull(n) {
+		return nil
+	}
+	if n.Kind != yaml.MappingNode {
+		d.failf(n, path, nil, "must be a mapping, got %s", kindName(n))
+		return nil
+	}
+	seen := map[string]bool{}
+	var out []field
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k := n.Content[i]
+		if k.Kind != yaml.ScalarNode || k.Value == "" {
+			d.failf(k, path, nil, "keys must be non-empty names")
+			return nil
+		}
+		if seen[k.Value] {
+			d.failf(k, join(path, k.Value), nil, "duplicate key")
+			return nil
+		}
+		seen[k.Value] = true
+		out = append(out, field{k, n.Content[i+1]})
+	}
+	return out
+}
+
+// list checks that n is a sequence (or null: empty).
+func (d *decoder) list(n *yaml.Node, path string) []*yaml.Node {
+	n = resolve(n)
+	if isNull(n) {
+		return nil
+	}
+	if n.Kind != yaml.SequenceNode {
+		d.failf(n, path, nil, "must be a list, got %s", kindName(n))
+		return nil
+	}
+	return n.Content
+}
+
+func join(path, name string) string {
+	if path == "" {
+		return name
+	}
+	return path + "." + name
+}
+
+func idx(path string, i int) string { return path + "." + strconv.Itoa(i) }
+
+func (d *decoder) scalar(n *yaml.Node, path string) (string, bool) {
+	n = resolve(n)
+	if n == nil || n.Kind != yaml.ScalarNode || n.Tag == "!!null" {
+		if n == nil {
+			d.failf(nil, path, nil, "alias nesting too deep")
+		} else {
+			d.failf(n, path, nil, "must be a single value, got %s", kindName(n))
+		}
+		return "", false
+	}
+	return n.Value, true
+}
+
+func (d *decoder) str(n *yaml.Node, path string) string {
+	s, _ := d.scalar(n, path)
+	return s
+}
+
+func (d *decoder) nonEmpty(n *yaml.Node, path string) string {
+	s, ok := d.scalar(n, path)
+	if ok && strings.TrimSpace(s) == "" {
+		d.failf(n, path, nil, "must not be empty")
+	}
+	return s
+}
+
+func (d *decoder) int64v(n *yaml.Node, path string, min int64) int64 {
+	s, ok := d.scalar(n, path)
+	if !ok {
+		return 0
+	}
+	v, err := strconv.ParseInt(strings.ReplaceAll(s, "_", ""), 0, 64)
+	if err != nil {
+		d.failf(n, path, nil, "must be an integer, got %q", s)
+		return 0
+	}
+	if v < min {
+		d.failf(n, path, nil, "must be >= %d, got %d", min, v)
+	}
+	return v
+}
+
+func (d *decoder) intv(n *yaml.Node, path string, min int64) int {
+	v := d.int64v(n, path, min)
+	if v > math.MaxInt32 {
+		d.failf(n, path, nil, "too large: %d", v)
+		return 0
+	}
+	return int(v)
+}
+
+func (d *decoder) floatv(n *yaml.Node, path string) float64 {
+	s, ok := d.scalar(n, path)
+	if !ok {
+		return 0
+	}
+	v, err := strconv.ParseFloat(s, 64)
+	if err != nil || math.IsNaN(v) || math.IsInf(v, 0) {
+		d.failf(n, path, nil, "must be a number, got %q", s)
+		return 0
+	}
+	return v
+}
+
+func (d *decoder) boolv(n *yaml.Node, path string) bool {
+	s, ok := d.scalar(n, path)
+	if !ok {
+		return false
+	}
+	switch strings.ToLower(s) {
+	case "true", "yes", "on":
+		return true
+	case "false", "no", "off":
+		return false
+	}
+	d.failf(n, path, nil, "must be true or false, got %q", s)
+	return false
+}
+
+func (d *decoder) duration(n *yaml.Node, path string) time.Duration {
+	s, ok := d.scalar(n, path)
+	if !ok {
+		return 0
+	}
+	v, err := ParseDuration(s)
+	if err != nil {
+		d.failf(n, path, nil, "%v", err)
+		return 0
+	}
+	if v < 0 {
+		d.failf(n, path, nil, "must not be negative, got %s", s)
+	}
+	return v
+}
+
+func (d *decoder) positiveDuration(n *yaml.Node, path string) time.Duration {
+	v := d.duration(n, path)
+	if d.ok() && v <= 0 {
+		d.failf(n, path, nil, "must be > 0")
+	}
+	return v
+}
+
+func (d *decoder) size(n *yaml.Node, path string) int64 {
+	s, ok := d.scalar(n, path)
+	if !ok {
+		return 0
+	}
+	v, err := ParseSize(s)
+	if err != nil {
+		d.failf(n, path, nil, "%v", err)
+	}
+	return v
+}
+
+func (d *decoder) rate(n *yaml.Node, path string, allowZero bool) float64 {
+	s, ok := d.scalar(n, path)
+	if !ok {
+		return 0
+	}
+	v, err := ParseRate(s)
+	if err != nil {
+		d.failf(n, path, nil, "%v", err)
+		return 0
+	}
+	if v < 0 || v == 0 && !allowZero {
+		d.failf(n, path, nil, "must be > 0, got %s", s)
+	}
+	if v > 1e8 {
+		d.failf(n, path, nil, "rate %s is above 100M/s", s)
+	}
+	return v
+}
+
+func (d *decoder) template(n *yaml.Node, path string) *Template {
+	s, ok := d.scalar(n, path)
+	if !ok {
+		return nil
+	}
+	t, err := ParseTemplate(s)
+	if err != nil {
+		d.failf(n, path, nil, "%v", err)
+		return nil
+	}
+	return t
+}
+
+func (d *decoder) oneOf(n *yaml.Node, path string, allowed ...string) string {
+	s, ok := d.scalar(n, path)
+	if !ok {
+		return ""
+	}
+	for _, a := range allowed {
+		if s == a {
+			return s
+		}
+	}
+	d.failf(n, path, nil, "unknown value %q (want one of %s)", s, strings.Join(allowed, ", "))
+	return ""
+}

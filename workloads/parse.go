@@ -1,0 +1,721 @@
+package workloads
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// Defaults applied when a workload file leaves a field out.
+const (
+	DefaultDuration      = 10 * time.Second
+	DefaultSeed          = 1
+	DefaultMaxInFlight   = 64
+	DefaultLateTolerance = time.Millisecond
+	DefaultNodeID        = "edge"
+	maxFileBytes         = 8 << 20
+)
+
+// ParseFile reads and parses the workload file at path, applying overrides.
+// Flare paths are resolved relative to the file's directory.
+func ParseFile(path string, overrides ...Override) (*Workload, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, &FieldError{File: path, Msg: fmt.Sprintf("cannot read workload: %v", unwrapPathErr(err)), Err: err}
+	}
+	return Parse(path, data, overrides...)
+}
+
+func unwrapPathErr(err error) error {
+	if pe, ok := err.(*os.PathError); ok {
+		return pe.Err
+	}
+	return err
+}
+
+// Parse parses a workload file's bytes; file names it in errors and is the
+// base for relative flare paths. Overrides are applied to the YAML tree
+// before decoding, so they can set any field by its dotted path.
+func Parse(file string, data []byte, overrides ...Override) (w *Workload, err error) {
+	defer func() {
+		// The decoder is written not to panic; this keeps the promise
+		// "one line, never a trace" even if it ever does.
+		if r := recover(); r != nil {
+			w, err = nil, &FieldError{File: file, Msg: fmt.Sprintf("internal parser error: %v", r)}
+		}
+	}()
+	if len(data) > maxFileBytes {
+		return nil, &FieldError{File: file, Msg: "workload file larger than 8 MiB"}
+	}
+	var doc yaml.Node
+	if err := yaml.Unmarshal(data, &doc); err != nil {
+		return nil, yamlError(file, err)
+	}
+	root := &doc
+	if root.Kind == yaml.DocumentNode {
+		if len(root.Content) == 0 {
+			return nil, &FieldError{File: file, Msg: "empty workload file"}
+		}
+		root = root.Content[0]
+	} else if root.Kind == 0 {
+		return nil, &FieldError{File: file, Msg: "empty workload file"}
+	}
+	if err := checkAliases(root, file); err != nil {
+		return nil, err
+	}
+	for _, o := range overrides {
+		if err := o.apply(root); err != nil {
+			return nil, &FieldError{File: file, Path: o.Path, Msg: "--set: " + err.Error(), Err: ErrOverride}
+		}
+	}
+	sum := sha256.Sum256(data)
+	d := &decoder{file: file}
+	w = d.workload(root, filepath.Dir(file))
+	if d.err != nil {
+		return nil, d.err
+	}
+	w.File = file
+	w.SHA256 = hex.EncodeToString(sum[:])
+	if w.Name == "" {
+		w.Name = strings.TrimSuffix(filepath.Base(file), filepath.Ext(file))
+	}
+	return w, nil
+}
+
+// yamlError turns a yaml syntax error ("yaml: line 3: ...") into a FieldError.
+func yamlError(file string, err error) error {
+	msg := err.Error()
+	line := 0
+	if rest, ok := strings.CutPrefix(msg, "yaml: line "); ok {
+		if n, after, ok := strings.Cut(rest, ": "); ok {
+			fmt.Sscanf(n, "%d", &line)
+			msg = after
+		}
+	} else {
+		msg = strings.TrimPrefix(msg, "yaml: ")
+	}
+	msg = strings.ReplaceAll(msg, "\n", "; ")
+	return &FieldError{File: file, Line: line, Column: 1, Msg: "YAML syntax: " + msg}
+}
+
+// checkAliases rejects alias expansion that would blow up (billion laughs)
+// by bounding the number of nodes reachable through aliases.
+func checkAliases(root *yaml.Node, file string) error {
+	budget := 1 << 20
+	var walk func(n *yaml.Node, depth int) bool
+	walk = func(n *yaml.Node, depth int) bool {
+		budget--
+		if budget < 0 || depth > 200 {
+			return false
+		}
+		if n.Kind == yaml.AliasNode {
+			if n.Alias == nil {
+				return false
+			}
+			return walk(n.Alias, depth+1)
+		}
+		for _, c := range n.Content {
+			if !walk(c, depth+1) {
+				return false
+			}
+		}
+		return true
+	}
+	if !walk(root, 0) {
+		return &FieldError{File: file, Line: root.Line, Column: root.Column, Msg: "document too large or too deeply nested (aliases?)"}
+	}
+	return nil
+}
+
+func (d *decoder) workload(root *yaml.Node, baseDir string) *Workload {
+	f := d.fields(root, "", "name", "description", "seed", "duration", "warmup", "store", "limits",
+		"nodes", "sites", "preload", "scenarios", "thresholds")
+	if !d.ok() {
+		return nil
+	}
+	w := &Workload{Seed: DefaultSeed, Duration: DefaultDuration}
+	if v, ok := f["name"]; ok {
+		w.Name = d.nonEmpty(v.val, "name")
+	}
+	if v, ok := f["description"]; ok {
+		d.str(v.val, "description")
+	}
+	if v, ok := f["seed"]; ok {
+		w.Seed = d.int64v(v.val, "seed", -1<<63)
+	}
+	if v, ok := f["duration"]; ok {
+		w.Duration = d.positiveDuration(v.val, "duration")
+	}
+	if v, ok := f["warmup"]; ok {
+		w.Warmup = d.duration(v.val, "warmup")
+	}
+	w.Store = d.storeSpec(f["store"].val)
+	w.Limits = d.limits(f["limits"].val)
+	w.Nodes = d.nodes(f["nodes"].val, f["nodes"].key)
+	w.Sites = d.sites(f["sites"].val, f["sites"].key, root)
+	w.Preload = d.preloads(f["preload"].val, w)
+	w.Scenarios = d.scenarios(f["scenarios"].val, root, w, baseDir)
+	if v, ok := f["thresholds"]; ok {
+		w.Thresholds = map[string]string{}
+		for _, p := range d.pairs(v.val, "thresholds") {
+			expr := d.nonEmpty(p.val, join("thresholds", p.key.Value))
+			w.Thresholds[p.key.Value] = expr
+			w.ThresholdOrder = append(w.ThresholdOrder, p.key.Value)
+		}
+	}
+	if !d.ok() {
+		return nil
+	}
+	return w
+}
+
+func (d *decoder) storeSpec(n *yaml.Node) StoreSpec {
+	s := StoreSpec{Backend: "bbolt", Durability: "group"}
+	if isNull(n) {
+		return s
+	}
+	f := d.fields(n, "store", "backend", "durability", "dir")
+	if v, ok := f["backend"]; ok {
+		s.Backend = d.oneOf(v.val, "store.backend", "memory", "bbolt", "pebble")
+	}
+	if v, ok := f["durability"]; ok {
+		s.Durability = d.oneOf(v.val, "store.durability", "group", "always", "none")
+	}
+	if v, ok := f["dir"]; ok {
+		s.Dir = d.str(v.val, "store.dir")
+	}
+	return s
+}
+
+func (d *decoder) limits(n *yaml.Node) LimitsSpec {
+	l := LimitsSpec{set: map[string]bool{}}
+	if isNull(n) {
+		return l
+	}
+	f := d.fields(n, "limits", "max_value_bytes", "max_ttl", "max_reads_per_invocation", "max_writes_per_invocation",
+		"max_pulls_per_invocation", "max_pull_keys", "site_quota", "invocation_timeout", "max_memory_pages")
+	for _, name := range ordered(f) {
+		v, p := f[name].val, "limits."+name
+		l.set[name] = true
+		switch name {
+		case "max_value_bytes":
+			l.MaxValueBytes = d.size(v, p)
+			if d.ok() && (l.MaxValueBytes <= 0 || l.MaxValueBytes > 1<<30) {
+				d.failf(v, p, nil, "must be in 1B..1GiB")
+			}
+		case "max_ttl":
+			l.MaxTTL = d.positiveDuration(v, p)
+		case "max_reads_per_invocation":
+			l.MaxReadsPerInvocation = d.intv(v, p, 1)
+		case "max_writes_per_invocation":
+			l.MaxWritesPerInvocation = d.intv(v, p, 1)
+		case "max_pulls_per_invocation":
+			l.MaxPullsPerInvocation = d.intv(v, p, 1)
+		case "max_pull_keys":
+			l.MaxPullKeys = d.intv(v, p, 1)
+		case "site_quota":
+			l.SiteQuota = d.size(v, p)
+			if d.ok() && l.SiteQuota <= 0 {
+				d.failf(v, p, nil, "must be > 0")
+			}
+		case "invocation_timeout":
+			l.InvocationTimeout = d.duration(v, p)
+		case "max_memory_pages":
+			pages := d.int64v(v, p, 1)
+			if pages > 65536 {
+				d.failf(v, p, nil, "must be <= 65536 (4 GiB)")
+			}
+			l.MaxMemoryPages = uint32(pages)
+		}
+	}
+	return l
+}
+
+func (d *decoder) nodes(n, key *yaml.Node) []NodeSpec {
+	items := d.list(n, "nodes")
+	if !d.ok() {
+		return nil
+	}
+	if len(items) == 0 {
+		if key != nil {
+			d.failf(key, "nodes", nil, "must list at least one node")
+			return nil
+		}
+		return []NodeSpec{{ID: DefaultNodeID, Spark: true, Transport: "inprocess"}}
+	}
+	var out []NodeSpec
+	seen := map[string]bool{}
+	for i, it := range items {
+		p := idx("nodes", i)
+		f := d.fields(it, p, "id", "spark", "pull_latency", "transport")
+		if !d.ok() {
+			return nil
+		}
+		ns := NodeSpec{Spark: true, Transport: "inprocess"}
+		if v, ok := f["id"]; ok {
+			ns.ID = d.nonEmpty(v.val, p+".id")
+			if d.ok() && seen[ns.ID] {
+				d.failf(v.val, p+".id", nil, "duplicate node id %q", ns.ID)
+			}
+			seen[ns.ID] = true
+		} else {
+			d.failf(it, p, nil, "missing id")
+		}
+		if v, ok := f["spark"]; ok {
+			ns.Spark = d.boolv(v.val, p+".spark")
+		}
+		if v, ok := f["pull_latency"]; ok {
+			ns.PullLatency = d.durationDist(v.val, p+".pull_latency")
+		}
+		if v, ok := f["transport"]; ok {
+			ns.Transport = d.oneOf(v.val, p+".transport", "inprocess", "http")
+		}
+		out = append(out, ns)
+	}
+	return out
+}
+
+func (d *decoder) sites(n, key, root *yaml.Node) []SiteSpec {
+	items := d.list(n, "sites")
+	if !d.ok() {
+		return nil
+	}
+	if len(items) == 0 {
+		at := root
+		if key != nil {
+			at = key
+		}
+		d.failf(at, "sites", nil, "must list at least one site")
+		return nil
+	}
+	var out []SiteSpec
+	seen := map[string]bool{}
+	for i, it := range items {
+		p := idx("sites", i)
+		f := d.fields(it, p, "domain", "capabilities", "secrets")
+		if !d.ok() {
+			return nil
+		}
+		var s SiteSpec
+		if v, ok := f["domain"]; ok {
+			s.Domain = d.nonEmpty(v.val, p+".domain")
+			if d.ok() && seen[s.Domain] {
+				d.failf(v.val, p+".domain", nil, "duplicate site %q", s.Domain)
+			}
+			seen[s.Domain] = true
+		} else {
+			d.failf(it, p, nil, "missing domain")
+		}
+		if v, ok := f["capabilities"]; ok {
+			for j, c := range d.list(v.val, p+".capabilities") {
+				s.Capabilities = append(s.Capabilities, d.oneOf(c, idx(p+".capabilities", j), CapWritesSparkKV))
+			}
+		}
+		if v, ok := f["secrets"]; ok {
+			s.Secrets = map[string]string{}
+			for _, kv := range d.pairs(v.val, p+".secrets") {
+				s.Secrets[kv.key.Value] = d.str(kv.val, p+".secrets."+kv.key.Value)
+			}
+		}
+		out = append(out, s)
+	}
+	return out
+}
+
+func (w *Workload) node(id string) *NodeSpec {
+	for i := range w.Nodes {
+		if w.Nodes[i].ID == id {
+			return &w.Nodes[i]
+		}
+	}
+	return nil
+}
+
+func (w *Workload) site(domain string) *SiteSpec {
+	for i := range w.Sites {
+		if w.Sites[i].Domain == domain {
+			return &w.Sites[i]
+		}
+	}
+	return nil
+}
+
+// nodeRef decodes a node reference; absent means the only node.
+func (d *decoder) nodeRef(f map[string]field, at *yaml.Node, p string, w *Workload) string {
+	v, ok := f["node"]
+	if !ok {
+		if len(w.Nodes) == 1 {
+			return w.Nodes[0].ID
+		}
+		d.failf(at, p, nil, "missing node (the workload has %d nodes)", len(w.Nodes))
+		return ""
+	}
+	id := d.nonEmpty(v.val, p+".node")
+	if d.ok() && w.node(id) == nil {
+		d.failf(v.val, p+".node", nil, "unknown node %q (known: %s)", id, strings.Join(nodeIDs(w), ", "))
+	}
+	return id
+}
+
+func (d *decoder) siteRef(f map[string]field, at *yaml.Node, p string, w *Workload) string {
+	v, ok := f["site"]
+	if !ok {
+		if len(w.Sites) == 1 {
+			return w.Sites[0].Domain
+		}
+		d.failf(at, p, nil, "missing site (the workload has %d sites)", len(w.Sites))
+		return ""
+	}
+	s := d.nonEmpty(v.val, p+".site")
+	if d.ok() && w.site(s) == nil {
+		var names []string
+		for _, x := range w.Sites {
+			names = append(names, x.Domain)
+		}
+		d.failf(v.val, p+".site", nil, "unknown site %q (known: %s)", s, strings.Join(names, ", "))
+	}
+	return s
+}
+
+func nodeIDs(w *Workload) []string {
+	var ids []string
+	for _, n := range w.Nodes {
+		ids = append(ids, n.ID)
+	}
+	return ids
+}
+
+func (d *decoder) preloads(n *yaml.Node, w *Workload) []PreloadSpec {
+	if !d.ok() || isNull(n) {
+		return nil
+	}
+	items := []*yaml.Node{n}
+	single := true
+	if r := resolve(n); r != nil && r.Kind == yaml.SequenceNode {
+		items, single = r.Content, false
+	}
+	var out []PreloadSpec
+	for i, it := range items {
+		p := "preload"
+		if !single {
+			p = idx(p, i)
+		}
+		f := d.fields(it, p, "site", "node", "keys", "key", "value_size", "ttl")
+		if !d.ok() {
+			return nil
+		}
+		ps := PreloadSpec{line: it.Line, col: it.Column}
+		ps.Node = d.nodeRef(f, it, p, w)
+		ps.Site = d.siteRef(f, it, p, w)
+		if v, ok := f["keys"]; ok {
+			ps.Keys = d.sizeOrInt(v.val, p+".keys")
+			if d.ok() && (ps.Keys <= 0 || ps.Keys > 100_000_000) {
+				d.failf(v.val, p+".keys", nil, "must be in 1..100000000")
+			}
+		} else {
+			d.failf(it, p, nil, "missing keys (how many keys to load)")
+		}
+		src := "key:{{seq}}"
+		at, kp := it, p
+		if v, ok := f["key"]; ok {
+			src, at, kp = d.str(v.val, p+".key"), v.val, p+".key"
+		}
+		if t, err := ParseTemplate(src); err != nil {
+			d.failf(at, kp, nil, "%v", err)
+		} else {
+			for _, name := range t.Names() {
+				if name != "seq" && name != "node" && name != "site" {
+					d.failf(at, kp, nil, "preload keys may use {{seq}}, {{node}}, {{site}} only, not {{%s}}", name)
+				}
+			}
+			ps.Key = t
+		}
+		ps.ValueSize = &SizeDist{Kind: "constant", Value: 100}
+		if v, ok := f["value_size"]; ok {
+			ps.ValueSize = d.sizeDist(v.val, p+".value_size")
+		}
+		if v, ok := f["ttl"]; ok {
+			ps.TTL = d.durationDist(v.val, p+".ttl")
+		}
+		out = append(out, ps)
+	}
+	return out
+}
+
+func (d *decoder) scenarios(n, root *yaml.Node, w *Workload, baseDir string) []ScenarioSpec {
+	if !d.ok() {
+		return nil
+	}
+	items := d.list(n, "scenarios")
+	if d.ok() && len(items) == 0 {
+		at := root
+		if !isNull(n) {
+			at = n
+		}
+		d.failf(at, "scenarios", nil, "must list at least one scenario")
+		return nil
+	}
+	var out []ScenarioSpec
+	seen := map[string]bool{}
+	for i, it := range items {
+		p := idx("scenarios", i)
+		f := d.fields(it, p, "name", "flare", "node", "site", "executor", "vars", "request", "expect")
+		if !d.ok() {
+			return nil
+		}
+		sc := ScenarioSpec{Expect: []int{200}}
+		if v, ok := f["name"]; ok {
+			sc.Name = d.nonEmpty(v.val, p+".name")
+			if d.ok() && seen[sc.Name] {
+				d.failf(v.val, p+".name", nil, "duplicate scenario name %q", sc.Name)
+			}
+		} else {
+			sc.Name = fmt.Sprintf("scenario-%d", i)
+		}
+		seen[sc.Name] = true
+		sc.Node = d.nodeRef(f, it, p, w)
+		sc.Site = d.siteRef(f, it, p, w)
+		if v, ok := f["flare"]; ok {
+			d.flare(&sc, v.val, p+".flare", baseDir)
+		} else {
+			d.failf(it, p, nil, "missing flare (builtin:NAME or a path to a .wasm)")
+		}
+		if v, ok := f["executor"]; ok {
+			sc.Executor = d.executor(v.val, p+".executor", w.Duration)
+		} else {
+			d.failf(it, p, nil, "missing executor")
+		}
+		if v, ok := f["vars"]; ok {
+			for _, kv := range d.pairs(v.val, p+".vars") {
+				vp := p + ".vars." + kv.key.Value
+				if !validName(kv.key.Value) {
+					d.failf(kv.key, vp, nil, "variable names are letters, digits, _ and -")
+				}
+				if builtinVar(kv.key.Value) {
+					d.failf(kv.key, vp, nil, "%q is a built-in variable", kv.key.Value)
+				}
+				dist := d.intDist(kv.val, vp)
+				if !d.ok() {
+					return nil
+				}
+				sc.Vars = append(sc.Vars, VarSpec{Name: kv.key.Value, Dist: dist})
+			}
+		}
+		sc.Request = d.request(f["request"].val, p+".request", sc.Site)
+		if v, ok := f["expect"]; ok {
+			ef := d.fields(v.val, p+".expect", "status")
+			if sv, ok := ef["status"]; ok {
+				sc.Expect = nil
+				for j, s := range d.list(sv.val, p+".expect.status") {
+					code := d.intv(s, idx(p+".expect.status", j), 100)
+					if d.ok() && code > 599 {
+						d.failf(s, idx(p+".expect.status", j), nil, "must be an HTTP status (100..599)")
+					}
+					sc.Expect = append(sc.Expect, code)
+				}
+				if d.ok() && len(sc.Expect) == 0 {
+					d.failf(sv.val, p+".expect.status", nil, "must list at least one status")
+				}
+			}
+		}
+		if !d.ok() {
+			return nil
+		}
+		d.checkTemplates(&sc, it, p)
+		if d.ok() && sc.WritesSpark {
+			if s := w.site(sc.Site); s != nil && !s.WritesSpark() {
+				at := it
+				if v, ok := f["site"]; ok {
+					at = v.val
+				} else if v, ok := f["flare"]; ok {
+					at = v.val
+				}
+				d.failf(at, p+".site", ErrCapability, "flare %s writes Spark but site %q lacks the %s capability", sc.Flare, sc.Site, CapWritesSparkKV)
+			}
+		}
+		out = append(out, sc)
+	}
+	return out
+}
+
+func (d *decoder) request(n *yaml.Node, p, site string) RequestSpec {
+	rs := RequestSpec{}
+	var f map[string]field
+	if !isNull(n) {
+		f = d.fields(n, p, "method", "url", "headers", "body")
+	}
+	if v, ok := f["method"]; ok {
+		rs.Method = d.template(v.val, p+".method")
+	} else {
+		rs.Method, _ = ParseTemplate("GET")
+	}
+	if v, ok := f["url"]; ok {
+		rs.URL = d.template(v.val, p+".url")
+	} else {
+		rs.URL, _ = ParseTemplate("https://{{site}}/")
+	}
+	if v, ok := f["headers"]; ok {
+		for _, kv := range d.pairs(v.val, p+".headers") {
+			rs.Headers = append(rs.Headers, HeaderTemplate{Name: kv.key.Value, Value: d.template(kv.val, p+".headers."+kv.key.Value)})
+		}
+	}
+	if v, ok := f["body"]; ok {
+		rs.Body = d.template(v.val, p+".body")
+	}
+	return rs
+}
+
+// builtinVars are always available in request templates.
+var builtinVars = []string{"seq", "worker", "node", "site", "scenario", "shard", "shards"}
+
+func builtinVar(name string) bool { return contains(builtinVars, name) }
+
+// checkTemplates makes sure every placeholder names a variable.
+func (d *decoder) checkTemplates(sc *ScenarioSpec, at *yaml.Node, p string) {
+	known := func(name string) bool {
+		if builtinVar(name) {
+			return true
+		}
+		for _, v := range sc.Vars {
+			if v.Name == name {
+				return true
+			}
+		}
+		return false
+	}
+	check := func(t *Template, tp string) {
+		if t == nil || !d.ok() {
+			return
+		}
+		for _, name := range t.Names() {
+			if !known(name) {
+				d.failf(at, tp, nil, "unknown variable {{%s}} (declare it under vars, or use one of %s)", name, strings.Join(builtinVars, ", "))
+				return
+			}
+		}
+	}
+	check(sc.Request.Method, p+".request.method")
+	check(sc.Request.URL, p+".request.url")
+	for _, h := range sc.Request.Headers {
+		check(h.Value, p+".request.headers."+h.Name)
+	}
+	check(sc.Request.Body, p+".request.body")
+}
+
+func (d *decoder) executor(n *yaml.Node, p string, defaultDuration time.Duration) ExecutorSpec {
+	e := ExecutorSpec{MaxInFlight: DefaultMaxInFlight, LateTolerance: DefaultLateTolerance, Duration: defaultDuration}
+	rn := resolve(n)
+	if rn == nil || rn.Kind != yaml.MappingNode {
+		d.fields(n, p) // reports the type error
+		return e
+	}
+	var typeNode *yaml.Node
+	for i := 0; i+1 < len(rn.Content); i += 2 {
+		if rn.Content[i].Value == "type" {
+			typeNode = rn.Content[i+1]
+		}
+	}
+	if typeNode == nil {
+		d.failf(rn, p, nil, "missing type (%s, %s or %s)", ConstantArrivalRate, RampingArrivalRate, Closed)
+		return e
+	}
+	e.Type = d.oneOf(typeNode, p+".type", ConstantArrivalRate, RampingArrivalRate, Closed)
+	var allowed []string
+	switch e.Type {
+	case ConstantArrivalRate:
+		allowed = []string{"type", "rate", "duration", "max_in_flight", "late_tolerance"}
+	case RampingArrivalRate:
+		allowed = []string{"type", "start_rate", "stages", "max_in_flight", "late_tolerance"}
+	case Closed:
+		allowed = []string{"type", "vus", "duration", "iterations"}
+	default:
+		return e
+	}
+	f := d.fields(rn, p, allowed...)
+	if !d.ok() {
+		return e
+	}
+	if v, ok := f["duration"]; ok {
+		e.Duration = d.positiveDuration(v.val, p+".duration")
+	}
+	if v, ok := f["max_in_flight"]; ok {
+		e.MaxInFlight = d.intv(v.val, p+".max_in_flight", 1)
+		if d.ok() && e.MaxInFlight > 100000 {
+			d.failf(v.val, p+".max_in_flight", nil, "must be <= 100000")
+		}
+	}
+	if v, ok := f["late_tolerance"]; ok {
+		e.LateTolerance = d.duration(v.val, p+".late_tolerance")
+	}
+	switch e.Type {
+	case ConstantArrivalRate:
+		if v, ok := f["rate"]; ok {
+			e.Rate = d.rate(v.val, p+".rate", false)
+		} else {
+			d.failf(rn, p, nil, "missing rate (e.g. 1000/s)")
+		}
+	case RampingArrivalRate:
+		if v, ok := f["start_rate"]; ok {
+			e.StartRate = d.rate(v.val, p+".start_rate", true)
+		}
+		sv, ok := f["stages"]
+		if !ok {
+			d.failf(rn, p, nil, "missing stages (list of {target, duration})")
+			return e
+		}
+		stages := d.list(sv.val, p+".stages")
+		if d.ok() && len(stages) == 0 {
+			d.failf(sv.val, p+".stages", nil, "must list at least one stage")
+		}
+		for i, st := range stages {
+			sp := idx(p+".stages", i)
+			sf := d.fields(st, sp, "target", "duration")
+			if !d.ok() {
+				return e
+			}
+			var s Stage
+			if v, ok := sf["target"]; ok {
+				s.Target = d.rate(v.val, sp+".target", true)
+			} else {
+				d.failf(st, sp, nil, "missing target")
+			}
+			if v, ok := sf["duration"]; ok {
+				s.Duration = d.positiveDuration(v.val, sp+".duration")
+			} else {
+				d.failf(st, sp, nil, "missing duration")
+			}
+			e.Stages = append(e.Stages, s)
+		}
+		if d.ok() {
+			peak := e.StartRate
+			for _, s := range e.Stages {
+				peak = max(peak, s.Target)
+			}
+			if peak <= 0 {
+				d.failf(sv.val, p+".stages", nil, "every rate is 0: nothing would run")
+			}
+		}
+	case Closed:
+		if v, ok := f["vus"]; ok {
+			e.VUs = d.intv(v.val, p+".vus", 1)
+			if d.ok() && e.VUs > 100000 {
+				d.failf(v.val, p+".vus", nil, "must be <= 100000")
+			}
+		} else {
+			d.failf(rn, p, nil, "missing vus (number of workers)")
+		}
+		if v, ok := f["iterations"]; ok {
+			e.Iterations = d.int64v(v.val, p+".iterations", 1)
+			if _, hasDur := f["duration"]; !hasDur {
+				e.Duration = 0 // bound by iterations only
+			}
+		}
+	}
+	return e
+}

@@ -1,0 +1,159 @@
+package workloads
+
+import "time"
+
+// Workload is a parsed and validated workload file.
+type Workload struct {
+	File       string // path as given
+	SHA256     string // of the file bytes, before overrides
+	Name       string
+	Seed       int64
+	Duration   time.Duration // measured phase; default for executors
+	Warmup     time.Duration // not recorded
+	Store      StoreSpec
+	Limits     LimitsSpec
+	Nodes      []NodeSpec
+	Sites      []SiteSpec
+	Preload    []PreloadSpec
+	Scenarios  []ScenarioSpec
+	Thresholds map[string]string
+	// ThresholdOrder keeps the thresholds in file order for stable output.
+	ThresholdOrder []string
+}
+
+// StoreSpec configures the store of every node.
+type StoreSpec struct {
+	Backend    string // memory | bbolt | pebble; default bbolt
+	Durability string // group | always | none; default group
+	Dir        string // empty: a fresh temporary directory, removed after the run
+}
+
+// LimitsSpec holds the platform limits; zero fields take the defaults of
+// the store and host packages.
+type LimitsSpec struct {
+	MaxValueBytes          int64
+	MaxTTL                 time.Duration
+	MaxReadsPerInvocation  int
+	MaxWritesPerInvocation int
+	MaxPullsPerInvocation  int
+	MaxPullKeys            int
+	SiteQuota              int64
+	InvocationTimeout      time.Duration
+	MaxMemoryPages         uint32
+	set                    map[string]bool // which were given in the file
+}
+
+// IsSet reports whether the named limit (YAML name) was given explicitly.
+func (l LimitsSpec) IsSet(name string) bool { return l.set[name] }
+
+// NodeSpec is one edge node.
+type NodeSpec struct {
+	ID          string
+	Spark       bool          // default true
+	PullLatency *DurationDist // in-process pull transport latency; nil = none
+	Transport   string        // inprocess | http
+}
+
+// SiteSpec is one site (tenant).
+type SiteSpec struct {
+	Domain       string
+	Capabilities []string
+	Secrets      map[string]string
+}
+
+// WritesSpark reports whether the site has the writes_spark_kv capability.
+func (s SiteSpec) WritesSpark() bool {
+	for _, c := range s.Capabilities {
+		if c == CapWritesSparkKV {
+			return true
+		}
+	}
+	return false
+}
+
+// CapWritesSparkKV is the capability that allows set, delete and pull.
+const CapWritesSparkKV = "writes_spark_kv"
+
+// PreloadSpec bulk-loads keys into one (node, site) before the run.
+type PreloadSpec struct {
+	Site, Node string
+	Keys       int64
+	Key        *Template // default "key:{{seq}}"
+	ValueSize  *SizeDist
+	TTL        *DurationDist // nil or 0 = no expiry
+	line, col  int
+}
+
+// ScenarioSpec is one concurrently running scenario.
+type ScenarioSpec struct {
+	Name      string
+	Flare     string // "builtin:NAME" or a path (relative to the workload file)
+	FlarePath string // resolved path for a file flare
+	Node      string
+	Site      string
+	Executor  ExecutorSpec
+	Vars      []VarSpec // in file order
+	Request   RequestSpec
+	Expect    []int // expected statuses; default [200]
+	// WritesSpark is whether the flare can write Spark (set/delete/pull).
+	WritesSpark bool
+}
+
+// Executor kinds.
+const (
+	ConstantArrivalRate = "constant-arrival-rate"
+	RampingArrivalRate  = "ramping-arrival-rate"
+	Closed              = "closed"
+)
+
+// ExecutorSpec configures how a scenario issues invocations.
+type ExecutorSpec struct {
+	Type          string
+	Rate          float64       // per second (constant-arrival-rate)
+	StartRate     float64       // per second (ramping-arrival-rate)
+	Stages        []Stage       // ramping-arrival-rate
+	Duration      time.Duration // constant-arrival-rate / closed; default workload duration
+	MaxInFlight   int           // open loop: pre-allocated workers; default 64
+	LateTolerance time.Duration // open loop: a start later than this counts as late; default 1ms
+	VUs           int           // closed: workers
+	Iterations    int64         // closed: total iterations (0 = run for Duration)
+}
+
+// Stage is one ramping step: go linearly to Target per second over Duration.
+type Stage struct {
+	Target   float64
+	Duration time.Duration
+}
+
+// TotalDuration is the executor's own run time (for iterations-bound closed
+// executors it is the upper bound).
+func (e ExecutorSpec) TotalDuration() time.Duration {
+	if e.Type == RampingArrivalRate {
+		var d time.Duration
+		for _, s := range e.Stages {
+			d += s.Duration
+		}
+		return d
+	}
+	return e.Duration
+}
+
+// VarSpec is a named request variable with its generator.
+type VarSpec struct {
+	Name string
+	Dist *IntDist
+}
+
+// RequestSpec is the request template.
+type RequestSpec struct {
+	Method  *Template
+	URL     *Template
+	Headers []HeaderTemplate
+	Body    *Template
+}
+
+// HeaderTemplate is one request header; the value is a template.
+type HeaderTemplate struct {
+	Name  string
+	Value *Template
+}
