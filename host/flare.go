@@ -1,0 +1,282 @@
+package host
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+
+	"github.com/tetratelabs/wazero"
+	"github.com/tetratelabs/wazero/api"
+
+	"github.com/sparkbench/sparkbench/host/internal/abi"
+)
+
+// Flare is a compiled flaron/v1 module with its pool of idle instances.
+type Flare struct {
+	name      string
+	h         *Host
+	compiled  wazero.CompiledModule
+	hasInit   bool   // exports _initialize (reactor module)
+	initPages uint32 // memory pages right after instantiation
+	maxPages  uint32 // recycle an instance whose memory grew past this
+
+	mu     sync.Mutex
+	idle   []*instance
+	closed bool
+}
+
+// Name returns the name the flare was loaded under.
+func (f *Flare) Name() string { return f.name }
+
+// Load compiles wasm once, checks its imports against the flaron/v1 ABI
+// table (plus WASI and the SDK runtime imports) and its exports (memory,
+// alloc, handle_request), and pre-warms the instance pool. An incompatible
+// module is refused with one line naming the import or export at fault.
+func (h *Host) Load(ctx context.Context, name string, wasm []byte) (*Flare, error) {
+	h.mu.Lock()
+	closed := h.closed
+	h.mu.Unlock()
+	if closed {
+		return nil, fmt.Errorf("flare[%s] load: %w", name, ErrClosed)
+	}
+	compiled, err := h.rt.CompileModule(ctx, wasm)
+	if err != nil {
+		if strings.Contains(err.Error(), "over limit") {
+			return nil, fmt.Errorf("flare[%s] load: %w: %v", name, ErrMemoryLimit, err)
+		}
+		return nil, fmt.Errorf("flare[%s] load: compile: %w", name, err)
+	}
+	if err := h.checkModule(compiled); err != nil {
+		_ = compiled.Close(ctx)
+		return nil, fmt.Errorf("flare[%s] load: %w", name, err)
+	}
+	_, hasInit := compiled.ExportedFunctions()["_initialize"]
+	f := &Flare{name: name, h: h, compiled: compiled, hasInit: hasInit}
+
+	// The first instance proves the module instantiates (start code, memory
+	// cap) and fixes the recycling threshold.
+	first, err := f.instantiate(ctx)
+	if err != nil {
+		_ = compiled.Close(ctx)
+		return nil, fmt.Errorf("flare[%s] load: %w", name, err)
+	}
+	f.initPages = first.mem.Size() / pageSize
+	f.maxPages = recycleThreshold(f.initPages, h.limits.MaxMemoryPages)
+	f.idle = append(f.idle, first)
+	for len(f.idle) < h.poolSize {
+		inst, err := f.instantiate(ctx)
+		if err != nil {
+			f.drain(ctx)
+			return nil, fmt.Errorf("flare[%s] load: %w", name, err)
+		}
+		f.idle = append(f.idle, inst)
+	}
+
+	h.mu.Lock()
+	if h.closed {
+		h.mu.Unlock()
+		f.drain(ctx)
+		return nil, fmt.Errorf("flare[%s] load: %w", name, ErrClosed)
+	}
+	h.flares = append(h.flares, f)
+	h.mu.Unlock()
+	return f, nil
+}
+
+const pageSize = 65536
+
+// recycleThreshold: an instance whose memory grew to more than twice its
+// initial size (and by at least 1 MiB), or to the cap, is not reused.
+func recycleThreshold(initPages, capPages uint32) uint32 {
+	t := 2 * initPages
+	if t < initPages+16 {
+		t = initPages + 16
+	}
+	if t >= capPages {
+		t = capPages - 1
+	}
+	return t
+}
+
+// checkModule refuses modules the host cannot run, naming the import or
+// export at fault.
+func (h *Host) checkModule(c wazero.CompiledModule) error {
+	for _, def := range c.ImportedFunctions() {
+		mod, name, _ := def.Import()
+		var params, results []api.ValueType
+		switch {
+		case mod == "wasi_snapshot_preview1":
+			w, ok := h.wasiFuncs[name]
+			if !ok {
+				return fmt.Errorf("import %s.%s: unknown WASI function: %w", mod, name, ErrIncompatible)
+			}
+			params, results = w.ParamTypes(), w.ResultTypes()
+		default:
+			f, ok := abi.Lookup(mod, name)
+			if !ok {
+				return fmt.Errorf("import %s.%s: not a flaron/v1 host function: %w", mod, name, ErrIncompatible)
+			}
+			params, results = f.Params, f.Results
+		}
+		if !sameTypes(def.ParamTypes(), params) || !sameTypes(def.ResultTypes(), results) {
+			return fmt.Errorf("import %s.%s: signature %s, host defines %s: %w", mod, name,
+				signature(def.ParamTypes(), def.ResultTypes()), signature(params, results), ErrIncompatible)
+		}
+	}
+	for _, def := range c.ImportedMemories() {
+		mod, name, _ := def.Import()
+		return fmt.Errorf("import %s.%s: imported memory (the guest must export its memory): %w", mod, name, ErrIncompatible)
+	}
+	if _, ok := c.ExportedMemories()["memory"]; !ok {
+		return fmt.Errorf("export memory: missing: %w", ErrIncompatible)
+	}
+	exports := c.ExportedFunctions()
+	for _, want := range []struct {
+		name            string
+		params, results []api.ValueType
+	}{
+		{"alloc", []api.ValueType{api.ValueTypeI32}, []api.ValueType{api.ValueTypeI32}},
+		{"handle_request", nil, []api.ValueType{api.ValueTypeI64}},
+	} {
+		def, ok := exports[want.name]
+		if !ok {
+			return fmt.Errorf("export %s: missing: %w", want.name, ErrIncompatible)
+		}
+		if !sameTypes(def.ParamTypes(), want.params) || !sameTypes(def.ResultTypes(), want.results) {
+			return fmt.Errorf("export %s: signature %s, want %s: %w", want.name,
+				signature(def.ParamTypes(), def.ResultTypes()), signature(want.params, want.results), ErrIncompatible)
+		}
+	}
+	return nil
+}
+
+func sameTypes(a, b []api.ValueType) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
+
+func signature(params, results []api.ValueType) string {
+	var b strings.Builder
+	b.WriteByte('(')
+	for i, p := range params {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString(api.ValueTypeName(p))
+	}
+	b.WriteString(") -> (")
+	for i, r := range results {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString(api.ValueTypeName(r))
+	}
+	b.WriteByte(')')
+	return b.String()
+}
+
+// instantiate creates one instance: anonymous module, no start functions
+// but _initialize for reactor modules, export handles cached.
+func (f *Flare) instantiate(ctx context.Context) (*instance, error) {
+	inst := &instance{flare: f, h: f.h}
+	inst.ctx = &instanceContext{Context: context.Background(), inst: inst}
+	cfg := wazero.NewModuleConfig().WithName("").WithStartFunctions()
+	mod, err := f.h.rt.InstantiateModule(inst.ctx, f.compiled, cfg)
+	if err != nil {
+		if strings.Contains(err.Error(), "over limit") || strings.Contains(err.Error(), "memory") && strings.Contains(err.Error(), "limit") {
+			return nil, fmt.Errorf("instantiate: %w: %v", ErrMemoryLimit, err)
+		}
+		return nil, fmt.Errorf("instantiate: %w", err)
+	}
+	inst.mod = mod
+	inst.mem = mod.Memory()
+	inst.alloc = mod.ExportedFunction("alloc")
+	inst.handle = mod.ExportedFunction("handle_request")
+	if inst.mem == nil || inst.alloc == nil || inst.handle == nil {
+		_ = mod.Close(ctx)
+		return nil, fmt.Errorf("instantiate: exports vanished: %w", ErrIncompatible)
+	}
+	if f.hasInit {
+		if _, err := mod.ExportedFunction("_initialize").Call(inst.ctx); err != nil {
+			_ = mod.Close(ctx)
+			return nil, fmt.Errorf("instantiate: _initialize: %w: %v", ErrTrap, err)
+		}
+	}
+	if f.h.wd != nil {
+		f.h.wd.register(inst)
+	}
+	return inst, nil
+}
+
+// get takes an idle instance, instantiating one only when the pool is empty.
+func (f *Flare) get(ctx context.Context) (*instance, error) {
+	f.mu.Lock()
+	if f.closed {
+		f.mu.Unlock()
+		return nil, ErrClosed
+	}
+	if n := len(f.idle); n > 0 {
+		inst := f.idle[n-1]
+		f.idle[n-1] = nil
+		f.idle = f.idle[:n-1]
+		f.mu.Unlock()
+		return inst, nil
+	}
+	f.mu.Unlock()
+	return f.instantiate(ctx)
+}
+
+// put returns a healthy instance to the pool, or discards it when the
+// pool is full, the flare closed or its memory grew past the threshold.
+func (f *Flare) put(inst *instance) {
+	if inst.mem.Size()/pageSize > f.maxPages {
+		inst.discard()
+		return
+	}
+	f.mu.Lock()
+	if !f.closed && len(f.idle) < f.h.poolSize {
+		f.idle = append(f.idle, inst)
+		f.mu.Unlock()
+		return
+	}
+	f.mu.Unlock()
+	inst.discard()
+}
+
+// Idle returns the number of idle pooled instances (for tests and reports).
+func (f *Flare) Idle() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return len(f.idle)
+}
+
+func (f *Flare) drain(ctx context.Context) {
+	f.mu.Lock()
+	f.closed = true
+	idle := f.idle
+	f.idle = nil
+	f.mu.Unlock()
+	for _, inst := range idle {
+		inst.discard()
+	}
+	_ = f.compiled.Close(ctx)
+}
+
+// errorsIsAny reports whether err is any of targets.
+func errorsIsAny(err error, targets ...error) bool {
+	for _, t := range targets {
+		if errors.Is(err, t) {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,143 @@
+package host
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/tetratelabs/wazero/sys"
+)
+
+// Invoke runs f's handle_request for req on a pooled instance and returns
+// the flare's response. It is safe for concurrent use. A failed invocation
+// returns a classified error (ErrTrap, ErrTimeout, ErrABIViolation,
+// ErrAllocFailed, ErrMemoryLimit; test with errors.Is) wrapped as
+// "flare[NAME] ...", and its instance is discarded; the flare keeps serving
+// on other instances.
+//
+// In TimeoutWatchdog and TimeoutNone modes ctx is checked before the guest
+// starts and passed to pull transports, but the guest itself is bounded by
+// Limits.InvocationTimeout, not by ctx.
+func (h *Host) Invoke(ctx context.Context, f *Flare, req *Request) (*Response, error) {
+	if f == nil {
+		return nil, fmt.Errorf("host: invoke: %w", ErrUnknownFlare)
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("flare[%s] invoke: %w", f.name, err)
+	}
+	obs := req.Observer
+	var t0 time.Time
+	if obs != nil {
+		t0 = time.Now()
+	}
+	inst, b, err := h.acquire(ctx, f, req)
+	if err != nil {
+		if obs != nil {
+			obs.ObserveCall(OpInvocation, int32(KindOf(err))+100, time.Since(t0))
+		}
+		return nil, err
+	}
+	resp := &Response{Status: 200}
+	inv := &inst.inv
+	*inv = invocation{b: b, req: req, resp: resp, obs: obs, ctx: ctx}
+
+	var callErr error
+	killed := false
+	switch {
+	case h.mode == TimeoutWatchdog:
+		s := h.wd.arm(inst)
+		callErr = inst.handle.CallWithStack(inst.ctx, inst.stack[:])
+		killed = !h.wd.disarm(inst, s)
+	case h.mode == TimeoutContext:
+		cctx, cancel := context.WithTimeout(&instanceContext{Context: ctx, inst: inst}, h.limits.InvocationTimeout)
+		callErr = inst.handle.CallWithStack(cctx, inst.stack[:])
+		cancel()
+	default:
+		callErr = inst.handle.CallWithStack(inst.ctx, inst.stack[:])
+	}
+	result := inst.stack[0]
+
+	err = nil
+	switch {
+	case killed || callErr != nil:
+		err = h.classify(f, inst, callErr, killed)
+	default:
+		resp.Action = Action(result >> 32)
+		if resp.Action < ActionRespond || resp.Action > ActionPassthrough {
+			err = fmt.Errorf("flare[%s] handle_request: %w: returned action %d (want 1 respond, 2 transform, 3 passthrough)",
+				f.name, ErrABIViolation, resp.Action)
+		}
+	}
+	if obs != nil && h.mode != TimeoutNone {
+		obs.ObserveLimit(LimitTimeout, errors.Is(err, ErrTimeout))
+	}
+	if obs != nil && errors.Is(err, ErrMemoryLimit) {
+		obs.ObserveLimit(LimitMemory, true)
+	}
+	inst.inv = invocation{} // drop references to the request and response
+	if err != nil {
+		inst.discard()
+		resp = nil
+	} else {
+		f.put(inst)
+	}
+	if obs != nil {
+		code := int32(0)
+		if err != nil {
+			code = int32(KindOf(err)) + 100
+		}
+		obs.ObserveCall(OpInvocation, code, time.Since(t0))
+	}
+	return resp, err
+}
+
+// acquire resolves the request's node and site and takes an instance.
+func (h *Host) acquire(ctx context.Context, f *Flare, req *Request) (*instance, *binding, error) {
+	b, err := h.bind(req.Node, req.Site)
+	if err != nil {
+		return nil, nil, fmt.Errorf("flare[%s] invoke: %w", f.name, err)
+	}
+	inst, err := f.get(ctx)
+	if err != nil {
+		return nil, nil, fmt.Errorf("flare[%s] invoke: %w", f.name, err)
+	}
+	return inst, b, nil
+}
+
+// classify turns the error of a failed call into a classified error.
+func (h *Host) classify(f *Flare, inst *instance, callErr error, killed bool) error {
+	if inst.inv.abort != nil {
+		return fmt.Errorf("flare[%s] %w", f.name, inst.inv.abort)
+	}
+	var exit *sys.ExitError
+	if killed || (errors.As(callErr, &exit) && exit.ExitCode() == exitCodeTimeout) {
+		return fmt.Errorf("flare[%s] handle_request: %w: stopped after %v", f.name, ErrTimeout, h.limits.InvocationTimeout)
+	}
+	if exit != nil {
+		switch exit.ExitCode() {
+		case sys.ExitCodeDeadlineExceeded:
+			return fmt.Errorf("flare[%s] handle_request: %w: stopped after %v", f.name, ErrTimeout, h.limits.InvocationTimeout)
+		case sys.ExitCodeContextCanceled:
+			return fmt.Errorf("flare[%s] handle_request: %w", f.name, context.Canceled)
+		}
+		return fmt.Errorf("flare[%s] handle_request: %w: exited with code %d", f.name, ErrTrap, exit.ExitCode())
+	}
+	msg := firstLine(callErr.Error())
+	// A guest that traps with its memory at the cap almost always trapped
+	// because memory.grow was refused there.
+	if inst.mem.Size()/pageSize >= h.limits.MaxMemoryPages {
+		return fmt.Errorf("flare[%s] handle_request: %w: memory at the cap of %d pages: %s",
+			f.name, ErrMemoryLimit, h.limits.MaxMemoryPages, msg)
+	}
+	return fmt.Errorf("flare[%s] handle_request: %w: %s", f.name, ErrTrap, msg)
+}
+
+func firstLine(s string) string {
+	for i := 0; i < len(s); i++ {
+		if s[i] == '\n' {
+			return s[:i]
+		}
+	}
+	return s
+}
