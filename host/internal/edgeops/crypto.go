@@ -161,13 +161,15 @@ func CryptoSignJWT(in []byte, lookup SecretLookup) ([]byte, bool) {
 // ed25519Key reads an Ed25519 private key from a 32-byte seed or a 64-byte
 // key, given raw, hex or base64 (standard or URL alphabet, padded or not).
 func ed25519Key(material []byte) (ed25519.PrivateKey, bool) {
-	candidates := [][]byte{material}
+	// Text encodings first: 64 hex digits are a seed, not a raw 64-byte key.
+	var candidates [][]byte
 	if b, err := hex.DecodeString(string(material)); err == nil {
 		candidates = append(candidates, b)
 	}
 	if b, ok := Base64Decode(material); ok {
 		candidates = append(candidates, b)
 	}
+	candidates = append(candidates, material)
 	for _, c := range candidates {
 		switch len(c) {
 		case ed25519.SeedSize:
