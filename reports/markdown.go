@@ -1,0 +1,93 @@
+package reports
+
+import (
+	"fmt"
+	"io"
+	"strings"
+)
+
+// WriteMarkdown writes a summary sized for a pull-request comment: one
+// latency table with a column per backend (p50 / p99 and the p99 ratio to
+// the first backend), the quota-pressure bands that saw writes, the limits
+// with attempts over them, and open-loop drops. Details stay in the HTML.
+func WriteMarkdown(w io.Writer, rep *Report) error {
+	s := summarize(rep)
+	var b strings.Builder
+	fmt.Fprintf(&b, "### %s\n\n", s.title())
+	fmt.Fprintf(&b, "<sub>%s</sub>\n\n", s.envLine())
+	base := ""
+	if len(s.backends) > 0 {
+		base = s.backends[0]
+	}
+	b.WriteString("| op | ")
+	sep := "|---|"
+	for _, be := range s.backends {
+		fmt.Fprintf(&b, "%s count | %s rate | %s p50 / p99 / max | %s errors | ", be, be, be, be)
+		sep += "---:|---:|---:|---:|"
+		if be != base {
+			fmt.Fprintf(&b, "p99 vs %s | ", base)
+			sep += "---:|"
+		}
+	}
+	b.WriteString("\n" + sep + "\n")
+	for _, op := range displayOps {
+		any := false
+		for _, be := range s.backends {
+			if s.runs[be].Op(op).Count() > 0 {
+				any = true
+			}
+		}
+		if !any {
+			continue
+		}
+		fmt.Fprintf(&b, "| `%s` | ", op)
+		baseP99 := s.runs[base].Op(op).Quantile(.99)
+		for _, be := range s.backends {
+			run := s.runs[be]
+			h := run.Op(op)
+			fmt.Fprintf(&b, "%d | %s | %s / %s / %s | %d | ", h.Count(), formatRate(run.Rate(op)),
+				fmtDur(h.Quantile(.5)), fmtDur(h.Quantile(.99)), fmtDur(h.Max()), run.OpErrors(op))
+			if be != base {
+				fmt.Fprintf(&b, "%s | ", ratio(h.Quantile(.99), baseP99))
+			}
+		}
+		b.WriteString("\n")
+	}
+	for _, be := range s.backends {
+		run := s.runs[be]
+		var rows []string
+		for _, x := range run.Pressure() {
+			if x.Writes > 0 {
+				rows = append(rows, fmt.Sprintf("| %d–%d%% | %d | %s | %s | %.1f%% |", x.Lo, x.Lo+100/numBands, x.Writes,
+					fmtDur(x.Hist.Quantile(.5)), fmtDur(x.Hist.Quantile(.99)), 100*float64(x.QuotaExceeded)/float64(x.Writes)))
+			}
+		}
+		if len(rows) > 0 {
+			fmt.Fprintf(&b, "\n<details><summary>quota pressure: %s</summary>\n\n| quota fill | writes | p50 | p99 | quota_exceeded |\n|---|---:|---:|---:|---:|\n%s\n\n</details>\n", be, strings.Join(rows, "\n"))
+		}
+		var lims []string
+		var violations int64
+		for _, l := range run.LimitTable() {
+			violations += l.Violations()
+			conf := "-"
+			if l.Configured >= 0 {
+				conf = fmt.Sprint(l.Configured)
+			}
+			lims = append(lims, fmt.Sprintf("| %s | %s | %d | %d | %d |", l.Name, conf, l.Attempts, l.Refused, l.Violations()))
+		}
+		if len(lims) > 0 {
+			verdict := "all limits enforced"
+			if violations > 0 {
+				verdict = fmt.Sprintf("**%d limit violations**", violations)
+			}
+			fmt.Fprintf(&b, "\n<details><summary>limits: %s: %s</summary>\n\n| limit | configured | attempts over | refused | violations |\n|---|---:|---:|---:|---:|\n%s\n\n</details>\n", be, verdict, strings.Join(lims, "\n"))
+		}
+		if st := run.Starts(); st.Total > 0 {
+			fmt.Fprintf(&b, "\n%s: %d open-loop starts, %d late (> %v), %d dropped. Timer overhead %s/sample.\n", be, st.Total, st.Late, LateStartThreshold, st.Dropped, fmtDur(run.Info.TimerOverhead))
+		} else {
+			fmt.Fprintf(&b, "\n%s: timer overhead %s/sample.\n", be, fmtDur(run.Info.TimerOverhead))
+		}
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}

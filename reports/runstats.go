@@ -1,0 +1,196 @@
+package reports
+
+import (
+	"fmt"
+	"sort"
+	"time"
+)
+
+// Name identifies a run among others: its backend, shard and repeat.
+func (run *Run) Name() string {
+	s := run.Info.Backend
+	if s == "" {
+		s = "run"
+	}
+	if run.Info.Shard != "" {
+		s += " shard " + run.Info.Shard
+	}
+	if run.Info.Repeat > 0 {
+		s += fmt.Sprintf(" #%d", run.Info.Repeat+1)
+	}
+	return s
+}
+
+// Op returns a new histogram of op over all groups and outcomes.
+func (run *Run) Op(op Op) *Hist {
+	h := NewHist()
+	for _, g := range run.Groups {
+		if o := g.op(op, false); o != nil {
+			for _, c := range o.Codes {
+				h.Merge(c.Hist)
+			}
+		}
+	}
+	return h
+}
+
+// OpErrors counts op's error outcomes over all groups.
+func (run *Run) OpErrors(op Op) int64 {
+	var n int64
+	for _, g := range run.Groups {
+		if o := g.op(op, false); o != nil {
+			n += o.Errors()
+		}
+	}
+	return n
+}
+
+// Rate is op's samples per second of the measured phase.
+func (run *Run) Rate(op Op) float64 {
+	if run.Info.Duration <= 0 {
+		return 0
+	}
+	return float64(run.Op(op).Count()) / run.Info.Duration.Seconds()
+}
+
+// Ops lists the operations with samples in any group.
+func (run *Run) Ops() []Op {
+	var seen [NumOps]bool
+	for _, g := range run.Groups {
+		for _, o := range g.Ops {
+			seen[o.Op] = true
+		}
+	}
+	var ops []Op
+	for op, ok := range seen {
+		if ok {
+			ops = append(ops, Op(op))
+		}
+	}
+	return ops
+}
+
+// LimitRow is one row of the limit-enforcement table.
+type LimitRow struct {
+	LimitCount
+	Configured int64 // -1 when the run did not say
+}
+
+// LimitTable merges limit decisions over groups and joins the configured
+// values; configured limits without decisions are listed with zeros.
+func (run *Run) LimitTable() []LimitRow {
+	idx := map[string]int{}
+	var rows []LimitRow
+	for _, l := range run.Info.Limits {
+		idx[l.Name] = len(rows)
+		rows = append(rows, LimitRow{LimitCount: LimitCount{Name: l.Name}, Configured: l.Value})
+	}
+	for _, g := range run.Groups {
+		for _, l := range g.Limits {
+			i, ok := idx[l.Name]
+			if !ok {
+				i = len(rows)
+				idx[l.Name] = i
+				rows = append(rows, LimitRow{LimitCount: LimitCount{Name: l.Name}, Configured: -1})
+			}
+			rows[i].Attempts += l.Attempts
+			rows[i].Refused += l.Refused
+		}
+	}
+	sort.SliceStable(rows, func(i, j int) bool { return rows[i].Name < rows[j].Name })
+	return rows
+}
+
+// Starts sums open-loop starts over groups.
+func (run *Run) Starts() Starts {
+	s := Starts{Lateness: NewHist()}
+	for _, g := range run.Groups {
+		s.Total += g.Starts.Total
+		s.Late += g.Starts.Late
+		s.Dropped += g.Starts.Dropped
+		s.Lateness.Merge(g.Starts.Lateness)
+	}
+	return s
+}
+
+// Pressure sums the quota-pressure bands over groups.
+func (run *Run) Pressure() []Band {
+	bands := make([]Band, numBands)
+	for i := range bands {
+		bands[i] = Band{Lo: i * 100 / numBands, Hist: NewHist()}
+	}
+	for _, g := range run.Groups {
+		for i, b := range g.Pressure {
+			if i < numBands {
+				bands[i].Writes += b.Writes
+				bands[i].QuotaExceeded += b.QuotaExceeded
+				bands[i].Hist.Merge(b.Hist)
+			}
+		}
+	}
+	return bands
+}
+
+// Status sums HTTP status counts over groups.
+func (run *Run) Status() []StatusCount {
+	g := newGroup(Labels{})
+	for _, o := range run.Groups {
+		g.merge(&Group{Status: o.Status, Starts: Starts{Lateness: NewHist()}})
+	}
+	return g.Status
+}
+
+// Series merges every group's time series: second by second.
+func (run *Run) Series() []Second {
+	g := newGroup(Labels{})
+	for _, o := range run.Groups {
+		g.merge(&Group{Series: o.Series, Starts: Starts{Lateness: NewHist()}})
+	}
+	return g.Series
+}
+
+// fmtDur formats a latency with 3 significant digits and a unit suited to it.
+func fmtDur(d time.Duration) string {
+	v := float64(d)
+	switch {
+	case d == 0:
+		return "0"
+	case v < 1e3:
+		return fmt.Sprintf("%dns", d)
+	case v < 1e6:
+		return sig3(v/1e3) + "µs"
+	case v < 1e9:
+		return sig3(v/1e6) + "ms"
+	default:
+		return sig3(v/1e9) + "s"
+	}
+}
+
+func sig3(v float64) string {
+	switch {
+	case v >= 100:
+		return fmt.Sprintf("%.0f", v)
+	case v >= 10:
+		return fmt.Sprintf("%.1f", v)
+	default:
+		return fmt.Sprintf("%.2f", v)
+	}
+}
+
+func formatRate(v float64) string {
+	switch {
+	case v >= 1e6:
+		return sig3(v/1e6) + "M/s"
+	case v >= 1e3:
+		return sig3(v/1e3) + "k/s"
+	default:
+		return sig3(v) + "/s"
+	}
+}
+
+func formatCount(v float64) string {
+	if v == float64(int64(v)) {
+		return fmt.Sprintf("%d", int64(v))
+	}
+	return fmt.Sprintf("%g", v)
+}

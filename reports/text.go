@@ -1,0 +1,290 @@
+package reports
+
+import (
+	"fmt"
+	"io"
+	"strings"
+	"text/tabwriter"
+	"time"
+)
+
+// displayOps is the order operations are shown in: memory reads next to the
+// backend's disk reads, then writes next to durable writes, then whole
+// invocations.
+var displayOps = []Op{OpSparkGet, OpBackendRead, OpSparkList, OpSparkPull, OpSparkSet, OpSparkDelete, OpBackendWrite, OpInvocation, OpResponse}
+
+// summary is what every human-facing renderer shows, computed once.
+type summary struct {
+	rep      *Report
+	backends []string
+	runs     map[string]*Run // pooled per backend
+	counts   map[string]int  // runs per backend
+}
+
+func summarize(rep *Report) *summary {
+	names, byBackend := backendRuns(rep)
+	s := &summary{rep: rep, backends: names, runs: map[string]*Run{}, counts: map[string]int{}}
+	for _, b := range names {
+		s.runs[b] = pooled(byBackend[b])
+		s.counts[b] = len(byBackend[b])
+	}
+	return s
+}
+
+type opRow struct {
+	op                       Op
+	count, errors            int64
+	rate                     float64
+	p50, p90, p99, p999, max time.Duration
+}
+
+func (s *summary) opRows(backend string) []opRow {
+	run := s.runs[backend]
+	var rows []opRow
+	for _, op := range displayOps {
+		h := run.Op(op)
+		if h.Count() == 0 {
+			continue
+		}
+		rows = append(rows, opRow{op: op, count: h.Count(), errors: run.OpErrors(op), rate: run.Rate(op),
+			p50: h.Quantile(.5), p90: h.Quantile(.9), p99: h.Quantile(.99), p999: h.Quantile(.999), max: h.Max()})
+	}
+	return rows
+}
+
+func (s *summary) title() string {
+	if len(s.rep.Runs) == 0 {
+		return "sparkbench: empty report"
+	}
+	in := s.rep.Runs[0].Info
+	t := "sparkbench " + in.Workload
+	if in.File != "" {
+		t += " (" + in.File
+		if len(in.FileSHA256) >= 12 {
+			t += " sha256:" + in.FileSHA256[:12]
+		}
+		t += ")"
+	}
+	return t
+}
+
+func (s *summary) envLine() string {
+	e := s.rep.Env
+	return fmt.Sprintf("%s %s/%s, %s, %d CPUs, GOMAXPROCS %d, sparkbench %s", e.GoVersion, e.OS, e.Arch, orDash(e.CPU), e.NumCPU, e.GOMAXPROCS, e.Version)
+}
+
+func (s *summary) runLine(b string) string {
+	in := s.runs[b].Info
+	line := fmt.Sprintf("%s: durability %s (durable %v), timeout %s, seed %d, %v measured", b, orDash(in.Durability), in.Durable, orDash(in.TimeoutMode), in.Seed, in.Duration)
+	if n := s.counts[b]; n > 1 {
+		line += fmt.Sprintf(" over %d runs", n)
+	}
+	if in.Shard != "" {
+		line += ", shard " + in.Shard
+	}
+	return line + fmt.Sprintf(", timer overhead %s/sample", fmtDur(in.TimerOverhead))
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
+
+// WriteText writes the terminal summary.
+func WriteText(w io.Writer, rep *Report) error {
+	s := summarize(rep)
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s\n%s\n", s.title(), s.envLine())
+	for _, be := range s.backends {
+		fmt.Fprintf(&b, "%s\n", s.runLine(be))
+	}
+	for _, be := range s.backends {
+		fmt.Fprintf(&b, "\nlatency: %s\n", be)
+		tw := tabwriter.NewWriter(&b, 0, 0, 2, ' ', tabwriter.AlignRight)
+		fmt.Fprintln(tw, "op\tcount\trate\tp50\tp90\tp99\tp99.9\tmax\terrors\t")
+		for _, r := range s.opRows(be) {
+			fmt.Fprintf(tw, "%s\t%d\t%s\t%s\t%s\t%s\t%s\t%s\t%d\t\n", r.op, r.count, formatRate(r.rate),
+				fmtDur(r.p50), fmtDur(r.p90), fmtDur(r.p99), fmtDur(r.p999), fmtDur(r.max), r.errors)
+		}
+		tw.Flush()
+		writeErrorsText(&b, s.runs[be])
+	}
+	if len(s.backends) > 1 {
+		writeComparisonText(&b, s)
+	}
+	for _, be := range s.backends {
+		run := s.runs[be]
+		writePressureText(&b, be, run)
+		writeLimitsText(&b, be, run)
+		st := run.Starts()
+		if st.Total > 0 {
+			fmt.Fprintf(&b, "\nopen-loop starts: %s: %d scheduled, %d late (> %v), %d dropped; lateness p50 %s p99 %s max %s\n",
+				be, st.Total, st.Late, LateStartThreshold, st.Dropped, fmtDur(st.Lateness.Quantile(.5)), fmtDur(st.Lateness.Quantile(.99)), fmtDur(st.Lateness.Max()))
+		}
+		writeStatusText(&b, be, run)
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+func writeErrorsText(b *strings.Builder, run *Run) {
+	var parts []string
+	for _, op := range displayOps {
+		var counts []string
+		byCode := map[int32]int64{}
+		var codes []int32
+		for _, g := range run.Groups {
+			if o := g.op(op, false); o != nil {
+				for _, c := range o.Codes {
+					if c.Code != CodeOK {
+						if _, ok := byCode[c.Code]; !ok {
+							codes = append(codes, c.Code)
+						}
+						byCode[c.Code] += c.Hist.Count()
+					}
+				}
+			}
+		}
+		sortCodes(codes)
+		for _, c := range codes {
+			counts = append(counts, fmt.Sprintf("%s %d", CodeName(c, run.Info.CodeNames), byCode[c]))
+		}
+		if len(counts) > 0 {
+			parts = append(parts, op.String()+": "+strings.Join(counts, ", "))
+		}
+	}
+	if len(parts) > 0 {
+		fmt.Fprintf(b, "outcomes other than ok: %s\n", strings.Join(parts, "; "))
+	}
+}
+
+func sortCodes(cs []int32) {
+	for i := 1; i < len(cs); i++ {
+		for j := i; j > 0 && cs[j] < cs[j-1]; j-- {
+			cs[j], cs[j-1] = cs[j-1], cs[j]
+		}
+	}
+}
+
+func ratio(a, base time.Duration) string {
+	if base <= 0 || a <= 0 {
+		return "-"
+	}
+	return fmt.Sprintf("×%.2f", float64(a)/float64(base))
+}
+
+func writeComparisonText(b *strings.Builder, s *summary) {
+	base := s.backends[0]
+	fmt.Fprintf(b, "\nbackends side by side (p50 / p99, ratio of p99 to %s)\n", base)
+	tw := tabwriter.NewWriter(b, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprint(tw, "op\t")
+	for _, be := range s.backends {
+		fmt.Fprintf(tw, "%s\t", be)
+		if be != base {
+			fmt.Fprint(tw, "ratio\t")
+		}
+	}
+	fmt.Fprintln(tw)
+	for _, op := range displayOps {
+		any := false
+		for _, be := range s.backends {
+			if s.runs[be].Op(op).Count() > 0 {
+				any = true
+			}
+		}
+		if !any {
+			continue
+		}
+		fmt.Fprintf(tw, "%s\t", op)
+		baseP99 := s.runs[base].Op(op).Quantile(.99)
+		for _, be := range s.backends {
+			h := s.runs[be].Op(op)
+			if h.Count() == 0 {
+				fmt.Fprint(tw, "-\t")
+			} else {
+				fmt.Fprintf(tw, "%s / %s\t", fmtDur(h.Quantile(.5)), fmtDur(h.Quantile(.99)))
+			}
+			if be != base {
+				fmt.Fprintf(tw, "%s\t", ratio(h.Quantile(.99), baseP99))
+			}
+		}
+		fmt.Fprintln(tw)
+	}
+	tw.Flush()
+}
+
+func writePressureText(b *strings.Builder, be string, run *Run) {
+	bands := run.Pressure()
+	var total int64
+	for _, x := range bands {
+		total += x.Writes
+	}
+	if total == 0 {
+		return
+	}
+	fmt.Fprintf(b, "\nquota pressure: %s (spark_set by site quota fill at write time)\n", be)
+	tw := tabwriter.NewWriter(b, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "fill\twrites\tp50\tp99\tquota_exceeded\trate\t")
+	for _, x := range bands {
+		if x.Writes == 0 {
+			continue
+		}
+		fmt.Fprintf(tw, "%d-%d%%\t%d\t%s\t%s\t%d\t%.1f%%\t\n", x.Lo, x.Lo+100/numBands, x.Writes, fmtDur(x.Hist.Quantile(.5)), fmtDur(x.Hist.Quantile(.99)),
+			x.QuotaExceeded, 100*float64(x.QuotaExceeded)/float64(x.Writes))
+	}
+	tw.Flush()
+}
+
+func writeLimitsText(b *strings.Builder, be string, run *Run) {
+	rows := run.LimitTable()
+	if len(rows) == 0 {
+		return
+	}
+	fmt.Fprintf(b, "\nlimit enforcement: %s\n", be)
+	tw := tabwriter.NewWriter(b, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "limit\tconfigured\tattempts over\trefused\tviolations\t")
+	for _, r := range rows {
+		conf := "-"
+		if r.Configured >= 0 {
+			conf = fmt.Sprint(r.Configured)
+		}
+		mark := ""
+		if r.Violations() > 0 {
+			mark = " !"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%d%s\t\n", r.Name, conf, r.Attempts, r.Refused, r.Violations(), mark)
+	}
+	tw.Flush()
+}
+
+func writeStatusText(b *strings.Builder, be string, run *Run) {
+	st := run.Status()
+	if len(st) == 0 {
+		return
+	}
+	var parts []string
+	for _, s := range st {
+		p := fmt.Sprintf("%d×%d", s.Status, s.Count)
+		if !s.Expected {
+			p += " (unexpected)"
+		}
+		parts = append(parts, p)
+	}
+	fmt.Fprintf(b, "http status: %s: %s\n", be, strings.Join(parts, ", "))
+}
+
+// WriteThresholdsText writes threshold results, one line each.
+func WriteThresholdsText(w io.Writer, rs []ThresholdResult) error {
+	var b strings.Builder
+	for _, r := range rs {
+		mark := "ok  "
+		if !r.Pass {
+			mark = "FAIL"
+		}
+		fmt.Fprintf(&b, "%s %s %s (%s): %s\n", mark, r.Key, r.Expr, r.Run, r.Display)
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}
