@@ -1,0 +1,229 @@
+package executor
+
+import (
+	"context"
+	"math"
+	"os"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/HdrHistogram/hdrhistogram-go"
+)
+
+// cheap is a worker whose invocation costs nothing measurable; it records
+// the start error (started - intended) of each start.
+type cheap struct {
+	mu   *sync.Mutex
+	hist *hdrhistogram.Histogram
+	n    *atomic.Int64
+	busy time.Duration
+}
+
+func (c *cheap) Do(ctx context.Context, seq int64, intended, started time.Time) {
+	c.n.Add(1)
+	if c.hist != nil {
+		c.mu.Lock()
+		c.hist.RecordValue(int64(started.Sub(intended)))
+		c.mu.Unlock()
+	}
+	if c.busy > 0 {
+		time.Sleep(c.busy)
+	}
+}
+
+func workers(n int, busy time.Duration, hist *hdrhistogram.Histogram) ([]Worker, *atomic.Int64) {
+	var mu sync.Mutex
+	var count atomic.Int64
+	ws := make([]Worker, n)
+	for i := range ws {
+		ws[i] = &cheap{mu: &mu, hist: hist, n: &count, busy: busy}
+	}
+	return ws, &count
+}
+
+// TestConstantRateHolds: with a worker the machine can sustain, the number
+// of starts is the rate times the duration, within 1%, and nothing drops.
+func TestConstantRateHolds(t *testing.T) {
+	for _, rate := range []float64{1000, 5000} {
+		cfg := Config{Type: ConstantArrivalRate, Rate: rate, Duration: time.Second, MaxInFlight: 32, LateTolerance: 5 * time.Millisecond}
+		ws, count := workers(32, 0, nil)
+		var st Stats
+		t0 := time.Now()
+		if err := Run(context.Background(), cfg, ws, &st, nil); err != nil {
+			t.Fatal(err)
+		}
+		el := time.Since(t0)
+		want := rate * cfg.Duration.Seconds()
+		if got := float64(count.Load()); math.Abs(got-want)/want > 0.01 {
+			t.Errorf("rate %.0f: %0.f starts, want %.0f ±1%%", rate, got, want)
+		}
+		if st.Dropped.Load() != 0 {
+			t.Errorf("rate %.0f: %d dropped", rate, st.Dropped.Load())
+		}
+		if el > cfg.Duration+200*time.Millisecond {
+			t.Errorf("rate %.0f: took %v for a %v schedule", rate, el, cfg.Duration)
+		}
+		if st.Scheduled.Load() != st.Started.Load() || st.Started.Load() != st.Completed.Load() {
+			t.Errorf("counters: scheduled %d started %d completed %d", st.Scheduled.Load(), st.Started.Load(), st.Completed.Load())
+		}
+	}
+}
+
+// TestConstantRateReportsDrops: 4 workers that each take 10ms can sustain
+// 400/s; at 2000/s about 80% of starts must be dropped, and the run must
+// still end on time.
+func TestConstantRateReportsDrops(t *testing.T) {
+	cfg := Config{Type: ConstantArrivalRate, Rate: 2000, Duration: 500 * time.Millisecond, MaxInFlight: 4, LateTolerance: time.Millisecond}
+	ws, count := workers(4, 10*time.Millisecond, nil)
+	var st Stats
+	var dropCalls atomic.Int64
+	if err := Run(context.Background(), cfg, ws, &st, func(int64, time.Time) { dropCalls.Add(1) }); err != nil {
+		t.Fatal(err)
+	}
+	total := st.Scheduled.Load()
+	if total < 990 || total > 1010 {
+		t.Errorf("scheduled %d, want ~1000", total)
+	}
+	if st.Dropped.Load() != dropCalls.Load() || st.Dropped.Load()+count.Load() != total {
+		t.Errorf("dropped %d + ran %d != scheduled %d (drop calls %d)", st.Dropped.Load(), count.Load(), total, dropCalls.Load())
+	}
+	if frac := float64(st.Dropped.Load()) / float64(total); frac < 0.6 {
+		t.Errorf("dropped fraction %.2f, want most starts dropped", frac)
+	}
+}
+
+// TestLateStartsCounted: a worker pool that is free but whose starts are
+// delayed (zero tolerance, so every start with any delay is late).
+func TestLateStartsCounted(t *testing.T) {
+	cfg := Config{Type: ConstantArrivalRate, Rate: 1000, Duration: 200 * time.Millisecond, MaxInFlight: 2, LateTolerance: 0}
+	ws, _ := workers(2, 0, nil)
+	var st Stats
+	Run(context.Background(), cfg, ws, &st, nil)
+	if st.Late.Load() == 0 {
+		t.Errorf("no late starts with zero tolerance")
+	}
+}
+
+func TestRampingSchedule(t *testing.T) {
+	cfg := Config{Type: RampingArrivalRate, StartRate: 0, Stages: []Stage{{Target: 1000, Duration: 200 * time.Millisecond}, {Target: 1000, Duration: 100 * time.Millisecond}, {Target: 0, Duration: 200 * time.Millisecond}}}
+	s, err := newSchedule(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// 100 in the up ramp, 100 flat, 100 down.
+	var n int64
+	prev := time.Duration(-1)
+	for {
+		off, ok := s.offset(n)
+		if !ok {
+			break
+		}
+		if off < prev {
+			t.Fatalf("offset %d goes back: %v < %v", n, off, prev)
+		}
+		prev = off
+		n++
+	}
+	if n < 299 || n > 301 {
+		t.Errorf("%d starts, want 300", n)
+	}
+	if off, _ := s.offset(150); off < 240*time.Millisecond || off > 260*time.Millisecond {
+		t.Errorf("start 150 at %v, want ~250ms", off)
+	}
+	if off, _ := s.offset(50); math.Abs(off.Seconds()-math.Sqrt(0.2*50/1000*2)/math.Sqrt(2)*math.Sqrt(1)) > 0.01 {
+		// N(t) = 1000 t^2 / (2*0.2) => t = sqrt(0.4*50/1000)
+		if want := math.Sqrt(0.4 * 50 / 1000); math.Abs(off.Seconds()-want) > 0.001 {
+			t.Errorf("start 50 at %v, want %.4fs", off, want)
+		}
+	}
+	ws, count := workers(8, 0, nil)
+	if err := Run(context.Background(), Config{Type: RampingArrivalRate, Stages: cfg.Stages, MaxInFlight: 8, LateTolerance: time.Millisecond}, ws, nil, nil); err != nil {
+		t.Fatal(err)
+	}
+	if c := count.Load(); c < 297 || c > 301 {
+		t.Errorf("ran %d, want 300", c)
+	}
+}
+
+func TestClosed(t *testing.T) {
+	ws, count := workers(4, 0, nil)
+	var st Stats
+	if err := Run(context.Background(), Config{Type: Closed, VUs: 4, Iterations: 1000}, ws, &st, nil); err != nil {
+		t.Fatal(err)
+	}
+	if count.Load() != 1000 || st.Completed.Load() != 1000 {
+		t.Errorf("ran %d, want 1000", count.Load())
+	}
+	ws, count = workers(2, time.Millisecond, nil)
+	t0 := time.Now()
+	Run(context.Background(), Config{Type: Closed, VUs: 2, Duration: 100 * time.Millisecond}, ws, nil, nil)
+	if el := time.Since(t0); el > 150*time.Millisecond || count.Load() < 50 {
+		t.Errorf("duration-bound closed: %v, %d iterations", el, count.Load())
+	}
+}
+
+// TestGracefulCancel: cancelling stops new starts; in-flight ones finish.
+func TestGracefulCancel(t *testing.T) {
+	for _, cfg := range []Config{
+		{Type: ConstantArrivalRate, Rate: 1000, Duration: time.Hour, MaxInFlight: 4},
+		{Type: Closed, VUs: 4, Duration: time.Hour},
+	} {
+		ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+		ws, _ := workers(4, 5*time.Millisecond, nil)
+		var st Stats
+		t0 := time.Now()
+		Run(ctx, cfg, ws, &st, nil)
+		cancel()
+		if el := time.Since(t0); el > 300*time.Millisecond {
+			t.Errorf("%s: stop took %v", cfg.Type, el)
+		}
+		if st.Started.Load() != st.Completed.Load() || st.Completed.Load() == 0 {
+			t.Errorf("%s: started %d completed %d", cfg.Type, st.Started.Load(), st.Completed.Load())
+		}
+	}
+}
+
+func TestBadConfig(t *testing.T) {
+	ws, _ := workers(1, 0, nil)
+	for _, cfg := range []Config{
+		{Type: "nope", MaxInFlight: 1},
+		{Type: ConstantArrivalRate, MaxInFlight: 1, Duration: time.Second},
+		{Type: ConstantArrivalRate, Rate: 10, MaxInFlight: 2, Duration: time.Second},
+	} {
+		if err := Run(context.Background(), cfg, ws, nil, nil); err == nil {
+			t.Errorf("%+v accepted", cfg)
+		}
+	}
+}
+
+// BenchmarkOpenLoopStartError runs a constant-arrival-rate schedule at
+// SPARKBENCH_RATE (default 50000/s) for b.N starts with a cheap worker and
+// reports the start error (started - intended) percentiles.
+func BenchmarkOpenLoopStartError(b *testing.B) {
+	rate := 50000.0
+	if s := os.Getenv("SPARKBENCH_RATE"); s != "" {
+		var r float64
+		if _, err := fmtSscan(s, &r); err == nil && r > 0 {
+			rate = r
+		}
+	}
+	hist := hdrhistogram.New(1, int64(time.Second), 3)
+	ws, _ := workers(64, 0, hist)
+	cfg := Config{Type: ConstantArrivalRate, Rate: rate, Duration: time.Duration(float64(b.N) / rate * 1e9), MaxInFlight: 64, LateTolerance: 50 * time.Microsecond}
+	if cfg.Duration <= 0 {
+		cfg.Duration = time.Millisecond
+	}
+	var st Stats
+	b.ResetTimer()
+	Run(context.Background(), cfg, ws, &st, nil)
+	b.StopTimer()
+	b.ReportMetric(float64(hist.ValueAtQuantile(50))/1e3, "p50-start-err-µs")
+	b.ReportMetric(float64(hist.ValueAtQuantile(99))/1e3, "p99-start-err-µs")
+	b.ReportMetric(float64(hist.Max())/1e3, "max-start-err-µs")
+	if n := st.Scheduled.Load(); n > 0 {
+		b.ReportMetric(float64(st.Dropped.Load())/float64(n), "dropped/op")
+		b.ReportMetric(float64(st.Late.Load())/float64(n), "late/op")
+	}
+}
