@@ -24,14 +24,14 @@ func (h *Host) sparkGet(ctx context.Context, _ api.Module, stack []uint64) {
 	inst := instanceFrom(ctx)
 	key := inst.arg(stack[0], stack[1], "spark_get", "key")
 	obs := inst.inv.obs
-	var t0 time.Time
+	var t0 time.Duration
 	if obs != nil {
-		t0 = time.Now()
+		t0 = monotime()
 	}
 	res, code := inst.sparkGet(ctx, key)
 	stack[0] = res
 	if obs != nil {
-		obs.ObserveCall(OpSparkGet, code, time.Since(t0))
+		obs.ObserveCall(OpSparkGet, code, monotime()-t0)
 	}
 }
 
@@ -71,14 +71,14 @@ func (h *Host) sparkSet(ctx context.Context, _ api.Module, stack []uint64) {
 	val := inst.arg(stack[2], stack[3], "spark_set", "value")
 	ttl := int32(uint32(stack[4]))
 	obs := inst.inv.obs
-	var t0 time.Time
+	var t0 time.Duration
 	if obs != nil {
-		t0 = time.Now()
+		t0 = monotime()
 	}
 	code := inst.sparkSet(key, val, ttl)
 	stack[0] = uint64(uint32(code))
 	if obs != nil {
-		obs.ObserveCall(OpSparkSet, int32(code), time.Since(t0))
+		obs.ObserveCall(OpSparkSet, int32(code), monotime()-t0)
 	}
 }
 
@@ -130,13 +130,13 @@ func (h *Host) sparkDelete(ctx context.Context, _ api.Module, stack []uint64) {
 	inst := instanceFrom(ctx)
 	key := inst.arg(stack[0], stack[1], "spark_delete", "key")
 	obs := inst.inv.obs
-	var t0 time.Time
+	var t0 time.Duration
 	if obs != nil {
-		t0 = time.Now()
+		t0 = monotime()
 	}
 	code := inst.sparkDelete(key)
 	if obs != nil {
-		obs.ObserveCall(OpSparkDelete, int32(code), time.Since(t0))
+		obs.ObserveCall(OpSparkDelete, int32(code), monotime()-t0)
 	}
 }
 
@@ -168,14 +168,14 @@ func (inst *instance) sparkDelete(key []byte) store.Code {
 func (h *Host) sparkList(ctx context.Context, _ api.Module, stack []uint64) {
 	inst := instanceFrom(ctx)
 	obs := inst.inv.obs
-	var t0 time.Time
+	var t0 time.Duration
 	if obs != nil {
-		t0 = time.Now()
+		t0 = monotime()
 	}
 	res, code := inst.sparkList(ctx)
 	stack[0] = res
 	if obs != nil {
-		obs.ObserveCall(OpSparkList, code, time.Since(t0))
+		obs.ObserveCall(OpSparkList, code, monotime()-t0)
 	}
 }
 
@@ -215,9 +215,9 @@ func (h *Host) sparkPull(ctx context.Context, _ api.Module, stack []uint64) {
 	origin := inst.arg(stack[0], stack[1], "spark_pull", "origin")
 	keysJSON := inst.arg(stack[2], stack[3], "spark_pull", "keys")
 	obs := inst.inv.obs
-	var t0 time.Time
+	var t0 time.Duration
 	if obs != nil {
-		t0 = time.Now()
+		t0 = monotime()
 	}
 	rc := inst.sparkPull(string(origin), keysJSON)
 	stack[0] = uint64(uint32(rc))
@@ -226,7 +226,7 @@ func (h *Host) sparkPull(ctx context.Context, _ api.Module, stack []uint64) {
 		if rc < 0 {
 			code = -rc
 		}
-		obs.ObserveCall(OpSparkPull, code, time.Since(t0))
+		obs.ObserveCall(OpSparkPull, code, monotime()-t0)
 	}
 }
 

@@ -1,0 +1,137 @@
+package host
+
+import (
+	"context"
+	"encoding/binary"
+	"strconv"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/HdrHistogram/hdrhistogram-go"
+)
+
+// hdrObserver is what a runner's per-worker recorder costs: one HDR
+// histogram per operation, a counter per limit decision.
+type hdrObserver struct {
+	hist    [numOps]*hdrhistogram.Histogram
+	limits  [numLimits][2]int64
+	outcome [numOps][16]int64
+}
+
+func newHDRObserver() *hdrObserver {
+	o := &hdrObserver{}
+	for i := range o.hist {
+		o.hist[i] = hdrhistogram.New(1, int64(time.Hour), 3)
+	}
+	return o
+}
+
+func (o *hdrObserver) ObserveCall(op Op, code int32, d time.Duration) {
+	_ = o.hist[op].RecordValue(int64(d))
+	o.outcome[op][uint32(code+1)&15]++
+}
+
+func (o *hdrObserver) ObserveLimit(l Limit, refused bool) {
+	i := 0
+	if refused {
+		i = 1
+	}
+	o.limits[l][i]++
+}
+
+var benchModes = []TimeoutMode{TimeoutNone, TimeoutWatchdog, TimeoutContext}
+
+func benchEnv(b *testing.B, mode TimeoutMode) *env {
+	o := defaultEnvOptions()
+	o.mode = mode
+	o.limits.MaxReadsPerInvocation = 1 << 30
+	o.limits.MaxWritesPerInvocation = 1 << 30
+	return newEnv(b, o)
+}
+
+// BenchmarkSparkGet measures one spark_get from a guest (hit, 64-byte
+// value, TTL prefix written back through the guest's alloc), instrumented
+// with an HDR observer. ns/op is per spark_get call.
+func BenchmarkSparkGet(b *testing.B) {
+	for _, mode := range benchModes {
+		b.Run("timeout="+mode.String(), func(b *testing.B) {
+			e := benchEnv(b, mode)
+			if c := e.stores["edge-a"].Site("shop.example").Set([]byte("bench:key"), make([]byte, 64), 3600); c != 0 {
+				b.Fatalf("preload: %v", c)
+			}
+			f := e.load("testdata/getloop.wasm")
+			obs := newHDRObserver()
+			ctx := context.Background()
+			const perInvocation = 1000
+			body := make([]byte, 4)
+			req := &Request{Node: "edge-a", Site: "shop.example", Method: "GET", URL: "https://shop.example/", Body: body, Observer: obs}
+			b.ReportAllocs()
+			b.ResetTimer()
+			for done := 0; done < b.N; {
+				n := min(b.N-done, perInvocation)
+				binary.LittleEndian.PutUint32(body, uint32(n))
+				if _, err := e.h.Invoke(ctx, f, req); err != nil {
+					b.Fatal(err)
+				}
+				done += n
+			}
+			b.StopTimer()
+			if got := obs.hist[OpSparkGet].TotalCount(); got != int64(b.N) {
+				b.Fatalf("observed %d spark_get, want %d", got, b.N)
+			}
+		})
+	}
+}
+
+// BenchmarkInvokeCounter measures one pooled invocation of builtin:counter
+// (one spark_get, one spark_set; memory backend), instrumented.
+func BenchmarkInvokeCounter(b *testing.B) {
+	for _, mode := range benchModes {
+		b.Run("timeout="+mode.String(), func(b *testing.B) {
+			e := benchEnv(b, mode)
+			f := e.flare("counter")
+			obs := newHDRObserver()
+			ctx := context.Background()
+			req := &Request{Node: "edge-a", Site: "shop.example", Method: "GET", URL: "https://shop.example/count", Observer: obs}
+			b.ReportAllocs()
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				resp, err := e.h.Invoke(ctx, f, req)
+				if err != nil || resp.Status != 200 {
+					b.Fatalf("invoke: %v %+v", err, resp)
+				}
+			}
+		})
+	}
+}
+
+// BenchmarkInvokeCounterParallel measures counter invocations per second
+// from GOMAXPROCS goroutines (b.RunParallel), one key per goroutine,
+// instrumented, memory backend.
+func BenchmarkInvokeCounterParallel(b *testing.B) {
+	for _, mode := range benchModes {
+		b.Run("timeout="+mode.String(), func(b *testing.B) {
+			e := benchEnv(b, mode)
+			f := e.flare("counter")
+			var worker atomic.Int64
+			b.ReportAllocs()
+			b.ResetTimer()
+			start := time.Now()
+			b.RunParallel(func(pb *testing.PB) {
+				obs := newHDRObserver()
+				req := &Request{Node: "edge-a", Site: "shop.example", Method: "GET", URL: "https://shop.example/count",
+					Headers: [][2]string{{"x-counter-key", "hits:" + strconv.FormatInt(worker.Add(1), 10)}}, Observer: obs}
+				ctx := context.Background()
+				for pb.Next() {
+					resp, err := e.h.Invoke(ctx, f, req)
+					if err != nil || resp.Status != 200 {
+						b.Errorf("invoke: %v %+v", err, resp)
+						return
+					}
+				}
+			})
+			b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "invocations/s")
+		})
+	}
+}
