@@ -123,9 +123,16 @@ func (g *guestHost) impl(name string) func(ctx context.Context, m api.Module, s 
 		return func(ctx context.Context, m api.Module, s []uint64) {
 			sig := sdkSignatures[name]
 			args := append([]uint64(nil), s[:len(sig[0])]...)
+			for i, p := range sig[0] {
+				if p == api.ValueTypeI32 {
+					args[i] = uint64(uint32(args[i])) // upper bits are unspecified
+				}
+			}
 			g.calls = append(g.calls, hostCall{name, args})
 			if name == "resp_body_set" {
-				g.respBody = read(m, s[0], s[1])
+				if b, ok := m.Memory().Read(uint32(s[0]), uint32(s[1])); ok {
+					g.respBody = append([]byte(nil), b...)
+				}
 			}
 			if len(sig[1]) == 1 {
 				s[0] = resultFor(name)
