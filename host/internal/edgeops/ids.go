@@ -3,7 +3,6 @@ package edgeops
 import (
 	"crypto/rand"
 	"encoding/hex"
-	"math/big"
 	"sync"
 	"time"
 )
@@ -105,17 +104,18 @@ func (g *ulidGen) next() ([]byte, bool) {
 	return encodeULID(b), true
 }
 
-// encodeULID writes 128 bits as 26 base32 digits (the first digit holds
-// the top 3 bits, so it is at most '7').
+// encodeULID writes 128 bits as 26 base32 digits, most significant first;
+// the first digit holds only the top 3 bits, so it is at most '7'.
 func encodeULID(b [16]byte) []byte {
+	hi := uint64(b[0])<<56 | uint64(b[1])<<48 | uint64(b[2])<<40 | uint64(b[3])<<32 |
+		uint64(b[4])<<24 | uint64(b[5])<<16 | uint64(b[6])<<8 | uint64(b[7])
+	lo := uint64(b[8])<<56 | uint64(b[9])<<48 | uint64(b[10])<<40 | uint64(b[11])<<32 |
+		uint64(b[12])<<24 | uint64(b[13])<<16 | uint64(b[14])<<8 | uint64(b[15])
 	out := make([]byte, 26)
-	var n big.Int
-	n.SetBytes(b[:])
-	var digit big.Int
-	base := big.NewInt(32)
 	for i := 25; i >= 0; i-- {
-		n.DivMod(&n, base, &digit)
-		out[i] = crockford[digit.Int64()]
+		out[i] = crockford[lo&31]
+		lo = lo>>5 | hi<<59
+		hi >>= 5
 	}
 	return out
 }
@@ -172,14 +172,22 @@ func newKSUID(t time.Time) ([]byte, bool) {
 	return encodeKSUID(b), true
 }
 
+// encodeKSUID writes 160 bits as 27 base62 digits, zero-padded, by long
+// division of five 32-bit limbs.
 func encodeKSUID(b [20]byte) []byte {
+	var limbs [5]uint32
+	for i := range limbs {
+		limbs[i] = uint32(b[4*i])<<24 | uint32(b[4*i+1])<<16 | uint32(b[4*i+2])<<8 | uint32(b[4*i+3])
+	}
 	out := make([]byte, 27)
-	var n, digit big.Int
-	n.SetBytes(b[:])
-	base := big.NewInt(62)
 	for i := 26; i >= 0; i-- {
-		n.DivMod(&n, base, &digit)
-		out[i] = base62[digit.Int64()]
+		var rem uint64
+		for j := range limbs {
+			cur := rem<<32 | uint64(limbs[j])
+			limbs[j] = uint32(cur / 62)
+			rem = cur % 62
+		}
+		out[i] = base62[rem]
 	}
 	return out
 }

@@ -289,3 +289,34 @@ func TestOpsTable(t *testing.T) {
 		t.Fatal("Find(crypto_hash) failed")
 	}
 }
+
+// Reference encoders with math/big, independent of the shift/limb code.
+func refBase(b []byte, width int, alphabet string) string {
+	var n, digit big.Int
+	n.SetBytes(b)
+	base := big.NewInt(int64(len(alphabet)))
+	out := make([]byte, width)
+	for i := width - 1; i >= 0; i-- {
+		n.DivMod(&n, base, &digit)
+		out[i] = alphabet[digit.Int64()]
+	}
+	return string(out)
+}
+
+func FuzzIDEncodings(f *testing.F) {
+	f.Add(make([]byte, 20))
+	f.Add([]byte("\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff"))
+	f.Add([]byte("0123456789abcdefghij"))
+	f.Fuzz(func(t *testing.T, in []byte) {
+		var u [16]byte
+		var k [20]byte
+		copy(u[:], in)
+		copy(k[:], in)
+		if got, want := string(encodeULID(u)), refBase(u[:], 26, crockford); got != want {
+			t.Fatalf("encodeULID(%x) = %s, want %s", u, got, want)
+		}
+		if got, want := string(encodeKSUID(k)), refBase(k[:], 27, base62); got != want {
+			t.Fatalf("encodeKSUID(%x) = %s, want %s", k, got, want)
+		}
+	})
+}
