@@ -101,7 +101,7 @@ func TestParseErrors(t *testing.T) {
 	}
 	cases := []struct {
 		name, src, want string
-		is             error
+		is              error
 	}{
 		{"unknown top field", "nmae: x\n", "f.yaml:1:1: nmae: unknown field", nil},
 		{"wrong type", "seed: abc\n", "f.yaml:1:7: seed: must be an integer", nil},

@@ -82,6 +82,7 @@ type PreloadSpec struct {
 	ValueSize  *SizeDist
 	TTL        *DurationDist // nil or 0 = no expiry
 	line, col  int
+	shard      Shard
 }
 
 // ScenarioSpec is one concurrently running scenario.

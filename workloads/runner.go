@@ -1,0 +1,426 @@
+package workloads
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/sparkbench/sparkbench/host"
+	"github.com/sparkbench/sparkbench/reports"
+	"github.com/sparkbench/sparkbench/store"
+	"github.com/sparkbench/sparkbench/workloads/internal/executor"
+	"github.com/sparkbench/sparkbench/workloads/internal/gen"
+)
+
+// RunOptions configure one run of a workload: one backend, one repeat.
+type RunOptions struct {
+	Backend     string // "" = the workload's store.backend
+	Repeat      int    // 0-based, recorded in RunInfo
+	Shard       Shard  // recorded in RunInfo; apply it with ApplyShard first
+	TimeoutMode string // host timeout enforcement; "" = host default
+	// OnMeasure, if set, is called when the measured phase starts, with its
+	// live progress; Progress.Done is closed when it ends.
+	OnMeasure func(*Progress)
+	GuestLog  io.Writer // guest log_* lines; nil = discard
+	Warn      io.Writer // warnings such as refused preload writes; nil = discard
+	// StoreObserverShards is how many recorders the per-store backend
+	// observer spreads its callers over; default 8.
+	StoreObserverShards int
+}
+
+// ErrRun marks a run that could not complete (exit code 1), as opposed to
+// a configuration error.
+var ErrRun = errors.New("run failed")
+
+// Run executes w once and returns its merged measurements: per node a
+// store (a fresh temporary directory unless store.dir is set), one host
+// over all nodes, each flare compiled once, preload, warmup (not recorded)
+// and the measured phase with every scenario's executor running
+// concurrently. Cancelling ctx stops scheduling; invocations in flight
+// finish and what was measured is returned.
+func Run(ctx context.Context, w *Workload, opts RunOptions) (*reports.Run, error) {
+	backend := opts.Backend
+	if backend == "" {
+		backend = w.Store.Backend
+	}
+	if !contains(store.Backends(), backend) {
+		return nil, fmt.Errorf("backend %q: %w (want one of %s)", backend, store.ErrUnknownBackend, strings.Join(store.Backends(), ", "))
+	}
+	durability, err := store.ParseDurability(w.Store.Durability)
+	if err != nil {
+		return nil, err
+	}
+	overhead := reports.MeasureTimerOverhead()
+
+	base := w.Store.Dir
+	if base == "" {
+		tmp, err := os.MkdirTemp("", "sparkbench-")
+		if err != nil {
+			return nil, fmt.Errorf("%w: temporary store directory: %v", ErrRun, err)
+		}
+		defer os.RemoveAll(tmp)
+		base = tmp
+	} else {
+		base = filepath.Join(base, backend)
+	}
+
+	obsShards := opts.StoreObserverShards
+	if obsShards <= 0 {
+		obsShards = 8
+	}
+	now := time.Now()
+	stores := map[string]*store.Store{}
+	observers := map[string]*storeObserver{}
+	hostNodes := make([]host.Node, len(w.Nodes))
+	var stats store.Stats
+	for i, ns := range w.Nodes {
+		hostNodes[i] = host.Node{ID: ns.ID, PullLatency: latencyFunc(ns.PullLatency, w.Seed, ns.ID)}
+		if !ns.Spark {
+			continue
+		}
+		obs := newStoreObserver(reports.Labels{Scenario: "store", Node: ns.ID, Backend: backend}, now, obsShards)
+		st, err := store.Open(store.Options{
+			Backend:        backend,
+			Dir:            filepath.Join(base, ns.ID),
+			Durability:     durability,
+			SiteQuotaBytes: w.Limits.SiteQuota,
+			MaxValueBytes:  int(w.Limits.MaxValueBytes),
+			MaxTTLSecs:     int64(w.Limits.MaxTTL / time.Second),
+			Observer:       obs,
+		})
+		if err != nil {
+			return nil, fmt.Errorf("%w: node %s: open %s store: %v", ErrRun, ns.ID, backend, err)
+		}
+		defer st.Close()
+		stores[ns.ID] = st
+		observers[ns.ID] = obs
+		hostNodes[i].Store = st
+		stats = st.Stats()
+	}
+
+	limits := w.hostLimits()
+	transport, stopServers, err := startPullServers(hostNodes, w.Nodes)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrRun, err)
+	}
+	defer stopServers()
+	tm, err := host.ParseTimeoutMode(opts.TimeoutMode)
+	if err != nil {
+		return nil, err
+	}
+	cfg := host.Config{Limits: limits, Nodes: hostNodes, Transport: transport, TimeoutMode: tm, Log: opts.GuestLog}
+	for _, s := range w.Sites {
+		cfg.Sites = append(cfg.Sites, host.Site{Domain: s.Domain, WritesSpark: s.WritesSpark(), Secrets: s.Secrets})
+	}
+	h, err := host.New(ctx, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("%w: host: %v", ErrRun, err)
+	}
+	defer h.Close(context.Background())
+
+	flares := map[string]*host.Flare{}
+	for i := range w.Scenarios {
+		sc := &w.Scenarios[i]
+		if flares[sc.Flare] != nil {
+			continue
+		}
+		f, err := loadFlare(ctx, h, sc)
+		if err != nil {
+			return nil, &FieldError{File: w.File, Path: fmt.Sprintf("scenarios.%d.flare", i), Msg: err.Error(), Err: ErrFlare}
+		}
+		flares[sc.Flare] = f
+	}
+
+	if err := w.preload(stores, opts.Warn); err != nil {
+		return nil, err
+	}
+
+	rts := make([]*scenarioRT, len(w.Scenarios))
+	for i := range w.Scenarios {
+		rt, err := newScenarioRT(w, i, h, flares[w.Scenarios[i].Flare], stores)
+		if err != nil {
+			return nil, err
+		}
+		rts[i] = rt
+	}
+
+	if w.Warmup > 0 && ctx.Err() == nil {
+		if _, err := runPhase(ctx, w, rts, backend, time.Time{}); err != nil {
+			return nil, fmt.Errorf("%w: warmup: %v", ErrRun, err)
+		}
+	}
+
+	start := time.Now()
+	for _, o := range observers {
+		o.reset(start)
+	}
+	prog := &Progress{Backend: backend, Repeat: opts.Repeat, Start: start, done: make(chan struct{})}
+	for _, rt := range rts {
+		prog.Scenarios = append(prog.Scenarios, rt.progress)
+	}
+	if opts.OnMeasure != nil {
+		opts.OnMeasure(prog)
+	}
+	recs, err := runPhase(ctx, w, rts, backend, start)
+	elapsed := time.Since(start)
+	close(prog.done)
+	// An open-loop schedule's last start comes one gap before its end: the
+	// measured phase is the planned one unless the run was stopped early.
+	if planned := w.plannedDuration(); ctx.Err() == nil && elapsed < planned {
+		elapsed = planned
+	}
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrRun, err)
+	}
+	for _, o := range observers {
+		recs = append(recs, o.recorders()...)
+	}
+
+	info := reports.RunInfo{
+		Workload:      w.Name,
+		File:          w.File,
+		FileSHA256:    w.SHA256,
+		Backend:       backend,
+		Durability:    stats.Durability,
+		Durable:       stats.Durable,
+		TimeoutMode:   h.TimeoutMode().String(),
+		Seed:          w.Seed,
+		Shard:         opts.Shard.String(),
+		Repeat:        opts.Repeat,
+		Started:       start,
+		Duration:      elapsed,
+		Limits:        w.limitConfig(limits, stores),
+		TimerOverhead: overhead,
+		CodeNames:     codeNames(),
+	}
+	return reports.Build(info, recs), nil
+}
+
+// plannedDuration is the longest executor schedule.
+func (w *Workload) plannedDuration() time.Duration {
+	var d time.Duration
+	for _, sc := range w.Scenarios {
+		d = max(d, sc.Executor.TotalDuration())
+	}
+	return d
+}
+
+func codeNames() map[int32]string {
+	m := map[int32]string{}
+	for k := host.KindTrap; k <= host.KindOther; k++ {
+		m[100+int32(k)] = k.String()
+	}
+	return m
+}
+
+func loadFlare(ctx context.Context, h *host.Host, sc *ScenarioSpec) (*host.Flare, error) {
+	wasm, err := sc.FlareBytes()
+	if err != nil {
+		return nil, err
+	}
+	name := strings.TrimPrefix(sc.Flare, BuiltinPrefix)
+	if sc.FlarePath != "" {
+		name = strings.TrimSuffix(filepath.Base(sc.FlarePath), ".wasm")
+	}
+	return h.Load(ctx, name, wasm)
+}
+
+// hostLimits returns the host limits: defaults with the file's overrides.
+func (w *Workload) hostLimits() host.Limits {
+	l := host.DefaultLimits()
+	ws := w.Limits
+	if ws.MaxReadsPerInvocation > 0 {
+		l.MaxReadsPerInvocation = ws.MaxReadsPerInvocation
+	}
+	if ws.MaxWritesPerInvocation > 0 {
+		l.MaxWritesPerInvocation = ws.MaxWritesPerInvocation
+	}
+	if ws.MaxPullsPerInvocation > 0 {
+		l.MaxPullsPerInvocation = ws.MaxPullsPerInvocation
+	}
+	if ws.MaxPullKeys > 0 {
+		l.MaxPullKeys = ws.MaxPullKeys
+	}
+	if ws.IsSet("invocation_timeout") {
+		l.InvocationTimeout = ws.InvocationTimeout
+	}
+	if ws.MaxMemoryPages > 0 {
+		l.MaxMemoryPages = ws.MaxMemoryPages
+	}
+	l.MaxValueBytes = int(ws.MaxValueBytes)
+	l.MaxTTLSecs = int64(ws.MaxTTL / time.Second)
+	return l
+}
+
+// limitConfig lists the configured value of every enforced limit, named as
+// host.Limit names them, for the enforcement table.
+func (w *Workload) limitConfig(l host.Limits, stores map[string]*store.Store) []reports.LimitConfig {
+	def := store.DefaultOptions()
+	valueBytes, ttl, quota := int64(def.MaxValueBytes), def.MaxTTLSecs, def.SiteQuotaBytes
+	if w.Limits.MaxValueBytes > 0 {
+		valueBytes = w.Limits.MaxValueBytes
+	}
+	if w.Limits.MaxTTL > 0 {
+		ttl = int64(w.Limits.MaxTTL / time.Second)
+	}
+	if w.Limits.SiteQuota > 0 {
+		quota = w.Limits.SiteQuota
+	}
+	vals := map[host.Limit]int64{
+		host.LimitReads:      int64(l.MaxReadsPerInvocation),
+		host.LimitWrites:     int64(l.MaxWritesPerInvocation),
+		host.LimitPulls:      int64(l.MaxPullsPerInvocation),
+		host.LimitPullKeys:   int64(l.MaxPullKeys),
+		host.LimitValueBytes: valueBytes,
+		host.LimitQuota:      quota,
+		host.LimitTTL:        ttl,
+		host.LimitTimeout:    int64(l.InvocationTimeout),
+		host.LimitMemory:     int64(l.MaxMemoryPages),
+	}
+	var out []reports.LimitConfig
+	for lim := host.LimitReads; lim <= host.LimitMemory; lim++ {
+		if v, ok := vals[lim]; ok {
+			out = append(out, reports.LimitConfig{Name: lim.String(), Value: v})
+		}
+	}
+	return out
+}
+
+// latencyFunc turns a pull latency distribution into the host's callback.
+// It is called concurrently, so it draws under a lock.
+func latencyFunc(d *DurationDist, seed int64, node string) func() time.Duration {
+	if d == nil {
+		return nil
+	}
+	var mu sync.Mutex
+	r := gen.NewRand(seed, "pull_latency/"+node, 0)
+	return func() time.Duration {
+		mu.Lock()
+		v := d.Next(r)
+		mu.Unlock()
+		return time.Duration(v)
+	}
+}
+
+// preload bulk-loads keys through the stores directly (no flare, no limits
+// but the store's own: key rules, value size, quota).
+func (w *Workload) preload(stores map[string]*store.Store, warn io.Writer) error {
+	for i, p := range w.Preload {
+		st := stores[p.Node]
+		if st == nil {
+			return &FieldError{File: w.File, Line: p.line, Column: p.col, Path: fmt.Sprintf("preload.%d.node", i), Msg: fmt.Sprintf("node %q has spark: false: nothing to preload into", p.Node)}
+		}
+		site := st.Site(p.Site)
+		key, err := p.Key.Bind(func(name string) (int, string, bool) {
+			switch name {
+			case "seq":
+				return 0, "", true
+			case "node":
+				return -1, p.Node, true
+			case "site":
+				return -1, p.Site, true
+			}
+			return 0, "", false
+		})
+		if err != nil {
+			return &FieldError{File: w.File, Line: p.line, Column: p.col, Path: fmt.Sprintf("preload.%d.key", i), Msg: err.Error()}
+		}
+		r := gen.NewRand(w.Seed, fmt.Sprintf("preload/%d", i), 0)
+		stride, first := int64(1), int64(0)
+		if p.shard.Count > 1 {
+			stride, first = int64(p.shard.Count), int64(p.shard.Index)
+		}
+		var kbuf, value []byte
+		vals := []int64{0}
+		var written, refused int64
+		firstCode := store.OK
+		for seq := first; seq < p.Keys; seq += stride {
+			vals[0] = seq
+			kbuf = key.Append(kbuf[:0], vals)
+			n := int(p.ValueSize.Next(r))
+			value = fillValue(value[:0], n, seq)
+			var ttl int64
+			if p.TTL != nil {
+				ttl = int64((time.Duration(p.TTL.Next(r)) + time.Second - 1) / time.Second)
+			}
+			if code := site.Set(kbuf, value, ttl); code != store.OK {
+				if refused == 0 {
+					firstCode = code
+				}
+				refused++
+				if code == store.QuotaExceeded || code == store.Internal {
+					break // later keys would be refused the same way
+				}
+				continue
+			}
+			written++
+		}
+		if refused > 0 && warn != nil {
+			fmt.Fprintf(warn, "warning: preload.%d (%s on %s): %d keys written, refused with %s after that\n", i, p.Site, p.Node, written, firstCode)
+		}
+	}
+	return nil
+}
+
+// fillValue appends n deterministic printable bytes.
+func fillValue(b []byte, n int, seq int64) []byte {
+	for j := 0; j < n; j++ {
+		b = append(b, byte('a'+(int64(j)+seq)%26))
+	}
+	return b
+}
+
+// runPhase runs every scenario concurrently. With start zero it is the
+// warmup: nothing is recorded. It returns the recorders of the phase.
+func runPhase(ctx context.Context, w *Workload, rts []*scenarioRT, backend string, start time.Time) ([]*reports.Recorder, error) {
+	warm := start.IsZero()
+	var errs []error
+	var mu sync.Mutex
+	var recs []*reports.Recorder
+	var wg sync.WaitGroup
+	for _, rt := range rts {
+		cfg := rt.execConfig(w, warm)
+		labels := reports.Labels{Scenario: rt.spec.Name, Node: rt.spec.Node, Backend: backend}
+		workers := make([]executor.Worker, cfg.Workers())
+		var dropRec *reports.Recorder
+		if !warm {
+			dropRec = reports.NewRecorder(labels, start)
+			recs = append(recs, dropRec)
+		}
+		for i := range workers {
+			wk := rt.newWorker(w.Seed, i, len(workers), warm)
+			if !warm {
+				wk.rec = reports.NewRecorder(labels, start)
+				wk.obs = recObserver{wk.rec}
+				wk.req.Observer = wk.obs
+				recs = append(recs, wk.rec)
+			}
+			workers[i] = wk
+		}
+		stats := &executor.Stats{}
+		if !warm {
+			stats = &rt.progress.stats
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			var drop executor.DropFunc
+			if dropRec != nil {
+				drop = func(int64, time.Time) { dropRec.RecordStart(0, true) }
+			}
+			if err := executor.Run(ctx, cfg, workers, stats, drop); err != nil {
+				mu.Lock()
+				errs = append(errs, fmt.Errorf("scenario %s: %w", rt.spec.Name, err))
+				mu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	return recs, errors.Join(errs...)
+}

@@ -1,0 +1,48 @@
+package workloads
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/sparkbench/sparkbench/reports"
+)
+
+func TestRunTiny(t *testing.T) {
+	w, err := ParseFile("testdata/tiny.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var prog *Progress
+	run, err := Run(context.Background(), w, RunOptions{OnMeasure: func(p *Progress) { prog = p }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if prog == nil || len(prog.Scenarios) != 2 {
+		t.Fatalf("progress: %+v", prog)
+	}
+	if got := prog.Scenarios[0].Completed(); got < 490 || got > 510 {
+		t.Errorf("counter completed %d, want ~500", got)
+	}
+	if got := prog.Scenarios[1].Completed(); got != 200 {
+		t.Errorf("kv completed %d, want 200", got)
+	}
+	if e := prog.Scenarios[0].Errors() + prog.Scenarios[1].Errors(); e != 0 {
+		t.Errorf("%d errors", e)
+	}
+	if run.Info.Backend != "memory" || run.Info.Seed != 7 || run.Info.TimerOverhead <= 0 || run.Info.Duration < time.Second || run.Info.Durable {
+		t.Errorf("info: %+v", run.Info)
+	}
+	for _, op := range []reports.Op{reports.OpSparkGet, reports.OpSparkSet, reports.OpInvocation, reports.OpResponse, reports.OpBackendWrite} {
+		if run.Op(op).Count() == 0 {
+			t.Errorf("no %s samples", op)
+		}
+	}
+	if n := run.Op(reports.OpInvocation).Count(); n != 700 {
+		t.Errorf("%d invocations, want 700", n)
+	}
+	st := run.Starts()
+	if st.Total < 490 || st.Dropped != 0 {
+		t.Errorf("starts: %+v", st)
+	}
+}

@@ -1,0 +1,266 @@
+package workloads
+
+import (
+	"context"
+	"fmt"
+	"time"
+	"unsafe"
+
+	"github.com/sparkbench/sparkbench/host"
+	"github.com/sparkbench/sparkbench/reports"
+	"github.com/sparkbench/sparkbench/store"
+	"github.com/sparkbench/sparkbench/workloads/internal/executor"
+	"github.com/sparkbench/sparkbench/workloads/internal/gen"
+)
+
+// scenarioRT is a scenario ready to run: bound templates, its flare, the
+// site handle it samples quota from.
+type scenarioRT struct {
+	spec     *ScenarioSpec
+	h        *host.Host
+	flare    *host.Flare
+	method   *Template
+	url      *Template
+	headers  []HeaderTemplate
+	body     *Template
+	nvals    int // user variables + built-ins with a per-request value
+	seqSlot  int
+	wkSlot   int
+	expect   [600]bool
+	site     *store.Site // nil when the node has no Spark
+	openLoop bool
+	progress *ScenarioProgress
+}
+
+func newScenarioRT(w *Workload, i int, h *host.Host, f *host.Flare, stores map[string]*store.Store) (*scenarioRT, error) {
+	sc := &w.Scenarios[i]
+	rt := &scenarioRT{spec: sc, h: h, flare: f}
+	nv := len(sc.Vars)
+	rt.seqSlot, rt.wkSlot, rt.nvals = nv, nv+1, nv+2
+	shardIdx, shards := "0", "1"
+	if s := sc.Vars; len(s) > 0 && s[0].Dist.ShardCount > 1 {
+		shardIdx, shards = fmt.Sprint(s[0].Dist.ShardIndex), fmt.Sprint(s[0].Dist.ShardCount)
+	}
+	if len(w.Preload) > 0 && w.Preload[0].shard.Count > 1 {
+		shardIdx, shards = fmt.Sprint(w.Preload[0].shard.Index), fmt.Sprint(w.Preload[0].shard.Count)
+	}
+	resolve := func(name string) (int, string, bool) {
+		for k, v := range sc.Vars {
+			if v.Name == name {
+				return k, "", true
+			}
+		}
+		switch name {
+		case "seq":
+			return rt.seqSlot, "", true
+		case "worker":
+			return rt.wkSlot, "", true
+		case "node":
+			return -1, sc.Node, true
+		case "site":
+			return -1, sc.Site, true
+		case "scenario":
+			return -1, sc.Name, true
+		case "shard":
+			return -1, shardIdx, true
+		case "shards":
+			return -1, shards, true
+		}
+		return 0, "", false
+	}
+	bind := func(t *Template, field string) (*Template, error) {
+		if t == nil {
+			return nil, nil
+		}
+		b, err := t.Bind(resolve)
+		if err != nil {
+			return nil, &FieldError{File: w.File, Path: fmt.Sprintf("scenarios.%d.request.%s", i, field), Msg: err.Error()}
+		}
+		return b, nil
+	}
+	var err error
+	if rt.method, err = bind(sc.Request.Method, "method"); err != nil {
+		return nil, err
+	}
+	if rt.url, err = bind(sc.Request.URL, "url"); err != nil {
+		return nil, err
+	}
+	if rt.body, err = bind(sc.Request.Body, "body"); err != nil {
+		return nil, err
+	}
+	for _, hd := range sc.Request.Headers {
+		v, err := bind(hd.Value, "headers."+hd.Name)
+		if err != nil {
+			return nil, err
+		}
+		rt.headers = append(rt.headers, HeaderTemplate{Name: hd.Name, Value: v})
+	}
+	for _, s := range sc.Expect {
+		rt.expect[s] = true
+	}
+	if st := stores[sc.Node]; st != nil {
+		rt.site = st.Site(sc.Site)
+	}
+	e := sc.Executor
+	rt.openLoop = e.Type != Closed
+	rt.progress = &ScenarioProgress{Name: sc.Name, Planned: e.TotalDuration(), Iterations: e.Iterations}
+	if rt.openLoop && rt.progress.Planned > 0 {
+		rt.progress.Rate = float64(plannedStarts(e)) / rt.progress.Planned.Seconds()
+	}
+	return rt, nil
+}
+
+// plannedStarts is the number of starts an open-loop schedule issues.
+func plannedStarts(e ExecutorSpec) int64 {
+	if e.Type == ConstantArrivalRate {
+		return int64(e.Rate * e.Duration.Seconds())
+	}
+	var n float64
+	r := e.StartRate
+	for _, s := range e.Stages {
+		n += (r + s.Target) / 2 * s.Duration.Seconds()
+		r = s.Target
+	}
+	return int64(n)
+}
+
+// execConfig is the executor configuration of the measured phase, or of
+// the warmup: the same executor for w.Warmup (ramps warm up at their first
+// non-zero rate).
+func (rt *scenarioRT) execConfig(w *Workload, warm bool) executor.Config {
+	e := rt.spec.Executor
+	c := executor.Config{Type: e.Type, Rate: e.Rate, StartRate: e.StartRate, Duration: e.Duration,
+		MaxInFlight: e.MaxInFlight, LateTolerance: e.LateTolerance, VUs: e.VUs, Iterations: e.Iterations}
+	for _, s := range e.Stages {
+		c.Stages = append(c.Stages, executor.Stage{Target: s.Target, Duration: s.Duration})
+	}
+	if !warm {
+		return c
+	}
+	c.Duration, c.Iterations = w.Warmup, 0
+	if e.Type == RampingArrivalRate {
+		c.Type, c.Rate = executor.ConstantArrivalRate, e.StartRate
+		for _, s := range e.Stages {
+			if c.Rate > 0 {
+				break
+			}
+			c.Rate = s.Target
+		}
+	}
+	return c
+}
+
+// worker is one executor worker of a scenario: its generators, buffers and
+// recorder; nothing is shared with other workers on the hot path.
+type worker struct {
+	rt        *scenarioRT
+	rec       *reports.Recorder // nil during warmup
+	obs       host.Observer
+	gens      []*gen.Int
+	vals      []int64
+	buf       []byte
+	req       host.Request
+	offs      []int
+	lastQuota time.Time
+}
+
+func (rt *scenarioRT) newWorker(seed int64, id, workers int, warm bool) *worker {
+	stream := rt.spec.Name
+	if warm {
+		stream = "warmup/" + stream // the measured sequence does not depend on the warmup
+	}
+	r := gen.NewRand(seed, stream, id)
+	wk := &worker{rt: rt, vals: make([]int64, rt.nvals), buf: make([]byte, 0, 512)}
+	for _, v := range rt.spec.Vars {
+		wk.gens = append(wk.gens, gen.NewInt(v.Dist, r, id, workers))
+	}
+	wk.vals[rt.wkSlot] = int64(id)
+	wk.req = host.Request{Node: rt.spec.Node, Site: rt.spec.Site, Headers: make([][2]string, len(rt.headers))}
+	wk.offs = make([]int, 0, 2*len(rt.headers)+6)
+	return wk
+}
+
+// render draws this request's variables and renders the request into the
+// worker's buffer. Strings point into the buffer (no allocation); the host
+// uses a Request only for the duration of Invoke.
+func (wk *worker) render(seq int64) {
+	rt := wk.rt
+	for i, g := range wk.gens {
+		wk.vals[i] = g.Next()
+	}
+	wk.vals[rt.seqSlot] = seq
+	b := wk.buf[:0]
+	offs := wk.offs[:0]
+	part := func(t *Template) {
+		if t == nil {
+			offs = append(offs, len(b), len(b))
+			return
+		}
+		offs = append(offs, len(b))
+		b = t.Append(b, wk.vals)
+		offs = append(offs, len(b))
+	}
+	part(rt.method)
+	part(rt.url)
+	part(rt.body)
+	for _, h := range rt.headers {
+		part(h.Value)
+	}
+	wk.buf, wk.offs = b, offs
+	str := func(k int) string {
+		lo, hi := offs[2*k], offs[2*k+1]
+		if hi == lo {
+			return ""
+		}
+		return unsafe.String(&b[lo], hi-lo)
+	}
+	wk.req.Method = str(0)
+	wk.req.URL = str(1)
+	if rt.body != nil && offs[5] > offs[4] {
+		wk.req.Body = b[offs[4]:offs[5]:offs[5]]
+	} else {
+		wk.req.Body = nil
+	}
+	for i, h := range rt.headers {
+		wk.req.Headers[i] = [2]string{h.Name, str(3 + i)}
+	}
+}
+
+// Do implements executor.Worker.
+func (wk *worker) Do(ctx context.Context, seq int64, intended, started time.Time) {
+	rt := wk.rt
+	if ctx.Err() != nil {
+		return // stopping: a start queued before the stop is not run
+	}
+	wk.render(seq)
+	resp, err := rt.h.Invoke(context.WithoutCancel(ctx), rt.flare, &wk.req)
+	end := time.Now()
+	failed := err != nil
+	if !failed && (resp.Status < 0 || resp.Status >= len(rt.expect) || !rt.expect[resp.Status]) {
+		failed = true
+	}
+	if failed {
+		rt.progress.errors.Add(1)
+	}
+	rec := wk.rec
+	if rec == nil {
+		return
+	}
+	code := int32(0)
+	if err != nil {
+		code = 100 + int32(host.KindOf(err))
+	}
+	rec.Record(reports.OpResponse, code, end.Sub(intended))
+	if rt.openLoop {
+		rec.RecordStart(started.Sub(intended), false)
+	}
+	if err == nil {
+		ok := resp.Status >= 0 && resp.Status < len(rt.expect) && rt.expect[resp.Status]
+		rec.RecordStatus(resp.Status, ok)
+	}
+	if rt.site != nil && end.Sub(wk.lastQuota) >= time.Second {
+		wk.lastQuota = end
+		u := rt.site.Usage()
+		rec.RecordQuota(rt.spec.Site, u.UsedBytes, u.QuotaBytes)
+	}
+}
