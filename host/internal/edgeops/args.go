@@ -6,19 +6,16 @@ import (
 )
 
 // decodeArgs decodes the JSON argument envelope the SDKs send into v. It
-// accepts exactly one JSON object (surrounding white space allowed) and
-// rejects anything else, including fields of the wrong type.
+// accepts exactly one JSON object (surrounding white space allowed; Unmarshal
+// rejects trailing data) and rejects anything else, including fields of the
+// wrong type. Invalid UTF-8 inside strings becomes U+FFFD, as encoding/json
+// does everywhere (the C SDK copies bytes into its JSON strings unchecked).
 func decodeArgs(in []byte, v any) bool {
 	trimmed := bytes.TrimSpace(in)
 	if len(trimmed) == 0 || trimmed[0] != '{' {
 		return false
 	}
-	dec := json.NewDecoder(bytes.NewReader(trimmed))
-	if err := dec.Decode(v); err != nil {
-		return false
-	}
-	// Trailing garbage after the object is malformed input.
-	return !dec.More() && dec.InputOffset() == int64(len(trimmed))
+	return json.Unmarshal(trimmed, v) == nil
 }
 
 // resolveSecret returns the key material for name: through lookup when the
