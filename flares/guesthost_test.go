@@ -35,6 +35,7 @@ type guestHost struct {
 	maxValue     int
 	nowMs        int64
 	pullRC       int32
+	pulled       map[string]sparkEntry // entries a pull copies in
 	pulls        []pullCall
 	beamResponse string
 	beamURLs     []string
@@ -214,6 +215,9 @@ func (g *guestHost) impl(name string) func(ctx context.Context, m api.Module, s 
 	case "spark_pull":
 		return func(ctx context.Context, m api.Module, s []uint64) {
 			g.pulls = append(g.pulls, pullCall{string(read(m, s[0], s[1])), string(read(m, s[2], s[3]))})
+			for k, e := range g.pulled {
+				g.spark[k] = e
+			}
 			s[0] = uint64(uint32(g.pullRC))
 		}
 	case "timestamp":

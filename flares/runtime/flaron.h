@@ -200,6 +200,11 @@ void b_i64(builder_t *b, int64_t v);
 void b_hex32(builder_t *b, uint32_t v); /* 8 lowercase hex digits */
 void b_json_string(builder_t *b, bytes_t s); /* quoted, escaped */
 static inline bytes_t b_result(const builder_t *b) { return (bytes_t){b->buf, b->len}; }
+/* b_key_part appends s as a valid Spark key component: bytes outside
+ * [a-zA-Z0-9:._-] become '_', and when anything was replaced or s is longer
+ * than max, s is cut to max bytes and "." + FNV-1a hex of the original is
+ * appended, so distinct inputs stay distinct keys. */
+void b_key_part(builder_t *b, bytes_t s, uint32_t max);
 
 /* ---------------------------------------------------------------------- */
 /* host helpers                                                            */
@@ -236,6 +241,9 @@ int64_t resp_text(int32_t status, const char *text);
 int spark_get_entry(bytes_t key, bytes_t *value, uint32_t *ttl);
 int32_t spark_set(bytes_t key, bytes_t value, int32_t ttl);
 void spark_delete(bytes_t key);
+
+/* spark_key builds prefix + b_key_part(part, 200) in the arena. */
+bytes_t spark_key(const char *prefix, bytes_t part);
 
 /* now_ms asks the host's timestamp({"format":"ms"}); 0 when unavailable. */
 int64_t now_ms(void);

@@ -271,6 +271,28 @@ void b_json_string(builder_t *b, bytes_t s) {
 	b_byte(b, '"');
 }
 
+static int key_byte(uint8_t c) {
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == ':' ||
+	       c == '.' || c == '_' || c == '-';
+}
+
+void b_key_part(builder_t *b, bytes_t s, uint32_t max) {
+	int changed = s.len > max;
+	uint32_t n = s.len > max ? max : s.len;
+	for (uint32_t i = 0; i < n; i++) {
+		uint8_t c = s.ptr[i];
+		if (!key_byte(c)) {
+			c = '_';
+			changed = 1;
+		}
+		b_byte(b, c);
+	}
+	if (changed) {
+		b_byte(b, '.');
+		b_hex32(b, fnv1a32(s.ptr, s.len));
+	}
+}
+
 /* ---------------------------------------------------------------------- */
 /* request and response                                                    */
 /* ---------------------------------------------------------------------- */
@@ -423,6 +445,15 @@ int32_t spark_set(bytes_t key, bytes_t value, int32_t ttl) {
 }
 
 void spark_delete(bytes_t key) { host_spark_delete(PTR32(key.ptr), (int32_t)key.len); }
+
+bytes_t spark_key(const char *prefix, bytes_t part) {
+	uint32_t cap = 256;
+	builder_t b;
+	b_init(&b, rt_alloc(cap), cap);
+	b_str(&b, prefix);
+	b_key_part(&b, part, 200);
+	return b_result(&b);
+}
 
 int64_t now_ms(void) {
 	static const char args[] = "{\"format\":\"ms\"}";
