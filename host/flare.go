@@ -114,11 +114,10 @@ func (h *Host) checkModule(c wazero.CompiledModule) error {
 			}
 			params, results = w.ParamTypes(), w.ResultTypes()
 		default:
-			f, ok := abi.Lookup(mod, name)
-			if !ok {
-				return fmt.Errorf("import %s.%s: not a flaron/v1 host function: %w", mod, name, ErrIncompatible)
+			if err := abi.Check(mod, name, def.ParamTypes(), def.ResultTypes()); err != nil {
+				return fmt.Errorf("%w: %w", err, ErrIncompatible)
 			}
-			params, results = f.Params, f.Results
+			continue
 		}
 		if !sameTypes(def.ParamTypes(), params) || !sameTypes(def.ResultTypes(), results) {
 			return fmt.Errorf("import %s.%s: signature %s, host defines %s: %w", mod, name,

@@ -51,7 +51,7 @@ func (h *Host) hostFuncs() map[string]api.GoModuleFunc {
 		v1 + "ws_send":       wsSend,
 		v1 + "ws_close_conn": wsCloseConn,
 		v1 + "ws_conn_id":    wsNoResult,
-		v1 + "ws_event_type": wsEventType,
+		v1 + "ws_event_type": wsNoResult,
 		v1 + "ws_event_data": wsNoResult,
 		v1 + "ws_close_code": wsCloseCode,
 
@@ -82,10 +82,17 @@ func edgeOpFunc(f abi.Func, op edgeops.Op) api.GoModuleFunc {
 			inst := instanceFrom(ctx)
 			in := inst.arg(stack[0], stack[1], name, "argument")
 			stack[0] = 0
-			if op.Bytes != nil {
-				if out, ok := op.Bytes(in); ok {
-					stack[0] = inst.give(ctx, name, out)
-				}
+			var out []byte
+			ok := false
+			switch {
+			case op.Secret != nil:
+				// "secret_key" names a site secret.
+				out, ok = op.Secret(in, inst.secretLookup)
+			case op.Bytes != nil:
+				out, ok = op.Bytes(in)
+			}
+			if ok {
+				stack[0] = inst.give(ctx, name, out)
 			}
 		}
 	case 1: // (i32)
@@ -228,12 +235,31 @@ func (h *Host) secretGet(ctx context.Context, _ api.Module, stack []uint64) {
 	}
 }
 
+// secretLookup resolves a secret name of the invocation's site.
+func (inst *instance) secretLookup(name string) ([]byte, bool) {
+	b := inst.inv.b
+	if b == nil {
+		return nil, false
+	}
+	v, ok := b.site.secrets[name]
+	return []byte(v), ok
+}
+
+// beam_fetch(url, opts) -> i64: the synthetic origin's JSON answer, after
+// its latency (cut short when the caller's context is done); 0 for a
+// malformed URL or options.
 func (h *Host) beamFetch(ctx context.Context, _ api.Module, stack []uint64) {
 	inst := instanceFrom(ctx)
 	url := inst.arg(stack[0], stack[1], "beam_fetch", "url")
 	opts := inst.arg(stack[2], stack[3], "beam_fetch", "options")
 	stack[0] = 0
-	if out, ok := h.beam.Fetch(url, opts); ok {
+	fctx := inst.inv.ctx
+	if fctx == nil {
+		fctx = context.Background()
+	}
+	// The origin may sleep: copy the arguments out of guest memory first.
+	out, err := h.beam.FetchContext(fctx, append([]byte(nil), url...), append([]byte(nil), opts...))
+	if err == nil {
 		stack[0] = inst.give(ctx, "beam_fetch", out)
 	}
 }
@@ -303,10 +329,6 @@ func wsSend(ctx context.Context, _ api.Module, stack []uint64) {
 func wsCloseConn(context.Context, api.Module, []uint64) {}
 
 func wsNoResult(_ context.Context, _ api.Module, stack []uint64) { stack[0] = 0 }
-
-func wsEventType(ctx context.Context, _ api.Module, stack []uint64) {
-	stack[0] = instanceFrom(ctx).giveString(ctx, "ws_event_type", "close")
-}
 
 func wsCloseCode(_ context.Context, _ api.Module, stack []uint64) { stack[0] = wsCloseNormal }
 

@@ -68,9 +68,11 @@ func (inst *instance) allocate(ctx context.Context, fn string, n int) uint32 {
 func pack(p uint32, n int) uint64 { return uint64(p)<<32 | uint64(uint32(n)) }
 
 // give copies b into guest memory and returns the packed (ptr, len), or 0
-// for an empty b or a full guest arena.
+// ("no result") when the guest's arena is full. An empty b is a present
+// but empty result: one byte is allocated so that the pointer is not 0
+// (every SDK reads ptr != 0, len 0 as empty, and 0 as absent).
 func (inst *instance) give(ctx context.Context, fn string, b []byte) uint64 {
-	p := inst.allocate(ctx, fn, len(b))
+	p := inst.allocate(ctx, fn, max(len(b), 1))
 	if p == 0 {
 		return 0
 	}
