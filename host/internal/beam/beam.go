@@ -159,9 +159,10 @@ func (o *Origin) respond(rawURL string, opts Options) []byte {
 	}
 	body := Body(rawURL, size)
 	headers := map[string]string{
-		"content-type":              "text/plain; charset=utf-8",
-		"content-length":            strconv.Itoa(len(body)),
-		"etag":                      `"` + strconv.FormatUint(fnv64(body), 16) + `"`,
+		"content-type":   "text/plain; charset=utf-8",
+		"content-length": strconv.Itoa(len(body)),
+		// The body is a function of (url, size), so that pair names it.
+		"etag":                      `"` + strconv.FormatUint(fnv64([]byte(rawURL)), 16) + "-" + strconv.Itoa(len(body)) + `"`,
 		"x-beam-method":             opts.Method,
 		"x-beam-request-body-bytes": strconv.Itoa(len(opts.Body)),
 	}
