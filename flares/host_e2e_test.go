@@ -1,0 +1,190 @@
+package flares_test
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/sparkbench/sparkbench/flares"
+	"github.com/sparkbench/sparkbench/host"
+	"github.com/sparkbench/sparkbench/store"
+)
+
+// These tests run the flares end to end on the real host over memory
+// stores: what a workload sees. The host's own tests cover Spark semantics;
+// these cover the flares' use of them.
+
+type e2e struct {
+	t      *testing.T
+	h      *host.Host
+	now    time.Time
+	flares map[string]*host.Flare
+}
+
+func newE2E(t *testing.T, beam host.BeamOrigin) *e2e {
+	t.Helper()
+	e := &e2e{t: t, now: time.Unix(1_700_000_000, 0), flares: map[string]*host.Flare{}}
+	var nodes []host.Node
+	for _, id := range []string{"edge-fra", "edge-ams"} {
+		st, err := store.Open(store.Options{Backend: store.BackendMemory, SweepInterval: -1, Now: func() time.Time { return e.now }})
+		if err != nil {
+			t.Fatalf("store.Open: %v", err)
+		}
+		t.Cleanup(func() { st.Close() })
+		nodes = append(nodes, host.Node{ID: id, Store: st})
+	}
+	h, err := host.New(context.Background(), host.Config{
+		Limits: host.DefaultLimits(),
+		Nodes:  nodes,
+		Sites:  []host.Site{{Domain: "shop.example", WritesSpark: true}},
+		Beam:   beam,
+	})
+	if err != nil {
+		t.Fatalf("host.New: %v", err)
+	}
+	t.Cleanup(func() { h.Close(context.Background()) })
+	e.h = h
+	for _, name := range flares.Names() {
+		wasm, _ := flares.Lookup(name)
+		f, err := h.Load(context.Background(), name, wasm)
+		if err != nil {
+			t.Fatalf("Load(builtin:%s): %v", name, err)
+		}
+		e.flares[name] = f
+	}
+	return e
+}
+
+func (e *e2e) do(flare, node, url string, headers ...string) *host.Response {
+	e.t.Helper()
+	req := &host.Request{Node: node, Site: "shop.example", Method: "GET", URL: url}
+	for i := 0; i+1 < len(headers); i += 2 {
+		req.Headers = append(req.Headers, [2]string{headers[i], headers[i+1]})
+	}
+	resp, err := e.h.Invoke(context.Background(), e.flares[flare], req)
+	if err != nil {
+		e.t.Fatalf("Invoke(%s): %v", flare, err)
+	}
+	return resp
+}
+
+func header(r *host.Response, name string) string {
+	v, _ := r.Header(name)
+	return v
+}
+
+func TestE2ESessionThenMigrate(t *testing.T) {
+	e := newE2E(t, host.BeamOrigin{})
+	r := e.do("session", "edge-fra", "https://shop.example/login", "x-session-id", "u42", "x-session-ttl", "600", "x-session-size", "2048")
+	if header(r, "x-session") != "NEW" {
+		t.Fatalf("session create: %d %v", r.Status, r.Headers)
+	}
+	e.now = e.now.Add(100 * time.Second)
+
+	r = e.do("migrate", "edge-ams", "https://shop.example/cart", "x-session-id", "u42")
+	if r.Status != 404 || header(r, "x-migrate") != "MISS" {
+		t.Fatalf("migrate without origin: %d %v", r.Status, r.Headers)
+	}
+	r = e.do("migrate", "edge-ams", "https://shop.example/cart", "x-session-id", "u42", "x-origin-node", "edge-fra")
+	if r.Status != 200 || header(r, "x-migrate") != "PULLED" || header(r, "x-pull-rc") != "1" || header(r, "x-ttl") != "500" || string(r.Body) != "bytes 2048\n" {
+		t.Fatalf("migrate with pull: %d %v %q", r.Status, r.Headers, r.Body)
+	}
+	r = e.do("migrate", "edge-ams", "https://shop.example/cart", "x-session-id", "u42", "x-origin-node", "edge-fra")
+	if header(r, "x-migrate") != "LOCAL" {
+		t.Fatalf("second migrate: %v", r.Headers)
+	}
+
+	// sliding TTL on the new node: a hit restores the full TTL
+	r = e.do("session", "edge-ams", "https://shop.example/cart", "x-session-id", "u42", "x-session-ttl", "600")
+	if header(r, "x-session") != "HIT" || header(r, "x-session-ttl-left") != "500" {
+		t.Fatalf("session hit: %v", r.Headers)
+	}
+	r = e.do("migrate", "edge-ams", "https://shop.example/cart", "x-session-id", "u42")
+	if header(r, "x-ttl") != "600" {
+		t.Errorf("after a hit the TTL is %s, want 600", header(r, "x-ttl"))
+	}
+
+	r = e.do("migrate", "edge-ams", "https://shop.example/cart", "x-session-id", "u42", "x-origin-node", "edge-nowhere", "x-key", "other")
+	if r.Status != 502 || header(r, "x-pull-rc") != "-8" {
+		t.Errorf("pull from an unknown node: %d %v", r.Status, r.Headers)
+	}
+}
+
+func TestE2ERatelimit(t *testing.T) {
+	e := newE2E(t, host.BeamOrigin{})
+	for _, algo := range []string{"fixed", "token"} {
+		allowed := 0
+		for i := 0; i < 8; i++ {
+			r := e.do("ratelimit", "edge-fra", "https://shop.example/api", "x-algo", algo, "x-client-id", "c-"+algo, "x-limit", "5", "x-window-secs", "60", "x-now-ms", "1700000000000")
+			switch r.Status {
+			case 200:
+				allowed++
+				if want := strconv.Itoa(5 - allowed); header(r, "x-ratelimit-remaining") != want {
+					t.Errorf("%s request %d: remaining %s, want %s", algo, i, header(r, "x-ratelimit-remaining"), want)
+				}
+			case 429:
+			default:
+				t.Fatalf("%s: status %d %v %q", algo, r.Status, r.Headers, r.Body)
+			}
+		}
+		if allowed != 5 {
+			t.Errorf("%s: %d of 8 allowed, want 5", algo, allowed)
+		}
+	}
+	// the host clock drives the limiter when no override is given
+	r := e.do("ratelimit", "edge-fra", "https://shop.example/api?limit=1&client=q")
+	if r.Status != 200 {
+		t.Errorf("host clock: status %d %q", r.Status, r.Body)
+	}
+}
+
+func TestE2ECache(t *testing.T) {
+	e := newE2E(t, host.BeamOrigin{BodySize: 3000})
+	miss := e.do("cache", "edge-fra", "https://shop.example/products/7", "x-cache-ttl", "30")
+	if miss.Status != 200 || header(miss, "x-cache") != "MISS" || header(miss, "x-cache-store") != "0" || len(miss.Body) != 3000 {
+		t.Fatalf("miss: %d %v len %d", miss.Status, miss.Headers, len(miss.Body))
+	}
+	e.now = e.now.Add(10 * time.Second)
+	hit := e.do("cache", "edge-fra", "https://shop.example/products/7", "x-cache-ttl", "30")
+	if header(hit, "x-cache") != "HIT" || header(hit, "x-cache-ttl") != "20" || string(hit.Body) != string(miss.Body) {
+		t.Fatalf("hit: %v, same body %v", hit.Headers, string(hit.Body) == string(miss.Body))
+	}
+	e.now = e.now.Add(21 * time.Second)
+	if r := e.do("cache", "edge-fra", "https://shop.example/products/7"); header(r, "x-cache") != "MISS" {
+		t.Errorf("after the TTL: %v", r.Headers)
+	}
+	// other node, other cache
+	if r := e.do("cache", "edge-ams", "https://shop.example/products/7"); header(r, "x-cache") != "MISS" {
+		t.Errorf("other node: %v", r.Headers)
+	}
+}
+
+func TestE2ECounterAndKvops(t *testing.T) {
+	e := newE2E(t, host.BeamOrigin{})
+	for i := 1; i <= 20; i++ {
+		r := e.do("counter", "edge-fra", "https://shop.example/", "x-counter-key", "page:home")
+		if string(r.Body) != strconv.Itoa(i) {
+			t.Fatalf("hit %d: %d %q", i, r.Status, r.Body)
+		}
+	}
+	req := &host.Request{Node: "edge-fra", Site: "shop.example", Method: "POST", URL: "https://shop.example/kv",
+		Body: []byte("get page:home\nset a 10 0 3\nlist\npull edge-ams a\npull edge-ams a")}
+	r, err := e.h.Invoke(context.Background(), e.flares["kvops"], req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := fmt.Sprintf("get hit 0 2 %s\nset 0\nlist 2 %s\npull 0\npull -3\n", fnv("20"), fnv(`["a","page:home"]`))
+	if string(r.Body) != want {
+		t.Errorf("kvops:\n%s\nwant:\n%s", r.Body, want)
+	}
+}
+
+func fnv(s string) string {
+	h := uint32(2166136261)
+	for i := 0; i < len(s); i++ {
+		h = (h ^ uint32(s[i])) * 16777619
+	}
+	return fmt.Sprintf("%08x", h)
+}
