@@ -211,11 +211,15 @@ func appendString(out []byte, s string) []byte {
 	return append(out, '"')
 }
 
-const bodyAlphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
+// bodySymbols maps 6 random bits to a body byte: the 62 alphanumerics plus
+// two of them again, so that no draw is rejected (the tiny bias is of no
+// consequence for a synthetic body).
+const bodySymbols = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789xy"
 
-// Body returns the deterministic body of size bytes for url: symbols of
-// [A-Za-z0-9] from a splitmix64 stream seeded by FNV-1a of the url, so the
-// same url always yields the same bytes and different urls differ.
+// Body returns the deterministic body of size bytes for url: alphanumerics
+// drawn from a splitmix64 stream seeded by FNV-1a of the url, so the same
+// url always yields the same bytes, different urls differ, and a shorter
+// body is a prefix of a longer one.
 func Body(url string, size int) []byte {
 	if size <= 0 {
 		return []byte{}
@@ -228,12 +232,17 @@ func Body(url string, size int) []byte {
 		z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9
 		z = (z ^ (z >> 27)) * 0x94d049bb133111eb
 		z ^= z >> 31
-		// Ten 6-bit draws per word; values >= 62 are rejected to stay uniform.
-		for j := 0; j < 10 && i < size; j++ {
-			if v := z & 63; v < 62 {
-				out[i] = bodyAlphabet[v]
-				i++
+		if size-i >= 10 {
+			w := out[i : i+10 : i+10]
+			for j := range w {
+				w[j] = bodySymbols[z&63]
+				z >>= 6
 			}
+			i += 10
+			continue
+		}
+		for ; i < size; i++ {
+			out[i] = bodySymbols[z&63]
 			z >>= 6
 		}
 	}

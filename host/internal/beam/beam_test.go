@@ -94,7 +94,7 @@ func TestBodyDeterministic(t *testing.T) {
 	}
 	counts := map[byte]int{}
 	for _, ch := range a {
-		if !strings.ContainsRune(bodyAlphabet, rune(ch)) {
+		if !strings.ContainsRune(bodySymbols, rune(ch)) {
 			t.Fatalf("byte %q outside the alphabet", ch)
 		}
 		counts[ch]++
@@ -209,5 +209,12 @@ func BenchmarkFetch1KiB(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		o.Fetch(url, nil)
+	}
+}
+
+func BenchmarkBody1KiB(b *testing.B) {
+	b.ReportAllocs()
+	for b.Loop() {
+		Body("https://origin.example/products/12345", 1024)
 	}
 }
