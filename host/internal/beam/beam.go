@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"hash/fnv"
 	"net/url"
-	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -158,30 +157,26 @@ func (o *Origin) respond(rawURL string, opts Options) []byte {
 		size = 0
 	}
 	body := Body(rawURL, size)
-	headers := map[string]string{
-		"content-type":   "text/plain; charset=utf-8",
-		"content-length": strconv.Itoa(len(body)),
+	// Sorted by name, so the answer is byte-for-byte stable.
+	headers := [...][2]string{
+		{"content-length", strconv.Itoa(len(body))},
+		{"content-type", "text/plain; charset=utf-8"},
 		// The body is a function of (url, size), so that pair names it.
-		"etag":                      `"` + strconv.FormatUint(fnv64([]byte(rawURL)), 16) + "-" + strconv.Itoa(len(body)) + `"`,
-		"x-beam-method":             opts.Method,
-		"x-beam-request-body-bytes": strconv.Itoa(len(opts.Body)),
+		{"etag", `"` + strconv.FormatUint(fnv64([]byte(rawURL)), 16) + "-" + strconv.Itoa(len(body)) + `"`},
+		{"x-beam-method", opts.Method},
+		{"x-beam-request-body-bytes", strconv.Itoa(len(opts.Body))},
 	}
 	out := make([]byte, 0, len(body)+256)
 	out = append(out, `{"status":`...)
 	out = strconv.AppendInt(out, int64(status), 10)
 	out = append(out, `,"headers":{`...)
-	names := make([]string, 0, len(headers))
-	for k := range headers {
-		names = append(names, k)
-	}
-	sort.Strings(names)
-	for i, k := range names {
+	for i, h := range headers {
 		if i > 0 {
 			out = append(out, ',')
 		}
-		out = appendString(out, k)
+		out = appendString(out, h[0])
 		out = append(out, ':')
-		out = appendString(out, headers[k])
+		out = appendString(out, h[1])
 	}
 	out = append(out, `},"body":`...)
 	// The body is alphanumeric: no escaping needed.
