@@ -125,3 +125,25 @@ func (sc *ScenarioSpec) FlareBytes() ([]byte, error) {
 	}
 	return b, nil
 }
+
+// ModuleItem is one import or export of a wasm module.
+type ModuleItem struct {
+	Module string // imports only
+	Name   string
+	Kind   string // func, table, memory, global, tag
+}
+
+// ScanModule lists a wasm module's imports and exports without compiling it.
+func ScanModule(wasm []byte) (imports, exports []ModuleItem, err error) {
+	imps, exps, err := wasmscan.Scan(wasm)
+	if err != nil {
+		return nil, nil, err
+	}
+	for _, im := range imps {
+		imports = append(imports, ModuleItem{Module: im.Module, Name: im.Name, Kind: wasmscan.KindName(im.Kind)})
+	}
+	for _, ex := range exps {
+		exports = append(exports, ModuleItem{Name: ex.Name, Kind: wasmscan.KindName(ex.Kind)})
+	}
+	return imports, exports, nil
+}

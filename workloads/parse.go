@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/sparkbench/sparkbench/reports"
 )
 
 // Defaults applied when a workload file leaves a field out.
@@ -165,6 +167,11 @@ func (d *decoder) workload(root *yaml.Node, baseDir string) *Workload {
 		w.Thresholds = map[string]string{}
 		for _, p := range d.pairs(v.val, "thresholds") {
 			expr := d.nonEmpty(p.val, join("thresholds", p.key.Value))
+			if d.ok() {
+				if err := reports.ParseThresholds(map[string]string{p.key.Value: expr}); err != nil {
+					d.failf(p.val, join("thresholds", p.key.Value), err, "%s", strings.TrimPrefix(err.Error(), "reports: "))
+				}
+			}
 			w.Thresholds[p.key.Value] = expr
 			w.ThresholdOrder = append(w.ThresholdOrder, p.key.Value)
 		}
@@ -482,6 +489,7 @@ func (d *decoder) scenarios(n, root *yaml.Node, w *Workload, baseDir string) []S
 		sc.Node = d.nodeRef(f, it, p, w)
 		sc.Site = d.siteRef(f, it, p, w)
 		if v, ok := f["flare"]; ok {
+			sc.flareLine, sc.flareCol = v.val.Line, v.val.Column
 			d.flare(&sc, v.val, p+".flare", baseDir)
 		} else {
 			d.failf(it, p, nil, "missing flare (builtin:NAME or a path to a .wasm)")

@@ -132,7 +132,7 @@ func Run(ctx context.Context, w *Workload, opts RunOptions) (*reports.Run, error
 		}
 		f, err := loadFlare(ctx, h, sc)
 		if err != nil {
-			return nil, &FieldError{File: w.File, Path: fmt.Sprintf("scenarios.%d.flare", i), Msg: err.Error(), Err: ErrFlare}
+			return nil, w.flareError(i, err)
 		}
 		flares[sc.Flare] = f
 	}
@@ -217,6 +217,43 @@ func codeNames() map[int32]string {
 		m[100+int32(k)] = k.String()
 	}
 	return m
+}
+
+func (w *Workload) flareError(i int, err error) error {
+	sc := &w.Scenarios[i]
+	return &FieldError{File: w.File, Line: sc.flareLine, Column: sc.flareCol, Path: fmt.Sprintf("scenarios.%d.flare", i),
+		Msg: strings.ReplaceAll(err.Error(), "\n", "; "), Err: ErrFlare}
+}
+
+// Check loads every flare of w into a host without stores, so that a module
+// this host cannot run is reported (with the flare's file position) before a
+// run starts.
+func Check(ctx context.Context, w *Workload) error {
+	cfg := host.Config{PoolSize: 1}
+	for _, n := range w.Nodes {
+		cfg.Nodes = append(cfg.Nodes, host.Node{ID: n.ID})
+	}
+	for _, s := range w.Sites {
+		cfg.Sites = append(cfg.Sites, host.Site{Domain: s.Domain, WritesSpark: s.WritesSpark()})
+	}
+	cfg.Limits = w.hostLimits()
+	h, err := host.New(ctx, cfg)
+	if err != nil {
+		return &FieldError{File: w.File, Path: "limits", Msg: err.Error(), Err: err}
+	}
+	defer h.Close(context.Background())
+	loaded := map[string]bool{}
+	for i := range w.Scenarios {
+		sc := &w.Scenarios[i]
+		if loaded[sc.Flare] {
+			continue
+		}
+		if _, err := loadFlare(ctx, h, sc); err != nil {
+			return w.flareError(i, err)
+		}
+		loaded[sc.Flare] = true
+	}
+	return nil
 }
 
 func loadFlare(ctx context.Context, h *host.Host, sc *ScenarioSpec) (*host.Flare, error) {

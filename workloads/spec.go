@@ -98,6 +98,8 @@ type ScenarioSpec struct {
 	Expect    []int // expected statuses; default [200]
 	// WritesSpark is whether the flare can write Spark (set/delete/pull).
 	WritesSpark bool
+	flareLine   int
+	flareCol    int
 }
 
 // Executor kinds.

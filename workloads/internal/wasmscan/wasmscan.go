@@ -17,29 +17,54 @@ type Import struct {
 // ErrNotWasm is returned for input without the wasm magic and version 1.
 var ErrNotWasm = errors.New("not a WebAssembly binary")
 
+// Export is one exported item.
+type Export struct {
+	Name string
+	Kind byte // 0 func, 1 table, 2 memory, 3 global, 4 tag
+}
+
 // Imports returns the module's imports in order.
 func Imports(b []byte) ([]Import, error) {
+	imps, _, err := Scan(b)
+	return imps, err
+}
+
+// Scan returns the module's imports and exports in order.
+func Scan(b []byte) ([]Import, []Export, error) {
+	var imports []Import
+	var exports []Export
 	if len(b) < 8 || string(b[:4]) != "\x00asm" || b[4] != 1 || b[5] != 0 || b[6] != 0 || b[7] != 0 {
-		return nil, ErrNotWasm
+		return nil, nil, ErrNotWasm
 	}
 	r := reader{b: b, p: 8}
 	for r.p < len(r.b) {
 		id := r.byte()
 		size := r.u32()
 		if r.err != nil {
-			return nil, r.err
+			return nil, nil, r.err
 		}
 		if uint64(size) > uint64(len(r.b)-r.p) {
-			return nil, fmt.Errorf("section %d: size %d beyond end of module", id, size)
+			return nil, nil, fmt.Errorf("section %d: size %d beyond end of module", id, size)
 		}
 		end := r.p + int(size)
+		if id == 7 {
+			sec := reader{b: r.b[:end], p: r.p}
+			n := sec.u32()
+			for i := uint32(0); i < n && sec.err == nil; i++ {
+				e := Export{Name: sec.name(), Kind: sec.byte()}
+				sec.u32()
+				exports = append(exports, e)
+			}
+			if sec.err != nil {
+				return nil, nil, fmt.Errorf("export section: %w", sec.err)
+			}
+		}
 		if id != 2 {
 			r.p = end
 			continue
 		}
 		sec := reader{b: r.b[:end], p: r.p}
 		n := sec.u32()
-		var out []Import
 		for i := uint32(0); i < n && sec.err == nil; i++ {
 			im := Import{Module: sec.name(), Name: sec.name(), Kind: sec.byte()}
 			switch im.Kind {
@@ -57,16 +82,33 @@ func Imports(b []byte) ([]Import, error) {
 				sec.byte()
 				sec.byte()
 			default:
-				return nil, fmt.Errorf("import %d: unknown kind %d", i, im.Kind)
+				return nil, nil, fmt.Errorf("import %d: unknown kind %d", i, im.Kind)
 			}
-			out = append(out, im)
+			imports = append(imports, im)
 		}
 		if sec.err != nil {
-			return nil, fmt.Errorf("import section: %w", sec.err)
+			return nil, nil, fmt.Errorf("import section: %w", sec.err)
 		}
-		return out, nil
+		r.p = end
 	}
-	return nil, nil
+	return imports, exports, nil
+}
+
+// KindName names an import or export kind.
+func KindName(k byte) string {
+	switch k {
+	case 0:
+		return "func"
+	case 1:
+		return "table"
+	case 2:
+		return "memory"
+	case 3:
+		return "global"
+	case 4:
+		return "tag"
+	}
+	return "unknown"
 }
 
 var errTruncated = errors.New("truncated module")

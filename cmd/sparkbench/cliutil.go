@@ -1,0 +1,97 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"github.com/sparkbench/sparkbench/workloads"
+)
+
+// parseFlags parses flags that may come before, between or after the
+// positional arguments ("run a.yaml --quiet b.yaml").
+func parseFlags(fs *flag.FlagSet, args []string) ([]string, error) {
+	var pos []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return nil, err
+		}
+		args = fs.Args()
+		if len(args) == 0 {
+			return pos, nil
+		}
+		if args[0] == "--" {
+			return append(pos, args[1:]...), nil
+		}
+		pos = append(pos, args[0])
+		args = args[1:]
+	}
+}
+
+// flagError reports a flag parsing error (help is not an error).
+func flagError(stderr io.Writer, err error) int {
+	if errors.Is(err, flag.ErrHelp) {
+		return exitOK
+	}
+	return exitUsage // flag has printed the error and the usage
+}
+
+// newFlagSet returns a flag set that prints usage (text, then flags) to stderr.
+func newFlagSet(name, usage string, stderr io.Writer) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprint(fs.Output(), usage)
+		fs.PrintDefaults()
+	}
+	return fs
+}
+
+// listFlag collects a repeatable string flag.
+type listFlag []string
+
+func (l *listFlag) String() string     { return strings.Join(*l, ",") }
+func (l *listFlag) Set(s string) error { *l = append(*l, s); return nil }
+
+// exitCodeFor maps an error to an exit code: configuration errors (a
+// workload file, a flare, a flag value) are usage errors, others runtime.
+func exitCodeFor(err error) int {
+	var fe *workloads.FieldError
+	if errors.As(err, &fe) || errors.Is(err, workloads.ErrInvalid) || errors.Is(err, workloads.ErrFlare) ||
+		errors.Is(err, workloads.ErrOverride) || errors.Is(err, workloads.ErrCapability) {
+		return exitUsage
+	}
+	return exitRuntime
+}
+
+// oneLine keeps an error message on one line.
+func oneLine(err error) string { return strings.ReplaceAll(err.Error(), "\n", "; ") }
+
+// writeTo creates path and writes it with fn; "-" is stdout.
+func writeTo(path string, stdout io.Writer, fn func(io.Writer) error) error {
+	if path == "-" {
+		return fn(stdout)
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	if err := fn(f); err != nil {
+		f.Close()
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	return f.Close()
+}
+
+// isTerminal reports whether w is a character device (a terminal).
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	fi, err := f.Stat()
+	return err == nil && fi.Mode()&os.ModeCharDevice != 0
+}
