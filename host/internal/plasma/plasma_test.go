@@ -2,6 +2,7 @@ package plasma
 
 import (
 	"encoding/json"
+	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -112,7 +113,11 @@ func TestCounters(t *testing.T) {
 
 func TestConcurrentIncrements(t *testing.T) {
 	s := New()
-	const goroutines, each = 16, 2000
+	const goroutines = 16
+	each := 2000
+	if os.Getenv("SPARKBENCH_SOAK") == "1" {
+		each = 500000 // CI soak: ~16M operations
+	}
 	var wg sync.WaitGroup
 	for g := 0; g < goroutines; g++ {
 		wg.Add(1)
@@ -130,8 +135,8 @@ func TestConcurrentIncrements(t *testing.T) {
 		}(g)
 	}
 	wg.Wait()
-	if got := s.Increment([]byte("shared"), 0); got != goroutines*each*2 {
-		t.Fatalf("counter = %d, want %d", got, goroutines*each*2)
+	if got := s.Increment([]byte("shared"), 0); got != int64(goroutines*each*2) {
+		t.Fatalf("counter = %d, want %d", got, int64(goroutines*each*2))
 	}
 }
 
