@@ -52,9 +52,20 @@ func TestBuildMergesExactly(t *testing.T) {
 func TestRecorderCounters(t *testing.T) {
 	clk := &fakeClock{t: fixtureStart.UnixNano()}
 	r := newRecorder(Labels{Scenario: "s"}, fixtureStart, clk.now)
-	r.RecordLimit("writes", true)
-	r.RecordLimit("writes", false)
-	r.RecordLimit("reads", true)
+	// Invocation 1: 3 writes allowed (limit 2: one violation), 1 refused.
+	for i := 0; i < 3; i++ {
+		r.RecordLimit("max_writes_per_invocation", false)
+	}
+	r.RecordLimit("max_writes_per_invocation", true)
+	r.RecordLimit("max_value_bytes", true)
+	r.Record(OpInvocation, CodeOK, time.Microsecond)
+	// Invocation 2: 2 writes allowed, no violation; 300 reads (map path).
+	r.RecordLimit("max_writes_per_invocation", false)
+	r.RecordLimit("max_writes_per_invocation", false)
+	for i := 0; i < 300; i++ {
+		r.RecordLimit("max_reads_per_invocation", false)
+	}
+	r.Record(OpInvocation, CodeOK, time.Microsecond)
 	r.RecordStart(2*time.Millisecond, false)
 	r.RecordStart(0, true)
 	r.RecordStart(10*time.Microsecond, false)
@@ -64,8 +75,32 @@ func TestRecorderCounters(t *testing.T) {
 	r.RecordQuota("a", 5, 100)
 	r.Record(OpSparkSet, CodeOK, time.Microsecond)
 	g := Build(RunInfo{}, []*Recorder{r}).Groups[0]
-	if want := []LimitCount{{"reads", 1, 1}, {"writes", 2, 1}}; len(g.Limits) != 2 || g.Limits[0] != want[0] || g.Limits[1] != want[1] {
-		t.Errorf("limits %+v", g.Limits)
+	run := Build(RunInfo{Limits: []LimitConfig{{"max_writes_per_invocation", 2}, {"max_reads_per_invocation", 1000}, {"max_value_bytes", 10}}}, []*Recorder{r})
+	rows := run.LimitTable()
+	if len(rows) != 3 {
+		t.Fatalf("limit rows %+v", rows)
+	}
+	for _, tc := range []struct {
+		name                     string
+		decisions, refused, over int64
+		violations               int64
+	}{
+		{"max_reads_per_invocation", 300, 0, 0, 0},
+		{"max_value_bytes", 1, 1, 1, -1},
+		{"max_writes_per_invocation", 6, 1, 2, 1},
+	} {
+		var row LimitRow
+		for _, x := range rows {
+			if x.Name == tc.name {
+				row = x
+			}
+		}
+		if row.Decisions != tc.decisions || row.Refused != tc.refused || row.AttemptsOver() != tc.over || row.Violations() != tc.violations {
+			t.Errorf("%s: %+v over %d violations %d", tc.name, row, row.AttemptsOver(), row.Violations())
+		}
+	}
+	if run.Violations() != 1 {
+		t.Errorf("run violations %d", run.Violations())
 	}
 	if g.Starts.Total != 3 || g.Starts.Dropped != 1 || g.Starts.Late != 1 || g.Starts.Lateness.Count() != 2 {
 		t.Errorf("starts %+v", g.Starts)
@@ -158,4 +193,28 @@ func FuzzJSONRoundTrip(f *testing.F) {
 			t.Fatalf("not stable:\n%s\n%s", a.Bytes(), b.Bytes())
 		}
 	})
+}
+
+// TestJSONGolden pins the JSON schema: a change in layout shows up here and
+// must come with a SchemaVersion decision. The files double as inputs of the
+// cmd/sparkbench report/merge/compare tests (copied there).
+func TestJSONGolden(t *testing.T) {
+	var buf bytes.Buffer
+	if err := WriteJSON(&buf, fixtureReport("memory", "bbolt")); err != nil {
+		t.Fatal(err)
+	}
+	golden(t, "result_two_backends.json", buf.Bytes())
+	shard := func(i int) []byte {
+		run := fixtureRun("bbolt", uint64(10+i), 1)
+		run.Info.Shard = []string{"1/2", "2/2"}[i]
+		rep := fixtureReport()
+		rep.Runs = []*Run{run}
+		var b bytes.Buffer
+		if err := WriteJSON(&b, rep); err != nil {
+			t.Fatal(err)
+		}
+		return b.Bytes()
+	}
+	golden(t, "shard1.json", shard(0))
+	golden(t, "shard2.json", shard(1))
 }

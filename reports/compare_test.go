@@ -150,3 +150,24 @@ func TestCompareErrors(t *testing.T) {
 		t.Fatal("no error for alpha 2")
 	}
 }
+
+// TestCompareInputsGolden writes the base and regressed results the CLI
+// tests of sparkbench compare use (10 runs per side, p99 10% worse).
+func TestCompareInputsGolden(t *testing.T) {
+	rng := rand.New(rand.NewPCG(11, 12))
+	for _, side := range []struct {
+		name string
+		tail float64
+	}{{"compare_base.json", 1}, {"compare_new.json", 1.1}, {"compare_same.json", 1}} {
+		rep := synthReport(rng, 10, side.tail)
+		rep.Env = fixtureReport().Env
+		for _, r := range rep.Runs {
+			r.Info.Started = fixtureStart
+		}
+		var buf bytes.Buffer
+		if err := WriteJSON(&buf, rep); err != nil {
+			t.Fatal(err)
+		}
+		golden(t, side.name, buf.Bytes())
+	}
+}

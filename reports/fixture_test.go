@@ -55,16 +55,26 @@ func fixtureRun(backend string, seed uint64, scale float64) *Run {
 			}
 			r.RecordQuota("shop.example", used, quota)
 			inv := get + set + time.Duration(1500+rng.IntN(500))
+			// Every read and write is a decision; every 50th invocation
+			// tries a third write, refused by max_writes_per_invocation (2).
+			r.RecordLimit("max_reads_per_invocation", false)
+			r.RecordLimit("max_writes_per_invocation", false)
+			if i%50 == 0 {
+				r.RecordLimit("max_writes_per_invocation", false)
+				r.RecordLimit("max_writes_per_invocation", true)
+			}
 			r.Record(OpInvocation, CodeOK, inv)
 			r.Record(OpResponse, CodeOK, inv+time.Duration(rng.IntN(5000)))
 			r.RecordStatus(200, true)
-			if i%50 == 0 {
-				r.RecordLimit("writes", true)
-			}
 			if i == 399 && sec == 2 {
+				// A host bug: three reads allowed beyond max_reads_per_invocation
+				// (2) in one invocation, and a refused oversized value.
+				for k := 0; k < 5; k++ {
+					r.RecordLimit("max_reads_per_invocation", false)
+				}
+				r.RecordLimit("max_value_bytes", true)
 				r.Record(OpInvocation, 102, time.Millisecond)
 				r.RecordStatus(500, false)
-				r.RecordLimit("reads", false)
 			}
 		}
 	}
@@ -73,7 +83,8 @@ func fixtureRun(backend string, seed uint64, scale float64) *Run {
 		FileSHA256: "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08",
 		Backend:    backend, Durability: "group", Durable: backend != "memory", TimeoutMode: "epoch",
 		Seed: 42, Started: fixtureStart, Duration: 3 * time.Second,
-		Limits:        []LimitConfig{{"reads", 1000}, {"writes", 100}, {"pulls", 1}},
+		Limits: []LimitConfig{{"max_reads_per_invocation", 2}, {"max_writes_per_invocation", 2},
+			{"max_pulls_per_invocation", 1}, {"max_value_bytes", 65536}},
 		TimerOverhead: 31 * time.Nanosecond,
 		CodeNames:     map[int32]string{102: "timeout"},
 	}

@@ -68,19 +68,16 @@ func WriteMarkdown(w io.Writer, rep *Report) error {
 		var lims []string
 		var violations int64
 		for _, l := range run.LimitTable() {
-			violations += l.Violations()
-			conf := "-"
-			if l.Configured >= 0 {
-				conf = fmt.Sprint(l.Configured)
-			}
-			lims = append(lims, fmt.Sprintf("| %s | %s | %d | %d | %d |", l.Name, conf, l.Attempts, l.Refused, l.Violations()))
+			conf, dec, over, ref, vio := l.cells()
+			lims = append(lims, fmt.Sprintf("| %s | %s | %s | %s | %s | %s |", l.Name, conf, dec, over, ref, vio))
 		}
+		violations = run.Violations()
 		if len(lims) > 0 {
 			verdict := "all limits enforced"
 			if violations > 0 {
 				verdict = fmt.Sprintf("**%d limit violations**", violations)
 			}
-			fmt.Fprintf(&b, "\n<details><summary>limits: %s: %s</summary>\n\n| limit | configured | attempts over | refused | violations |\n|---|---:|---:|---:|---:|\n%s\n\n</details>\n", be, verdict, strings.Join(lims, "\n"))
+			fmt.Fprintf(&b, "\n<details><summary>limits: %s: %s</summary>\n\n| limit | configured | decisions | attempts over | refused | violations |\n|---|---:|---:|---:|---:|---:|\n%s\n\n</details>\n", be, verdict, strings.Join(lims, "\n"))
 		}
 		if st := run.Starts(); st.Total > 0 {
 			fmt.Fprintf(&b, "\n%s: %d open-loop starts, %d late (> %v), %d dropped. Timer overhead %s/sample.\n", be, st.Total, st.Late, LateStartThreshold, st.Dropped, fmtDur(run.Info.TimerOverhead))

@@ -35,7 +35,7 @@ type Recorder struct {
 	fillKnown bool
 	bands     [numBands]bandRec
 
-	limits []limitRec
+	limits []*limitRec
 	starts startRec
 	status []statusRec
 }
@@ -75,8 +75,11 @@ type bandRec struct {
 }
 
 type limitRec struct {
-	name              string
-	attempts, refused int64
+	name               string
+	decisions, refused int64
+	cur                int64           // allowed decisions in the current invocation
+	perInv             [256]int64      // perInv[n]: invocations with n allowed decisions (n < 256)
+	perInvBig          map[int64]int64 // the same for n >= 256
 }
 
 type startRec struct {
@@ -137,6 +140,9 @@ func (r *Recorder) second() *secondRec {
 func (r *Recorder) Record(op Op, code int32, d time.Duration) {
 	if op >= NumOps {
 		return
+	}
+	if op == OpInvocation && len(r.limits) > 0 {
+		r.endInvocation()
 	}
 	o := &r.ops[op]
 	var h *fastHist
@@ -224,26 +230,54 @@ func bandOf(fill float64) int {
 	return b
 }
 
-// RecordLimit records one limit decision. The host reports a decision each
-// time an operation would take a per-invocation counter or resource past its
-// configured limit (an attempt over the limit); refused says whether the host
-// refused it. A decision recorded with refused=false is a violation: the
-// limit was exceeded and the host let it through.
+// RecordLimit records one limit decision as the host reports it: every
+// check of an operation against a limit, allowed (refused=false) or refused.
+//
+// For the per-invocation counters (limits whose name ends in
+// "_per_invocation": reads, writes, pulls) the recorder also counts the
+// allowed decisions of each invocation; an invocation ends when Record is
+// called with OpInvocation. With the configured value V (RunInfo.Limits), an
+// invocation that was allowed n > V operations has n-V violations: attempts
+// over the limit that the host let through. Attempts over the limit are
+// refusals plus violations. Other limits (sizes, quota, TTL, capability,
+// timeout, memory) depend on values the recorder does not see: their
+// refusals are counted and their violations are not judged.
 func (r *Recorder) RecordLimit(limit string, refused bool) {
+	var l *limitRec
 	for i := range r.limits {
 		if r.limits[i].name == limit {
-			r.limits[i].attempts++
-			if refused {
-				r.limits[i].refused++
-			}
-			return
+			l = r.limits[i]
+			break
 		}
 	}
-	l := limitRec{name: limit, attempts: 1}
-	if refused {
-		l.refused = 1
+	if l == nil {
+		l = &limitRec{name: limit}
+		r.limits = append(r.limits, l)
 	}
-	r.limits = append(r.limits, l)
+	l.decisions++
+	if refused {
+		l.refused++
+	} else {
+		l.cur++
+	}
+}
+
+// endInvocation closes the per-invocation counts of limit decisions.
+func (r *Recorder) endInvocation() {
+	for _, l := range r.limits {
+		if l.cur == 0 {
+			continue
+		}
+		if l.cur < int64(len(l.perInv)) {
+			l.perInv[l.cur]++
+		} else {
+			if l.perInvBig == nil {
+				l.perInvBig = map[int64]int64{}
+			}
+			l.perInvBig[l.cur]++
+		}
+		l.cur = 0
+	}
 }
 
 // RecordStart records one open-loop start: how late it began against its

@@ -2,6 +2,7 @@ package reports
 
 import (
 	"sort"
+	"strings"
 	"time"
 )
 
@@ -95,15 +96,55 @@ type Band struct {
 	Hist          *Hist
 }
 
-// LimitCount counts the decisions on one limit: attempts over the limit and
-// how many of those the host refused. Violations = Attempts - Refused.
+// LimitCount counts the host's decisions on one limit (see
+// Recorder.RecordLimit).
 type LimitCount struct {
-	Name              string
-	Attempts, Refused int64
+	Name               string
+	Decisions, Refused int64
+	// AllowedPerInvocation is, for per-invocation counter limits, how many
+	// invocations had each number of allowed decisions: [n, invocations]
+	// pairs sorted by n, n > 0.
+	AllowedPerInvocation [][2]int64 `json:",omitempty"`
 }
 
-// Violations is the number of attempts over the limit the host let through.
-func (l LimitCount) Violations() int64 { return l.Attempts - l.Refused }
+// IsCounter reports whether the limit is a per-invocation count whose
+// violations the recorder can judge.
+func IsCounter(name string) bool { return strings.HasSuffix(name, "_per_invocation") }
+
+// Violations counts the operations allowed beyond configured in an
+// invocation, summed over invocations; -1 when the limit is not a
+// per-invocation counter or configured is unknown (< 0).
+func (l LimitCount) Violations(configured int64) int64 {
+	if !IsCounter(l.Name) || configured < 0 {
+		return -1
+	}
+	var v int64
+	for _, p := range l.AllowedPerInvocation {
+		if p[0] > configured {
+			v += (p[0] - configured) * p[1]
+		}
+	}
+	return v
+}
+
+func addPerInvocation(a [][2]int64, b [][2]int64) [][2]int64 {
+	m := map[int64]int64{}
+	for _, p := range a {
+		m[p[0]] += p[1]
+	}
+	for _, p := range b {
+		m[p[0]] += p[1]
+	}
+	out := make([][2]int64, 0, len(m))
+	for n, c := range m {
+		out = append(out, [2]int64{n, c})
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i][0] < out[j][0] })
+	if len(out) == 0 {
+		return nil
+	}
+	return out
+}
 
 // Starts counts open-loop starts.
 type Starts struct {
@@ -201,7 +242,18 @@ func (r *Recorder) group() *Group {
 		}
 	}
 	for _, l := range r.limits {
-		g.Limits = append(g.Limits, LimitCount{l.name, l.attempts, l.refused})
+		lc := LimitCount{Name: l.name, Decisions: l.decisions, Refused: l.refused}
+		var per [][2]int64
+		for n, c := range l.perInv {
+			if c > 0 {
+				per = append(per, [2]int64{int64(n), c})
+			}
+		}
+		for n, c := range l.perInvBig {
+			per = append(per, [2]int64{n, c})
+		}
+		lc.AllowedPerInvocation = addPerInvocation(nil, per)
+		g.Limits = append(g.Limits, lc)
 	}
 	g.Starts = Starts{Total: r.starts.total, Late: r.starts.late, Dropped: r.starts.dropped, Lateness: r.starts.lateness}
 	for _, s := range r.status {
@@ -236,12 +288,14 @@ func (g *Group) merge(o *Group) {
 		found := false
 		for i := range g.Limits {
 			if g.Limits[i].Name == l.Name {
-				g.Limits[i].Attempts += l.Attempts
+				g.Limits[i].Decisions += l.Decisions
 				g.Limits[i].Refused += l.Refused
+				g.Limits[i].AllowedPerInvocation = addPerInvocation(g.Limits[i].AllowedPerInvocation, l.AllowedPerInvocation)
 				found = true
 			}
 		}
 		if !found {
+			l.AllowedPerInvocation = addPerInvocation(nil, l.AllowedPerInvocation)
 			g.Limits = append(g.Limits, l)
 		}
 	}

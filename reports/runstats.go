@@ -76,6 +76,18 @@ type LimitRow struct {
 	Configured int64 // -1 when the run did not say
 }
 
+// Violations counts operations allowed beyond the configured value (-1: not
+// judged; see LimitCount.Violations).
+func (r LimitRow) Violations() int64 { return r.LimitCount.Violations(r.Configured) }
+
+// AttemptsOver counts decisions over the limit: refusals plus violations.
+func (r LimitRow) AttemptsOver() int64 {
+	if v := r.Violations(); v > 0 {
+		return r.Refused + v
+	}
+	return r.Refused
+}
+
 // LimitTable merges limit decisions over groups and joins the configured
 // values; configured limits without decisions are listed with zeros.
 func (run *Run) LimitTable() []LimitRow {
@@ -93,12 +105,24 @@ func (run *Run) LimitTable() []LimitRow {
 				idx[l.Name] = i
 				rows = append(rows, LimitRow{LimitCount: LimitCount{Name: l.Name}, Configured: -1})
 			}
-			rows[i].Attempts += l.Attempts
+			rows[i].Decisions += l.Decisions
 			rows[i].Refused += l.Refused
+			rows[i].AllowedPerInvocation = addPerInvocation(rows[i].AllowedPerInvocation, l.AllowedPerInvocation)
 		}
 	}
 	sort.SliceStable(rows, func(i, j int) bool { return rows[i].Name < rows[j].Name })
 	return rows
+}
+
+// Violations sums the judged limit violations of the run.
+func (run *Run) Violations() int64 {
+	var n int64
+	for _, l := range run.LimitTable() {
+		if v := l.Violations(); v > 0 {
+			n += v
+		}
+	}
+	return n
 }
 
 // Starts sums open-loop starts over groups.
@@ -194,3 +218,19 @@ func formatCount(v float64) string {
 	}
 	return fmt.Sprintf("%g", v)
 }
+
+// cells returns the printable columns of a limit row: configured value,
+// decisions, attempts over, refused, violations ("n/a" when not judged).
+func (r LimitRow) cells() (conf, decisions, over, refused, violations string) {
+	conf = "-"
+	if r.Configured >= 0 {
+		conf = fmt.Sprint(r.Configured)
+	}
+	violations = "n/a"
+	if v := r.Violations(); v >= 0 {
+		violations = fmt.Sprint(v)
+	}
+	return conf, fmt.Sprint(r.Decisions), fmt.Sprint(r.AttemptsOver()), fmt.Sprint(r.Refused), violations
+}
+
+const limitsHeader = "limit\tconfigured\tdecisions\tattempts over\trefused\tviolations"

@@ -244,17 +244,13 @@ func writeLimitsText(b *strings.Builder, be string, run *Run) {
 	}
 	fmt.Fprintf(b, "\nlimit enforcement: %s\n", be)
 	tw := tabwriter.NewWriter(b, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "limit\tconfigured\tattempts over\trefused\tviolations\t")
+	fmt.Fprintln(tw, limitsHeader+"\t")
 	for _, r := range rows {
-		conf := "-"
-		if r.Configured >= 0 {
-			conf = fmt.Sprint(r.Configured)
-		}
-		mark := ""
+		conf, dec, over, ref, vio := r.cells()
 		if r.Violations() > 0 {
-			mark = " !"
+			vio += " !"
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%d%s\t\n", r.Name, conf, r.Attempts, r.Refused, r.Violations(), mark)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t\n", r.Name, conf, dec, over, ref, vio)
 	}
 	tw.Flush()
 }

@@ -86,13 +86,7 @@ func parseThreshold(key, expr string) (threshold, error) {
 		}
 		t.metric = func(run *Run) float64 { return float64(runErrors(run, &name)) }
 	case key == "limit_violations":
-		t.metric = func(run *Run) float64 {
-			var n int64
-			for _, l := range run.LimitTable() {
-				n += l.Violations()
-			}
-			return float64(n)
-		}
+		t.metric = func(run *Run) float64 { return float64(run.Violations()) }
 	case key == "dropped":
 		t.metric = func(run *Run) float64 { return float64(run.Starts().Dropped) }
 	default:
