@@ -5,5 +5,9 @@
 //
 // The host uses the table to define its functions and to check a module's
 // imports before instantiating it, so that an incompatible module is refused
-// with one clear line naming the import.
+// with one clear line naming the import (Check).
+//
+// SDKS.md, next to this file, summarises what each public SDK imports and
+// exports, its arena and alloc conventions, and what a host must do so that
+// the SDK's modules run unmodified.
 package abi
