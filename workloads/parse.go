@@ -137,7 +137,7 @@ func checkAliases(root *yaml.Node, file string) error {
 
 func (d *decoder) workload(root *yaml.Node, baseDir string) *Workload {
 	f := d.fields(root, "", "name", "description", "seed", "duration", "warmup", "store", "limits",
-		"nodes", "sites", "preload", "scenarios", "thresholds")
+		"nodes", "sites", "preload", "scenarios", "thresholds", "origin")
 	if !d.ok() {
 		return nil
 	}
@@ -158,6 +158,9 @@ func (d *decoder) workload(root *yaml.Node, baseDir string) *Workload {
 		w.Warmup = d.duration(v.val, "warmup")
 	}
 	w.Store = d.storeSpec(f["store"].val)
+	if v, ok := f["origin"]; ok {
+		w.Origin = d.origin(v.val)
+	}
 	w.Limits = d.limits(f["limits"].val)
 	w.Nodes = d.nodes(f["nodes"].val, f["nodes"].key)
 	w.Sites = d.sites(f["sites"].val, f["sites"].key, root)
@@ -187,9 +190,23 @@ func (d *decoder) storeSpec(n *yaml.Node) StoreSpec {
 	if isNull(n) {
 		return s
 	}
-	f := d.fields(n, "store", "backend", "durability", "dir")
+	f := d.fields(n, "store", "backend", "backends", "durability", "dir")
 	if v, ok := f["backend"]; ok {
 		s.Backend = d.oneOf(v.val, "store.backend", "memory", "bbolt", "pebble")
+	}
+	if v, ok := f["backends"]; ok {
+		if _, both := f["backend"]; both {
+			d.failf(v.key, "store.backends", nil, "give backend or backends, not both")
+		}
+		for i, b := range d.list(v.val, "store.backends") {
+			s.Backends = append(s.Backends, d.oneOf(b, idx("store.backends", i), "memory", "bbolt", "pebble"))
+		}
+		if d.ok() && len(s.Backends) == 0 {
+			d.failf(v.val, "store.backends", nil, "must list at least one backend")
+		}
+		if len(s.Backends) > 0 {
+			s.Backend = s.Backends[0]
+		}
 	}
 	if v, ok := f["durability"]; ok {
 		s.Durability = d.oneOf(v.val, "store.durability", "group", "always", "none")
@@ -198,6 +215,30 @@ func (d *decoder) storeSpec(n *yaml.Node) StoreSpec {
 		s.Dir = d.str(v.val, "store.dir")
 	}
 	return s
+}
+
+func (d *decoder) origin(n *yaml.Node) OriginSpec {
+	var o OriginSpec
+	if isNull(n) {
+		return o
+	}
+	f := d.fields(n, "origin", "latency", "status", "body_size")
+	if v, ok := f["latency"]; ok {
+		o.Latency = d.durationDist(v.val, "origin.latency")
+	}
+	if v, ok := f["status"]; ok {
+		o.Status = d.intv(v.val, "origin.status", 100)
+		if d.ok() && o.Status > 599 {
+			d.failf(v.val, "origin.status", nil, "must be an HTTP status (100..599)")
+		}
+	}
+	if v, ok := f["body_size"]; ok {
+		o.BodySize = d.size(v.val, "origin.body_size")
+		if d.ok() && o.BodySize > 16<<20 {
+			d.failf(v.val, "origin.body_size", nil, "must be <= 16MiB")
+		}
+	}
+	return o
 }
 
 func (d *decoder) limits(n *yaml.Node) LimitsSpec {

@@ -114,7 +114,8 @@ func Run(ctx context.Context, w *Workload, opts RunOptions) (*reports.Run, error
 	if err != nil {
 		return nil, err
 	}
-	cfg := host.Config{Limits: limits, Nodes: hostNodes, Transport: transport, TimeoutMode: tm, Log: opts.GuestLog}
+	cfg := host.Config{Limits: limits, Nodes: hostNodes, Transport: transport, TimeoutMode: tm, Log: opts.GuestLog,
+		Beam: host.BeamOrigin{Latency: latencyFunc(w.Origin.Latency, w.Seed, "origin"), Status: w.Origin.Status, BodySize: int(w.Origin.BodySize)}}
 	for _, s := range w.Sites {
 		cfg.Sites = append(cfg.Sites, host.Site{Domain: s.Domain, WritesSpark: s.WritesSpark(), Secrets: s.Secrets})
 	}

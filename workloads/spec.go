@@ -16,14 +16,25 @@ type Workload struct {
 	Sites      []SiteSpec
 	Preload    []PreloadSpec
 	Scenarios  []ScenarioSpec
+	Origin     OriginSpec
 	Thresholds map[string]string
 	// ThresholdOrder keeps the thresholds in file order for stable output.
 	ThresholdOrder []string
 }
 
+// OriginSpec configures the synthetic origin behind beam_fetch.
+type OriginSpec struct {
+	Latency  *DurationDist // nil = none
+	Status   int           // 0 = 200
+	BodySize int64         // 0 = 1 KiB
+}
+
 // StoreSpec configures the store of every node.
 type StoreSpec struct {
-	Backend    string // memory | bbolt | pebble; default bbolt
+	Backend string // memory | bbolt | pebble; default bbolt
+	// Backends, if set (store.backends), are run one after the other, like
+	// run --backend a,b,c; Backend is then the first.
+	Backends   []string
 	Durability string // group | always | none; default group
 	Dir        string // empty: a fresh temporary directory, removed after the run
 }

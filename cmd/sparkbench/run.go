@@ -165,6 +165,9 @@ outer:
 	for i, file := range files {
 		bs := backends
 		if len(bs) == 0 {
+			bs = parsed[i].Store.Backends
+		}
+		if len(bs) == 0 {
 			bs = []string{parsed[i].Store.Backend}
 		}
 		for k, v := range parsed[i].Thresholds {
