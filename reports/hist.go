@@ -2,8 +2,14 @@ package reports
 
 import (
 	"bytes"
+	"compress/zlib"
+	"encoding/base64"
+	"encoding/binary"
 	"encoding/json"
 	"fmt"
+	"io"
+	"math"
+	"sync"
 	"time"
 
 	hdr "github.com/HdrHistogram/hdrhistogram-go"
@@ -126,7 +132,67 @@ func (h *Hist) encode() ([]byte, error) {
 	if h == nil || h.h == nil {
 		return nil, fmt.Errorf("%w: nil", ErrHistogram)
 	}
-	return h.h.Encode()
+	if h.h.LowestTrackableValue() != histLowest || h.h.SignificantFigures() != histDigits {
+		return h.h.Encode() // foreign geometry: let the library encode it
+	}
+	return encodeV2(h.h), nil
+}
+
+// V2 encoding constants (HdrHistogram's wire format).
+const (
+	v2EncodingCookie   = 0x1c849303
+	v2CompressedCookie = 0x1c849304
+)
+
+var zlibPool = sync.Pool{New: func() any {
+	w, _ := zlib.NewWriterLevel(io.Discard, zlib.DefaultCompression)
+	return w
+}}
+
+// encodeV2 writes HdrHistogram's V2 compressed encoding (base64) for a
+// histogram of this package's geometry. The library's encoder allocates a
+// best-compression zlib writer per histogram (~1 ms each); a run has a
+// histogram per operation per second, so this one reuses pooled writers.
+// The payload is the same (zero-run-length ZigZag LEB128 counts from index 0
+// to the highest populated one), so any V2 decoder reads it.
+func encodeV2(p *hdr.PackedHistogram) []byte {
+	payload := make([]byte, 0, 64)
+	next := 0 // next flat index to encode
+	p.ForEachBucket(func(value, count int64) bool {
+		c, off := fastIndex(value)
+		idx := c<<10 | off
+		if zeros := idx - next; zeros == 1 {
+			payload = binary.AppendVarint(payload, 0)
+		} else if zeros > 1 {
+			payload = binary.AppendVarint(payload, -int64(zeros))
+		}
+		payload = binary.AppendVarint(payload, count)
+		next = idx + 1
+		return true
+	})
+	inner := make([]byte, 40, 40+len(payload))
+	binary.BigEndian.PutUint32(inner[0:], v2EncodingCookie)
+	binary.BigEndian.PutUint32(inner[4:], uint32(len(payload)))
+	binary.BigEndian.PutUint32(inner[8:], 0)
+	binary.BigEndian.PutUint32(inner[12:], uint32(histDigits))
+	binary.BigEndian.PutUint64(inner[16:], uint64(histLowest))
+	binary.BigEndian.PutUint64(inner[24:], uint64(p.HighestTrackableValue()))
+	binary.BigEndian.PutUint64(inner[32:], math.Float64bits(1))
+	inner = append(inner, payload...)
+
+	var zb bytes.Buffer
+	zb.Write(make([]byte, 8))
+	w := zlibPool.Get().(*zlib.Writer)
+	w.Reset(&zb)
+	_, _ = w.Write(inner)
+	_ = w.Close()
+	zlibPool.Put(w)
+	out := zb.Bytes()
+	binary.BigEndian.PutUint32(out[0:], v2CompressedCookie)
+	binary.BigEndian.PutUint32(out[4:], uint32(len(out)-8))
+	enc := make([]byte, base64.StdEncoding.EncodedLen(len(out)))
+	base64.StdEncoding.Encode(enc, out)
+	return enc
 }
 
 // MarshalJSON encodes the histogram as a base64 V2 compressed string.
