@@ -133,6 +133,10 @@ func TestParseErrors(t *testing.T) {
 		{"bad status", scen("    flare: builtin:counter\n    executor: {type: closed, vus: 1}\n    expect: {status: [700]}\n"), "scenarios.0.expect.status.0: must be an HTTP status", nil},
 		{"yaml syntax", "a: [\n", "f.yaml:1:1: YAML syntax", nil},
 		{"bad capability", "sites: [{domain: a, capabilities: [root]}]\n", `sites.0.capabilities.0: unknown value "root"`, nil},
+		{"backend and backends", "store: {backend: memory, backends: [bbolt]}\n", "store.backends: give backend or backends, not both", nil},
+		{"bad origin status", "origin: {status: 900}\n", "origin.status: must be an HTTP status", nil},
+		{"bad threshold", scen("    flare: builtin:counter\n    executor: {type: closed, vus: 1}\n") + "thresholds: {nope.p99: \"< 1ms\"}\n", "thresholds.nope.p99: invalid threshold", nil},
+		{"alias bomb", "a: &a [1,2]\nb: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a]\nc: &c [*b,*b,*b,*b,*b,*b,*b,*b,*b]\nd: &d [*c,*c,*c,*c,*c,*c,*c,*c,*c]\ne: &e [*d,*d,*d,*d,*d,*d,*d,*d,*d]\nf: &f [*e,*e,*e,*e,*e,*e,*e,*e,*e]\ng: [*f,*f,*f,*f,*f,*f,*f,*f,*f]\n", "too large", nil},
 		{"stage without target", scen("    flare: builtin:counter\n    executor: {type: ramping-arrival-rate, stages: [{duration: 1s}]}\n"), "scenarios.0.executor.stages.0: missing target", nil},
 	}
 	for _, c := range cases {

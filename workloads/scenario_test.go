@@ -1,0 +1,188 @@
+package workloads
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+const renderSrc = `
+seed: 42
+sites: [{domain: a.example, capabilities: [writes_spark_kv]}]
+scenarios:
+  - name: s
+    flare: builtin:kvops
+    executor: {type: constant-arrival-rate, rate: 100/s, max_in_flight: 4}
+    vars:
+      k: {dist: zipfian, n: 1000}
+      u: {dist: hotspot, n: 50}
+      sz: {dist: normal, mean: 100, stddev: 20}
+      q: {dist: sequential, n: 100000}
+    request:
+      method: POST
+      url: "https://{{site}}/{{scenario}}/{{k}}?seq={{seq}}&w={{worker}}"
+      headers: {x-user: "u{{u}}", x-fixed: "1"}
+      body: "set k{{k}} {{sz}} 60\nget q{{q}}"
+`
+
+// renderN renders n requests of worker id of the first scenario.
+func renderN(t *testing.T, src string, id, n int) []string {
+	t.Helper()
+	w, err := Parse("r.yaml", []byte(src))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rt, err := newScenarioRT(w, 0, nil, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wk := rt.newWorker(w.Seed, id, 4, false)
+	var out []string
+	for i := 0; i < n; i++ {
+		wk.render(int64(i))
+		out = append(out, fmt.Sprintf("%s %s %v %q", wk.req.Method, wk.req.URL, wk.req.Headers, wk.req.Body))
+	}
+	return out
+}
+
+func TestRequestSequenceDeterministic(t *testing.T) {
+	a := renderN(t, renderSrc, 1, 200)
+	b := renderN(t, renderSrc, 1, 200)
+	for i := range a {
+		if a[i] != b[i] {
+			t.Fatalf("request %d differs with the same seed:\n%s\n%s", i, a[i], b[i])
+		}
+	}
+	if !strings.HasPrefix(a[0], "POST https://a.example/s/") || !strings.Contains(a[0], "x-fixed 1") || !strings.Contains(a[0], "&w=1") {
+		t.Errorf("rendered %s", a[0])
+	}
+	other := renderN(t, strings.Replace(renderSrc, "seed: 42", "seed: 43", 1), 1, 200)
+	otherWorker := renderN(t, renderSrc, 2, 200)
+	same1, same2 := 0, 0
+	for i := range a {
+		if a[i] == other[i] {
+			same1++
+		}
+		if a[i] == otherWorker[i] {
+			same2++
+		}
+	}
+	if same1 > 20 || same2 > 20 {
+		t.Errorf("another seed or worker repeats the sequence (%d, %d of 200 equal)", same1, same2)
+	}
+}
+
+func TestRenderDoesNotAllocate(t *testing.T) {
+	w, _ := Parse("r.yaml", []byte(renderSrc))
+	rt, err := newScenarioRT(w, 0, nil, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wk := rt.newWorker(w.Seed, 0, 1, false)
+	wk.render(0)
+	seq := int64(1)
+	if n := testing.AllocsPerRun(1000, func() { wk.render(seq); seq++ }); n != 0 {
+		t.Errorf("render allocates %.1f times per request", n)
+	}
+}
+
+func BenchmarkRender(b *testing.B) {
+	w, _ := Parse("r.yaml", []byte(renderSrc))
+	rt, _ := newScenarioRT(w, 0, nil, nil, nil)
+	wk := rt.newWorker(w.Seed, 0, 1, false)
+	var seq int64
+	b.ReportAllocs()
+	for b.Loop() {
+		wk.render(seq)
+		seq++
+	}
+}
+
+func TestApplyShard(t *testing.T) {
+	src := `
+sites: [{domain: a.example, capabilities: [writes_spark_kv]}]
+preload: {keys: 10, key: "k{{seq}}"}
+scenarios:
+  - name: open
+    flare: builtin:counter
+    executor: {type: constant-arrival-rate, rate: 1001/s, max_in_flight: 10}
+    vars: {k: {dist: uniform, n: 100}, c: {dist: constant, value: 5}}
+  - name: ramp
+    flare: builtin:counter
+    executor: {type: ramping-arrival-rate, start_rate: 10/s, stages: [{target: 100/s, duration: 1s}]}
+  - name: closed
+    flare: builtin:counter
+    executor: {type: closed, vus: 5, iterations: 11}
+`
+	var rates []float64
+	var vus, iters int64
+	for i := 0; i < 3; i++ {
+		w, err := Parse("s.yaml", []byte(src))
+		if err != nil {
+			t.Fatal(err)
+		}
+		w.ApplyShard(Shard{Index: i, Count: 3})
+		rates = append(rates, w.Scenarios[0].Executor.Rate)
+		vus += int64(w.Scenarios[2].Executor.VUs)
+		iters += w.Scenarios[2].Executor.Iterations
+		if k := w.Scenarios[0].Vars[0].Dist; k.ShardCount != 3 || k.ShardIndex != int64(i) {
+			t.Errorf("key space not sharded: %+v", k)
+		}
+		if c := w.Scenarios[0].Vars[1].Dist; c.ShardCount != 0 {
+			t.Errorf("constant sharded: %+v", c)
+		}
+		if w.Preload[0].shard != (Shard{i, 3}) {
+			t.Errorf("preload shard %+v", w.Preload[0].shard)
+		}
+	}
+	if rates[0] != 334 || rates[1] != 334 || rates[2] != 333 {
+		t.Errorf("rates %v, want 334 334 333", rates)
+	}
+	if vus != 5 || iters != 11 { // 2+2+1 and 4+4+3
+		t.Errorf("vus %d iterations %d, want 5 and 11 in total", vus, iters)
+	}
+	if _, err := ParseShard("2/2"); err == nil {
+		t.Error("ParseShard accepted 2/2")
+	}
+}
+
+func TestSetDuration(t *testing.T) {
+	w, err := ParseFile("testdata/full.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.SetDuration(500 * time.Millisecond)
+	if w.Scenarios[0].Executor.Duration != 500*time.Millisecond {
+		t.Errorf("constant: %v", w.Scenarios[0].Executor.Duration)
+	}
+	if d := w.Scenarios[1].Executor.TotalDuration(); d != 500*time.Millisecond {
+		t.Errorf("ramping total %v", d)
+	}
+	if w.Scenarios[2].Executor.Duration != 0 || w.Scenarios[2].Executor.Iterations != 100 {
+		t.Errorf("iteration-bound closed changed: %+v", w.Scenarios[2].Executor)
+	}
+}
+
+func TestCheckRefusesUnloadableModule(t *testing.T) {
+	dir := t.TempDir()
+	// imports only spark_get, exports nothing: host.Load refuses it.
+	os.WriteFile(filepath.Join(dir, "ro.wasm"), readOnlyWasm, 0o644)
+	src := "sites: [{domain: ro.example}]\nscenarios:\n  - flare: ro.wasm\n    executor: {type: closed, vus: 1}\n"
+	w, err := Parse(filepath.Join(dir, "f.yaml"), []byte(src))
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = Check(context.Background(), w)
+	if err == nil || !errors.Is(err, ErrFlare) || !strings.Contains(err.Error(), "f.yaml:3:12: scenarios.0.flare: flare[ro]") {
+		t.Errorf("Check: %v", err)
+	}
+	ok, _ := ParseFile("testdata/full.yaml")
+	if err := Check(context.Background(), ok); err != nil {
+		t.Errorf("Check(full): %v", err)
+	}
+}
