@@ -65,10 +65,12 @@ type Stats struct {
 // Open opens the backend named by opts and rebuilds the index from it,
 // dropping expired entries (from disk too).
 func Open(opts Options) (*Store, error) {
-	return open(opts, backend.Config{})
+	return open(opts, backend.Config{}, nil)
 }
 
-func open(opts Options, cfg backend.Config) (*Store, error) {
+// open is Open with test hooks: cfg.FS replaces pebble's file system and
+// wrap, if set, wraps the backend (fault injection).
+func open(opts Options, cfg backend.Config, wrap func(backend.Backend) backend.Backend) (*Store, error) {
 	opts, err := opts.withDefaults()
 	if err != nil {
 		return nil, err
@@ -78,6 +80,9 @@ func open(opts Options, cfg backend.Config) (*Store, error) {
 	be, err := backend.Open(opts.Backend, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("store: open: %w", err)
+	}
+	if wrap != nil {
+		be = wrap(be)
 	}
 	s := &Store{
 		opts:    opts,
@@ -92,10 +97,15 @@ func open(opts Options, cfg backend.Config) (*Store, error) {
 	} else {
 		s.now = func() int64 { return time.Now().UnixNano() }
 	}
+	// Disk backends see one Apply at a time: Group hands the queue to one
+	// leader at a time, and DurabilityAlways serialises. Pebble's recovery
+	// from a fatal commit error relies on it (see backend/pebble.go).
 	switch {
 	case !be.Persistent():
 		s.commit = be.Apply
-	case opts.Durability == DurabilityGroup:
+	case opts.Durability == DurabilityGroup, opts.Durability == DurabilityNone:
+		// For DurabilityNone the group only batches transactions; nothing
+		// is synced.
 		s.commit = backend.NewGroup(be).Apply
 	case opts.Durability == DurabilityAlways:
 		// Serialise so that every write pays its own sync, even on pebble,
@@ -105,8 +115,6 @@ func open(opts Options, cfg backend.Config) (*Store, error) {
 			defer s.alwaysMu.Unlock()
 			return be.Apply(m)
 		}
-	default:
-		s.commit = be.Apply
 	}
 	if err := s.reloadIndex(); err != nil {
 		be.Close()
