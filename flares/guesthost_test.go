@@ -19,7 +19,7 @@ import (
 // in host/, which has its own behavioural tests. Its Spark keeps only what
 // these tests need: key and TTL checks, a value cap, a write limit.
 type guestHost struct {
-	t *testing.T
+	t testing.TB
 
 	method, url string
 	headers     map[string]string
@@ -68,7 +68,7 @@ func resultFor(name string) uint64 {
 	return h
 }
 
-func newGuestHost(t *testing.T) *guestHost {
+func newGuestHost(t testing.TB) *guestHost {
 	return &guestHost{
 		t:        t,
 		method:   "GET",
@@ -256,7 +256,7 @@ type guestRun struct {
 	mod api.Module
 }
 
-func startGuest(t *testing.T, g *guestHost, wasm []byte) *guestRun {
+func startGuest(t testing.TB, g *guestHost, wasm []byte) *guestRun {
 	t.Helper()
 	ctx := context.Background()
 	rt := wazero.NewRuntimeWithConfig(ctx, wazero.NewRuntimeConfig().WithMemoryLimitPages(256).WithCloseOnContextDone(true))
@@ -296,7 +296,7 @@ func (r *guestRun) mustInvoke(t *testing.T) {
 	}
 }
 
-func flareWasm(t *testing.T, name string) []byte {
+func flareWasm(t testing.TB, name string) []byte {
 	t.Helper()
 	b, ok := Lookup(name)
 	if !ok {

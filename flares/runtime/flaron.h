@@ -169,8 +169,9 @@ bytes_t bytes_unpack(int64_t packed, int *ok);
  * Returns 0 (head = s, rest empty) when sep is absent. */
 int bytes_cut(bytes_t s, uint8_t sep, bytes_t *head, bytes_t *rest);
 
-/* Decimal parsing: the whole of s must be digits (with an optional leading
- * '-' for the signed form). Returns 1 on success, 0 on error or overflow. */
+/* Decimal parsing: the whole of s must be digits (any number of leading
+ * zeros; an optional leading '-' for the signed form, no '+'). Returns 1 on
+ * success, 0 on an empty s, another byte, or overflow. */
 int parse_u64(bytes_t s, uint64_t *out);
 int parse_i64(bytes_t s, int64_t *out);
 

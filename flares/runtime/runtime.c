@@ -113,7 +113,7 @@ int bytes_cut(bytes_t s, uint8_t sep, bytes_t *head, bytes_t *rest) {
 }
 
 int parse_u64(bytes_t s, uint64_t *out) {
-	if (s.len == 0 || s.len > 20) {
+	if (s.len == 0) {
 		return 0;
 	}
 	uint64_t v = 0;
