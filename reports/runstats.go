@@ -3,6 +3,7 @@ package reports
 import (
 	"fmt"
 	"sort"
+	"strings"
 	"time"
 )
 
@@ -222,10 +223,7 @@ func formatCount(v float64) string {
 // cells returns the printable columns of a limit row: configured value,
 // decisions, attempts over, refused, violations ("n/a" when not judged).
 func (r LimitRow) cells() (conf, decisions, over, refused, violations string) {
-	conf = "-"
-	if r.Configured >= 0 {
-		conf = fmt.Sprint(r.Configured)
-	}
+	conf = formatLimitValue(r.Name, r.Configured)
 	violations = "n/a"
 	if v := r.Violations(); v >= 0 {
 		violations = fmt.Sprint(v)
@@ -234,3 +232,29 @@ func (r LimitRow) cells() (conf, decisions, over, refused, violations string) {
 }
 
 const limitsHeader = "limit\tconfigured\tdecisions\tattempts over\trefused\tviolations"
+
+// formatLimitValue shows a configured limit in the unit its name implies:
+// durations for timeouts, KiB/MiB for sizes and quotas, days or seconds for
+// TTLs, plain numbers for counts.
+func formatLimitValue(name string, v int64) string {
+	switch {
+	case v < 0:
+		return "-"
+	case strings.Contains(name, "timeout"):
+		return time.Duration(v).String()
+	case strings.HasSuffix(name, "_bytes") || strings.HasSuffix(name, "quota"):
+		switch {
+		case v >= 1<<20 && v%(1<<20) == 0:
+			return fmt.Sprintf("%d MiB", v>>20)
+		case v >= 1<<10 && v%(1<<10) == 0:
+			return fmt.Sprintf("%d KiB", v>>10)
+		}
+		return fmt.Sprintf("%d B", v)
+	case strings.HasSuffix(name, "_secs"):
+		if v >= 86400 && v%86400 == 0 {
+			return fmt.Sprintf("%dd", v/86400)
+		}
+		return fmt.Sprintf("%ds", v)
+	}
+	return fmt.Sprint(v)
+}

@@ -75,7 +75,7 @@ func (s *summary) envLine() string {
 
 func (s *summary) runLine(b string) string {
 	in := s.runs[b].Info
-	line := fmt.Sprintf("%s: durability %s (durable %v), timeout %s, seed %d, %v measured", b, orDash(in.Durability), in.Durable, orDash(in.TimeoutMode), in.Seed, in.Duration)
+	line := fmt.Sprintf("%s: durability %s (durable %v), timeout %s, seed %d, %v measured", b, orDash(in.Durability), in.Durable, orDash(in.TimeoutMode), in.Seed, in.Duration.Round(time.Millisecond))
 	if n := s.counts[b]; n > 1 {
 		line += fmt.Sprintf(" over %d runs", n)
 	}
@@ -172,7 +172,14 @@ func ratio(a, base time.Duration) string {
 	if base <= 0 || a <= 0 {
 		return "-"
 	}
-	return fmt.Sprintf("×%.2f", float64(a)/float64(base))
+	r := float64(a) / float64(base)
+	switch {
+	case r < 10:
+		return fmt.Sprintf("×%.2f", r)
+	case r < 100:
+		return fmt.Sprintf("×%.1f", r)
+	}
+	return fmt.Sprintf("×%.0f", r)
 }
 
 func writeComparisonText(b *strings.Builder, s *summary) {
