@@ -220,7 +220,7 @@ func TestJSONGolden(t *testing.T) {
 	golden(t, "result_two_backends.json", buf.Bytes())
 	shard := func(i int) []byte {
 		run := fixtureRun("bbolt", uint64(10+i), 1)
-		run.Info.Shard = []string{"1/2", "2/2"}[i]
+		run.Info.Shard = []string{"0/2", "1/2"}[i]
 		rep := fixtureReport()
 		rep.Runs = []*Run{run}
 		var b bytes.Buffer

@@ -112,7 +112,7 @@ func TestMergeCLI(t *testing.T) {
 		}
 		shards = append(shards, rep)
 	}
-	if len(merged.Runs) != 1 || merged.Runs[0].Info.Shard != "merged 1/2,2/2" {
+	if len(merged.Runs) != 1 || merged.Runs[0].Info.Shard != "merged 0/2,1/2" {
 		t.Fatalf("runs %d shard %q", len(merged.Runs), merged.Runs[0].Info.Shard)
 	}
 	for _, op := range []reports.Op{reports.OpSparkGet, reports.OpSparkSet, reports.OpInvocation} {
@@ -127,7 +127,7 @@ func TestMergeCLI(t *testing.T) {
 	}
 	for _, tc := range []cliCase{
 		{name: "usage", args: []string{out}, code: 2, stderr: "usage: sparkbench merge"},
-		{name: "same shard twice", args: []string{out, d + "shard1.json", d + "shard1.json"}, code: 2, stderr: "shard 1/2 appears twice"},
+		{name: "same shard twice", args: []string{out, d + "shard1.json", d + "shard1.json"}, code: 2, stderr: "shard 0/2 appears twice"},
 		{name: "mismatched workloads", args: []string{out, d + "shard1.json", "testdata/compare/compare_base.json"}, code: 2, stderr: "does not match"},
 		{name: "unwritable", args: []string{filepath.Join(t.TempDir(), "no", "such", "dir.json"), d + "shard1.json"}, code: 1, stderr: "no such"},
 	} {
