@@ -678,9 +678,9 @@ func (d *decoder) executor(n *yaml.Node, p string, defaultDuration time.Duration
 	var allowed []string
 	switch e.Type {
 	case ConstantArrivalRate:
-		allowed = []string{"type", "rate", "duration", "max_in_flight", "late_tolerance"}
+		allowed = []string{"type", "rate", "duration", "max_in_flight", "late_tolerance", "spin"}
 	case RampingArrivalRate:
-		allowed = []string{"type", "start_rate", "stages", "max_in_flight", "late_tolerance"}
+		allowed = []string{"type", "start_rate", "stages", "max_in_flight", "late_tolerance", "spin"}
 	case Closed:
 		allowed = []string{"type", "vus", "duration", "iterations"}
 	default:
@@ -701,6 +701,13 @@ func (d *decoder) executor(n *yaml.Node, p string, defaultDuration time.Duration
 	}
 	if v, ok := f["late_tolerance"]; ok {
 		e.LateTolerance = d.duration(v.val, p+".late_tolerance")
+	}
+	if v, ok := f["spin"]; ok {
+		if s, _ := d.scalar(v.val, p+".spin"); s == "off" || s == "false" {
+			e.Spin = -1
+		} else if e.Spin = d.positiveDuration(v.val, p+".spin"); d.ok() && e.Spin > 20*time.Millisecond {
+			d.failf(v.val, p+".spin", nil, "must be <= 20ms (or off)")
+		}
 	}
 	switch e.Type {
 	case ConstantArrivalRate:

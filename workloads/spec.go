@@ -129,8 +129,12 @@ type ExecutorSpec struct {
 	Duration      time.Duration // constant-arrival-rate / closed; default workload duration
 	MaxInFlight   int           // open loop: pre-allocated workers; default 64
 	LateTolerance time.Duration // open loop: a start later than this counts as late; default 1ms
-	VUs           int           // closed: workers
-	Iterations    int64         // closed: total iterations (0 = run for Duration)
+	// Spin is how close to a start the open-loop dispatcher stops sleeping
+	// and spins: 0 = calibrated at start-up (precise, burns idle CPU),
+	// < 0 = never (spin: off).
+	Spin       time.Duration
+	VUs        int   // closed: workers
+	Iterations int64 // closed: total iterations (0 = run for Duration)
 }
 
 // Stage is one ramping step: go linearly to Target per second over Duration.

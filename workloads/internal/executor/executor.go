@@ -42,7 +42,8 @@ type Config struct {
 	VUs           int           // closed workers
 	Iterations    int64         // closed: total over all workers
 	// SpinBelow is how close to a start the dispatcher stops sleeping and
-	// spins (yielding); 0 = Calibrate's value.
+	// spins (yielding); 0 = Calibrate's value; < 0 = never spin (sleep
+	// only: much less CPU, starts only as precise as the Go timer).
 	SpinBelow time.Duration
 }
 
@@ -104,7 +105,7 @@ type job struct {
 }
 
 func runOpen(ctx context.Context, cfg Config, s *schedule, workers []Worker, stats *Stats, drop DropFunc) {
-	max := int64(len(workers))
+	nWorkers := int64(len(workers))
 	jobs := make(chan job, len(workers))
 	// busy counts workers inside Do. A start is dropped only when every
 	// worker is busy; a start that finds a worker idle but not yet running
@@ -132,9 +133,10 @@ func runOpen(ctx context.Context, cfg Config, s *schedule, workers []Worker, sta
 		}(w)
 	}
 	spin := cfg.SpinBelow
-	if spin <= 0 {
+	if spin == 0 {
 		spin = Calibrate()
 	}
+	spin = max(spin, 0)
 	start := time.Now()
 	for seq := int64(0); ; seq++ {
 		off, ok := s.offset(seq)
@@ -146,7 +148,7 @@ func runOpen(ctx context.Context, cfg Config, s *schedule, workers []Worker, sta
 			break
 		}
 		stats.Scheduled.Add(1)
-		if busy.Load() >= max {
+		if busy.Load() >= nWorkers {
 			stats.Dropped.Add(1)
 			if drop != nil {
 				drop(seq, due)

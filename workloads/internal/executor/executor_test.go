@@ -62,7 +62,7 @@ func TestConstantRateHolds(t *testing.T) {
 		if st.Dropped.Load() != 0 {
 			t.Errorf("rate %.0f: %d dropped", rate, st.Dropped.Load())
 		}
-		if el > cfg.Duration+200*time.Millisecond {
+		if el > 3*cfg.Duration { // generous: the machine may be shared
 			t.Errorf("rate %.0f: took %v for a %v schedule", rate, el, cfg.Duration)
 		}
 		if st.Scheduled.Load() != st.Started.Load() || st.Started.Load() != st.Completed.Load() {
@@ -159,7 +159,7 @@ func TestClosed(t *testing.T) {
 	ws, count = workers(2, time.Millisecond, nil)
 	t0 := time.Now()
 	Run(context.Background(), Config{Type: Closed, VUs: 2, Duration: 100 * time.Millisecond}, ws, nil, nil)
-	if el := time.Since(t0); el > 150*time.Millisecond || count.Load() < 50 {
+	if el := time.Since(t0); el > time.Second || count.Load() < 10 {
 		t.Errorf("duration-bound closed: %v, %d iterations", el, count.Load())
 	}
 }
@@ -176,7 +176,7 @@ func TestGracefulCancel(t *testing.T) {
 		t0 := time.Now()
 		Run(ctx, cfg, ws, &st, nil)
 		cancel()
-		if el := time.Since(t0); el > 300*time.Millisecond {
+		if el := time.Since(t0); el > 2*time.Second {
 			t.Errorf("%s: stop took %v", cfg.Type, el)
 		}
 		if st.Started.Load() != st.Completed.Load() || st.Completed.Load() == 0 {
