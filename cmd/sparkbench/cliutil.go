@@ -86,12 +86,13 @@ func writeTo(path string, stdout io.Writer, fn func(io.Writer) error) error {
 	return f.Close()
 }
 
-// isTerminal reports whether w is a character device (a terminal).
+// isTerminal reports whether w is a character device (a terminal) with a
+// known width, where progress bars can be drawn.
 func isTerminal(w io.Writer) bool {
 	f, ok := w.(*os.File)
 	if !ok {
 		return false
 	}
 	fi, err := f.Stat()
-	return err == nil && fi.Mode()&os.ModeCharDevice != 0
+	return err == nil && fi.Mode()&os.ModeCharDevice != 0 && terminalColumns(f) > 0
 }
