@@ -246,7 +246,9 @@ func TestQuotaReclaimsExpiredBeforeRefusing(t *testing.T) {
 func TestSweeperReclaimsQuota(t *testing.T) {
 	forEachBackend(t, func(t *testing.T, be string) {
 		for _, n := range []int{10, sweepFullScanMax + 1000} {
-			s, clk, opts := openTest(t, be, func(o *Options) { o.SiteQuotaBytes = 1 << 30 })
+			// No sync: the thousands of setup writes would otherwise take
+			// seconds of fsyncs; sweeping does not depend on the mode.
+			s, clk, opts := openTest(t, be, func(o *Options) { o.SiteQuotaBytes = 1 << 30; o.Durability = DurabilityNone })
 			site := s.Site("sweep")
 			for i := range n {
 				mustSet(t, site, fmt.Sprintf("k%06d", i), "value", int64(1+i%3))

@@ -82,8 +82,8 @@ func wantMiss(t testing.TB, site *Site, key string) {
 func recount(t *Site) (bytes int64, keys int) {
 	t.mu.RLock()
 	defer t.mu.RUnlock()
-	for k, e := range t.m {
-		bytes += int64(len(k) + e.valueLen())
+	for e := range t.ix.all() {
+		bytes += e.size()
 		keys++
 	}
 	return bytes, keys

@@ -5,9 +5,10 @@ import (
 	"slices"
 	"sync"
 	"time"
+	"unsafe"
 
 	"github.com/sparkbench/sparkbench/store/internal/backend"
-	"github.com/sparkbench/sparkbench/store/internal/record"
+	disk "github.com/sparkbench/sparkbench/store/internal/record"
 )
 
 // Site is one site's keys on one node. Reads are served from its in-memory
@@ -19,7 +20,7 @@ type Site struct {
 
 	mu   sync.RWMutex
 	idle sync.Cond // signalled when a key leaves inflight
-	m    map[string]entry
+	ix   index
 	// used is len(key)+len(value) over indexed entries plus the growth
 	// reserved by writes in progress.
 	used int64
@@ -47,7 +48,7 @@ type Usage struct {
 }
 
 func (s *Store) newSite(name string) *Site {
-	t := &Site{s: s, name: name, m: make(map[string]entry), inflight: make(map[string]struct{})}
+	t := &Site{s: s, name: name, ix: newIndex(), inflight: make(map[string]struct{})}
 	t.idle.L = &t.mu
 	return t
 }
@@ -74,7 +75,7 @@ func (t *Site) getObserved(key []byte) ([]byte, uint32, bool) {
 
 func (t *Site) get(key []byte) ([]byte, uint32, bool) {
 	t.mu.RLock()
-	e, ok := t.m[string(key)] // no allocation for the lookup
+	e, ok := t.ix.get(unsafe.String(unsafe.SliceData(key), len(key))) // key is not retained
 	t.mu.RUnlock()
 	if !ok {
 		return nil, 0, false // invalid keys are never indexed
@@ -146,10 +147,11 @@ func (t *Site) put(key, value []byte, exp int64) Code {
 	if size > t.s.opts.SiteQuotaBytes {
 		return QuotaExceeded
 	}
-	ik, e := newRecord(key, value, exp)
+	e := newRecord(key, value, exp)
+	ik := e.key()
 	muts := []backend.Mutation{{
-		Key:   record.AppendKey(nil, t.name, key),
-		Value: record.AppendValue(nil, value, exp),
+		Key:   disk.AppendKey(nil, t.name, key),
+		Value: disk.AppendValue(nil, value, exp),
 	}}
 
 	t.mu.Lock()
@@ -157,8 +159,8 @@ func (t *Site) put(key, value []byte, exp int64) Code {
 	var delta int64
 	for attempt := 0; ; attempt++ {
 		delta = size
-		if old, had := t.m[ik]; had {
-			delta -= int64(len(ik) + old.valueLen())
+		if old, had := t.ix.get(ik); had {
+			delta -= old.size()
 		}
 		if delta <= 0 || t.used+delta <= t.s.opts.SiteQuotaBytes {
 			break
@@ -185,7 +187,7 @@ func (t *Site) put(key, value []byte, exp int64) Code {
 		}
 		return Internal
 	}
-	t.m[ik] = e // replaces the stored key string too (string keys are updated)
+	t.ix.put(e)
 	if delta <= 0 {
 		t.used += delta
 	}
@@ -199,13 +201,13 @@ func (t *Site) Delete(key []byte) Code {
 		return BadKey
 	}
 	t.mu.Lock()
-	if _, had := t.m[string(key)]; !had && len(t.inflight) == 0 {
+	if _, had := t.ix.get(unsafe.String(unsafe.SliceData(key), len(key))); !had && len(t.inflight) == 0 {
 		t.mu.Unlock()
 		return OK
 	}
 	ik := string(key)
 	t.acquire(ik)
-	old, had := t.m[ik]
+	old, had := t.ix.get(ik)
 	if !had {
 		t.release(ik)
 		t.mu.Unlock()
@@ -213,7 +215,7 @@ func (t *Site) Delete(key []byte) Code {
 	}
 	t.mu.Unlock()
 
-	err := t.s.apply([]backend.Mutation{{Key: record.AppendKey(nil, t.name, key), Delete: true}})
+	err := t.s.apply([]backend.Mutation{{Key: disk.AppendKey(nil, t.name, key), Delete: true}})
 
 	t.mu.Lock()
 	defer t.mu.Unlock()
@@ -221,8 +223,8 @@ func (t *Site) Delete(key []byte) Code {
 	if err != nil {
 		return Internal
 	}
-	delete(t.m, ik)
-	t.used -= int64(len(ik) + old.valueLen())
+	t.ix.del(ik)
+	t.used -= old.size()
 	return OK
 }
 
@@ -263,7 +265,8 @@ func (t *Site) reclaimExpiredLocked(skip string) bool {
 	}
 	var victims []string
 	var nextMin int64
-	for k, e := range t.m {
+	for e := range t.ix.all() {
+		k := e.key()
 		exp := e.expiresAt()
 		if exp == 0 {
 			continue
@@ -291,15 +294,14 @@ func (t *Site) deleteExpiredLocked(keys []string) (freed int64) {
 	muts := make([]backend.Mutation, len(keys))
 	for i, k := range keys {
 		t.inflight[k] = struct{}{}
-		muts[i] = backend.Mutation{Key: record.AppendKey(nil, t.name, []byte(k)), Delete: true}
+		muts[i] = backend.Mutation{Key: disk.AppendKey(nil, t.name, []byte(k)), Delete: true}
 	}
 	t.mu.Unlock()
 	_ = t.s.apply(muts)
 	t.mu.Lock()
 	for _, k := range keys {
-		if e, ok := t.m[k]; ok {
-			freed += int64(len(k) + e.valueLen())
-			delete(t.m, k)
+		if e, ok := t.ix.del(k); ok {
+			freed += e.size()
 		}
 		delete(t.inflight, k)
 	}
@@ -312,10 +314,10 @@ func (t *Site) deleteExpiredLocked(keys []string) (freed int64) {
 func (t *Site) List() []string {
 	now := t.s.now()
 	t.mu.RLock()
-	keys := make([]string, 0, len(t.m))
-	for k, e := range t.m {
+	keys := make([]string, 0, t.ix.len())
+	for e := range t.ix.all() {
 		if e.live(now) {
-			keys = append(keys, k)
+			keys = append(keys, e.key()) // aliases the immutable record
 		}
 	}
 	t.mu.RUnlock()
@@ -331,7 +333,7 @@ func (t *Site) Export(keys []string) []Entry {
 	t.mu.RLock()
 	defer t.mu.RUnlock()
 	for _, k := range keys {
-		e, ok := t.m[k]
+		e, ok := t.ix.get(k)
 		if !ok || !e.live(now) {
 			continue
 		}
@@ -346,5 +348,5 @@ func (t *Site) Export(keys []string) []Entry {
 func (t *Site) Usage() Usage {
 	t.mu.RLock()
 	defer t.mu.RUnlock()
-	return Usage{UsedBytes: t.used, QuotaBytes: t.s.opts.SiteQuotaBytes, Keys: len(t.m)}
+	return Usage{UsedBytes: t.used, QuotaBytes: t.s.opts.SiteQuotaBytes, Keys: t.ix.len()}
 }

@@ -8,7 +8,7 @@ import (
 	"time"
 
 	"github.com/sparkbench/sparkbench/store/internal/backend"
-	"github.com/sparkbench/sparkbench/store/internal/record"
+	disk "github.com/sparkbench/sparkbench/store/internal/record"
 )
 
 // Store is one node's Spark storage: many sites over one backend. It is
@@ -68,6 +68,12 @@ func Open(opts Options) (*Store, error) {
 	return open(opts, backend.Config{}, nil)
 }
 
+// nativeGroupCommit, when set (benchmarks only), makes DurabilityGroup hand
+// concurrent syncing commits straight to the backend instead of our group
+// committer, to compare with pebble's own commit pipeline, which also
+// groups concurrent syncs.
+var nativeGroupCommit bool
+
 // open is Open with test hooks: cfg.FS replaces pebble's file system and
 // wrap, if set, wraps the backend (fault injection).
 func open(opts Options, cfg backend.Config, wrap func(backend.Backend) backend.Backend) (*Store, error) {
@@ -101,7 +107,7 @@ func open(opts Options, cfg backend.Config, wrap func(backend.Backend) backend.B
 	// leader at a time, and DurabilityAlways serialises. Pebble's recovery
 	// from a fatal commit error relies on it (see backend/pebble.go).
 	switch {
-	case !be.Persistent():
+	case !be.Persistent(), nativeGroupCommit && opts.Durability == DurabilityGroup:
 		s.commit = be.Apply
 	case opts.Durability == DurabilityGroup, opts.Durability == DurabilityNone:
 		// For DurabilityNone the group only batches transactions; nothing
@@ -142,11 +148,11 @@ func (s *Store) reloadIndex() error {
 	now := s.now()
 	var expired [][]byte
 	err := s.be.Scan(func(k, v []byte) error {
-		siteName, key, err := record.SplitKey(k)
+		siteName, key, err := disk.SplitKey(k)
 		if err != nil || !ValidKey(key) {
 			return fmt.Errorf("store: reload: disk key %q: %w", k, ErrCorrupt)
 		}
-		value, exp, err := record.DecodeValue(v)
+		value, exp, err := disk.DecodeValue(v)
 		if err != nil {
 			return fmt.Errorf("store: reload: site %q key %q: %w", siteName, key, ErrCorrupt)
 		}
@@ -159,8 +165,7 @@ func (s *Store) reloadIndex() error {
 			t = s.newSite(string(siteName))
 			s.sites[t.name] = t
 		}
-		ik, e := newRecord(key, value, exp)
-		t.m[ik] = e
+		t.ix.put(newRecord(key, value, exp))
 		t.used += int64(len(key) + len(value))
 		t.noteExpiry(exp)
 		s.reload.keys++

@@ -45,16 +45,16 @@ func (t *Site) sweep() (removed int) {
 			t.mu.Unlock()
 			return removed
 		}
-		if len(t.m) <= sweepFullScanMax {
-			before := len(t.m)
+		if t.ix.len() <= sweepFullScanMax {
+			before := t.ix.len()
 			t.reclaimExpiredLocked("")
-			removed += before - len(t.m)
+			removed += before - t.ix.len()
 			t.mu.Unlock()
 			return removed
 		}
 		var victims []string
 		sampled := 0
-		for k, e := range t.m { // map iteration starts at a random slot
+		for e := range t.ix.all() { // starts at a random slot
 			if sampled == sweepSample {
 				break
 			}
@@ -62,8 +62,8 @@ func (t *Site) sweep() (removed int) {
 			if e.live(now) {
 				continue
 			}
-			if _, busy := t.inflight[k]; !busy {
-				victims = append(victims, k)
+			if _, busy := t.inflight[e.key()]; !busy {
+				victims = append(victims, e.key())
 			}
 		}
 		t.deleteExpiredLocked(victims)
