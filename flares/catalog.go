@@ -5,7 +5,7 @@ package flares
 var catalog = map[string]Flare{
 	"counter": {
 		Name:    "counter",
-		Summary: "hits counter: one spark_get and one spark_set per request; answers the new count",
+		Summary: "hits counter: one spark_get and one spark_set per request; answers the new count as the body",
 		Params: []Param{
 			{"header", "x-counter-key", "Spark key to count in (default \"hits\"; query: key)"},
 			{"header", "x-ttl", "TTL in seconds of the write (default 0 = no expiry; query: ttl)"},

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -17,13 +18,13 @@ import (
 // these cover the flares' use of them.
 
 type e2e struct {
-	t      *testing.T
+	t      testing.TB
 	h      *host.Host
 	now    time.Time
 	flares map[string]*host.Flare
 }
 
-func newE2E(t *testing.T, beam host.BeamOrigin) *e2e {
+func newE2E(t testing.TB, beam host.BeamOrigin) *e2e {
 	t.Helper()
 	e := &e2e{t: t, now: time.Unix(1_700_000_000, 0), flares: map[string]*host.Flare{}}
 	var nodes []host.Node
@@ -187,4 +188,47 @@ func fnv(s string) string {
 		h = (h ^ uint32(s[i])) * 16777619
 	}
 	return fmt.Sprintf("%08x", h)
+}
+
+// BenchmarkFlares measures one pooled invocation of each builtin flare on
+// the real host over a memory store, on its common path (a hit for cache,
+// session and migrate; an allowed request for ratelimit).
+func BenchmarkFlares(b *testing.B) {
+	cases := []struct {
+		flare   string
+		url     string
+		body    string
+		headers []string
+	}{
+		{"counter", "https://shop.example/", "", []string{"x-counter-key", "hits"}},
+		{"kvops", "https://shop.example/kv", "get k\nset k 100 0", nil},
+		{"ratelimit", "https://shop.example/api", "", []string{"x-client-id", "c1", "x-limit", "1000000000", "x-window-secs", "3600"}},
+		{"ratelimit-token", "https://shop.example/api", "", []string{"x-algo", "token", "x-client-id", "c1", "x-limit", "1000000000"}},
+		{"cache", "https://shop.example/products/1", "", nil},
+		{"session", "https://shop.example/", "", []string{"x-session-id", "s1"}},
+		{"migrate", "https://shop.example/", "", []string{"x-session-id", "s1"}},
+	}
+	e := newE2E(b, host.BeamOrigin{})
+	for _, c := range cases {
+		name := strings.TrimSuffix(c.flare, "-token")
+		req := &host.Request{Node: "edge-fra", Site: "shop.example", Method: "GET", URL: c.url, Body: []byte(c.body)}
+		for i := 0; i+1 < len(c.headers); i += 2 {
+			req.Headers = append(req.Headers, [2]string{c.headers[i], c.headers[i+1]})
+		}
+		f := e.flares[name]
+		b.Run(c.flare, func(b *testing.B) {
+			ctx := context.Background()
+			if _, err := e.h.Invoke(ctx, f, req); err != nil { // warm: fill the cache, create the session
+				b.Fatal(err)
+			}
+			b.ReportAllocs()
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				resp, err := e.h.Invoke(ctx, f, req)
+				if err != nil || resp.Status != 200 {
+					b.Fatalf("%v %v", err, resp)
+				}
+			}
+		})
+	}
 }

@@ -22,9 +22,17 @@ void *rt_alloc(uint32_t size) {
 
 uint32_t rt_mark(void) { return arena_used; }
 
+/* The request URL is fetched at most once per invocation: every parameter
+ * absent from the headers is looked up in its query. */
+static bytes_t url_cache;
+static int url_cached;
+
 void rt_release(uint32_t mark) {
 	if (mark <= arena_used) {
 		arena_used = mark;
+		if (url_cached && url_cache.ptr >= arena + mark) {
+			url_cached = 0; /* it lived in the memory just released */
+		}
 	}
 }
 
@@ -41,6 +49,7 @@ int32_t alloc(int32_t size) {
 
 int64_t handle_request(void) {
 	arena_used = 0;
+	url_cached = 0;
 	return flare_handle();
 }
 
@@ -308,8 +317,12 @@ bytes_t req_header(const char *name, int *found) {
 }
 
 bytes_t req_url(void) {
-	int ok;
-	return bytes_unpack(host_req_url(), &ok);
+	if (!url_cached) {
+		int ok;
+		url_cache = bytes_unpack(host_req_url(), &ok);
+		url_cached = 1;
+	}
+	return url_cache;
 }
 
 bytes_t req_body(void) {

@@ -258,7 +258,6 @@ int64_t flare_handle(void) {
 		return resp_text(500, "kvops: response exceeds 524288 bytes\n");
 	}
 	resp_status(200);
-	resp_header("content-type", BYTES_LIT("text/plain"));
 	resp_body(b_result(&out));
 	return rt_respond();
 }

@@ -20,7 +20,6 @@ static int64_t found_here(const char *how, bytes_t value, uint32_t ttl) {
 	resp_status(200);
 	resp_header("x-migrate", bytes_cstr(how));
 	resp_header_i64("x-ttl", ttl);
-	resp_header("content-type", BYTES_LIT("text/plain"));
 	uint8_t tmp[32];
 	builder_t b;
 	b_init(&b, tmp, sizeof tmp);

@@ -7,7 +7,7 @@
  *   x-algo / algo               "fixed" (default) or "token"
  *   x-limit / limit             requests per window, or bucket capacity (default 100)
  *   x-window-secs / window      window length in seconds (default 1)
- *   x-refill-per-sec / refill   token bucket refill in tokens/second
+ *   x-refill-per-sec / refill   token bucket only: refill in tokens/second
  *                               (default limit / window)
  *   x-now-ms / now_ms           clock override in unix ms (default: the
  *                               host's timestamp), for reproducible tests
@@ -33,7 +33,6 @@ static int64_t answer(int allowed, int64_t limit, int64_t remaining, int64_t res
 	resp_header_i64("x-ratelimit-remaining", remaining);
 	resp_header_i64("x-ratelimit-reset", reset_secs);
 	resp_header("x-ratelimit-algo", bytes_cstr(algo));
-	resp_header("content-type", BYTES_LIT("text/plain"));
 	uint8_t tmp[64];
 	builder_t b;
 	b_init(&b, tmp, sizeof tmp);
@@ -154,10 +153,11 @@ int64_t flare_handle(void) {
 	}
 	int64_t limit = param_i64("x-limit", "limit", 100, &bad);
 	int64_t window = param_i64("x-window-secs", "window", 1, &bad);
-	int64_t refill = param_i64("x-refill-per-sec", "refill", -1, &bad);
-	int64_t now = param_i64("x-now-ms", "now_ms", -1, &bad);
-	param("x-now-ms", "now_ms", &found);
-	if (found && now < 0) {
+	int token = bytes_eq_cstr(algo, "token");
+	int64_t refill = token ? param_i64("x-refill-per-sec", "refill", -1, &bad) : -1;
+	int64_t now = -1;
+	bytes_t now_text = param("x-now-ms", "now_ms", &found);
+	if (found && (!parse_i64(now_text, &now) || now < 0)) {
 		bad = 1;
 	}
 	if (bad || limit < 1 || limit > 1000000000ll || window < 1 || window > 31536000ll || refill < -1 ||
@@ -174,7 +174,7 @@ int64_t flare_handle(void) {
 	if (bytes_eq_cstr(algo, "fixed")) {
 		return fixed_window(client, limit, window, now);
 	}
-	if (bytes_eq_cstr(algo, "token")) {
+	if (token) {
 		/* micro-tokens per ms: tokens/s * 1e6 / 1000 */
 		int64_t rate = refill >= 0 ? refill * 1000 : limit * 1000 / window;
 		return token_bucket(client, limit, rate, now);

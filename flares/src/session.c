@@ -27,7 +27,6 @@ static int64_t answer(const char *state, bytes_t id, uint32_t size) {
 	resp_header("x-session", bytes_cstr(state));
 	resp_header("x-session-id", id);
 	resp_header_i64("x-session-bytes", size);
-	resp_header("content-type", BYTES_LIT("text/plain"));
 	uint8_t tmp[32];
 	builder_t b;
 	b_init(&b, tmp, sizeof tmp);
