@@ -45,8 +45,8 @@ func TestWriteBenchGoldenAndParse(t *testing.T) {
 	if err := r.Err(); err != nil {
 		t.Fatal(err)
 	}
-	if n != 12 {
-		t.Fatalf("%d results, want 12 (6 ops x 2 backends)", n)
+	if n != 16 {
+		t.Fatalf("%d results, want 16 (8 group ops x 2 backends)", n)
 	}
 }
 
@@ -62,7 +62,7 @@ func TestWriteHgrm(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(names) != 6 {
+	if len(names) != 8 {
 		t.Fatalf("%v", names)
 	}
 	b, err := os.ReadFile(filepath.Join(dir, "bbolt_limiter_edge-fra_spark_set.hgrm"))

@@ -28,6 +28,14 @@ func fixtureRun(backend string, seed uint64, scale float64) *Run {
 	for w := 0; w < 2; w++ {
 		recs = append(recs, newRecorder(Labels{Scenario: "limiter", Node: "edge-fra", Backend: backend}, fixtureStart, clk.now))
 	}
+	// A second scenario on another node: a few pulls.
+	puller := newRecorder(Labels{Scenario: "warm", Node: "edge-ams", Backend: backend}, fixtureStart, clk.now)
+	for i := 0; i < 30; i++ {
+		clk.t = fixtureStart.UnixNano() + int64(i)*int64(100*time.Millisecond)
+		puller.Record(OpSparkPull, CodeOK, time.Duration(2000000+rng.IntN(500000)))
+		puller.Record(OpInvocation, CodeOK, time.Duration(2100000+rng.IntN(500000)))
+	}
+	recs = append(recs, puller)
 	used := int64(0)
 	const quota = 1 << 20
 	for sec := 0; sec < 3; sec++ {

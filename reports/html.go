@@ -74,6 +74,7 @@ func WriteHTML(w io.Writer, rep *Report) error {
 		run := s.runs[be]
 		fmt.Fprintf(&b, "<h2 id=\"backend-%d\">%s</h2>\n", bi, html.EscapeString(be))
 		writeOpTableHTML(&b, s, be)
+		writeGroupsHTML(&b, run)
 		b.WriteString("<div class=\"charts\">")
 		b.WriteString(spectrumChart(fmt.Sprintf("spectrum-%d", bi), be+": latency by percentile", run))
 		tput, p99 := seriesCharts(bi, be, run)
@@ -256,4 +257,17 @@ func quotaChart(id, title string, run *Run) string {
 	xa := linearAxis("seconds", float64(max(len(series), 1)), func(v float64) string { return fmt.Sprintf("%gs", v) })
 	ya := linearAxis("quota fill", 100, func(v float64) string { return fmt.Sprintf("%g%%", v) })
 	return lineChart(id, title, xa, ya, lines, marks)
+}
+
+func writeGroupsHTML(b *strings.Builder, run *Run) {
+	rows := groupRows(run)
+	if rows == nil {
+		return
+	}
+	b.WriteString("<details><summary>By scenario and node</summary><table><tr><th>scenario</th><th>node</th><th>op</th><th>count</th><th>rate</th><th>p50</th><th>p99</th><th>max</th><th>errors</th></tr>\n")
+	for _, r := range rows {
+		fmt.Fprintf(b, "<tr><td>%s</td><td>%s</td><td>%s</td><td>%d</td><td>%s</td><td>%s</td><td>%s</td><td>%s</td><td>%d</td></tr>\n",
+			html.EscapeString(orDash(r.scenario)), html.EscapeString(orDash(r.node)), r.op, r.count, formatRate(r.rate), fmtDur(r.p50), fmtDur(r.p99), fmtDur(r.max), r.errors)
+	}
+	b.WriteString("</table></details>\n")
 }

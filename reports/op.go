@@ -88,14 +88,18 @@ var codeNames = map[int32]string{
 	-1: "miss", 0: "ok", 1: "invalid_ttl", 2: "too_large", 3: "write_limit",
 	4: "quota_exceeded", 5: "not_available", 6: "internal", 7: "read_limit",
 	8: "bad_key", 9: "no_capability",
+	// Invocation outcomes: 100 + the host's ErrorKind (host/errors.go).
+	101: "trap", 102: "timeout", 103: "abi_violation", 104: "alloc_failed",
+	105: "memory_limit", 106: "other",
 }
 
 // IsError reports whether an outcome code counts as an error: anything but
 // ok and miss.
 func IsError(code int32) bool { return code != CodeOK && code != CodeMiss }
 
-// CodeName names an outcome code. Invocation codes at or above 100 are named
-// from names (RunInfo.CodeNames) when present, else "error_N".
+// CodeName names an outcome code: from names (RunInfo.CodeNames) when it
+// has the code, else the store's codes, CodeMiss and the host's invocation
+// error kinds (100+kind), else "error_N".
 func CodeName(code int32, names map[int32]string) string {
 	if n, ok := names[code]; ok {
 		return n

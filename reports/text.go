@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"io"
 	"strings"
-	"text/tabwriter"
 	"time"
 )
 
@@ -102,7 +101,7 @@ func WriteText(w io.Writer, rep *Report) error {
 	}
 	for _, be := range s.backends {
 		fmt.Fprintf(&b, "\nlatency: %s\n", be)
-		tw := tabwriter.NewWriter(&b, 0, 0, 2, ' ', tabwriter.AlignRight)
+		tw := newTable(&b)
 		fmt.Fprintln(tw, "op\tcount\trate\tp50\tp90\tp99\tp99.9\tmax\terrors\t")
 		for _, r := range s.opRows(be) {
 			fmt.Fprintf(tw, "%s\t%d\t%s\t%s\t%s\t%s\t%s\t%s\t%d\t\n", r.op, r.count, formatRate(r.rate),
@@ -110,6 +109,7 @@ func WriteText(w io.Writer, rep *Report) error {
 		}
 		tw.Flush()
 		writeErrorsText(&b, s.runs[be])
+		writeGroupsText(&b, s.runs[be])
 	}
 	if len(s.backends) > 1 {
 		writeComparisonText(&b, s)
@@ -185,7 +185,7 @@ func ratio(a, base time.Duration) string {
 func writeComparisonText(b *strings.Builder, s *summary) {
 	base := s.backends[0]
 	fmt.Fprintf(b, "\nbackends side by side (p50 / p99, ratio of p99 to %s)\n", base)
-	tw := tabwriter.NewWriter(b, 0, 0, 2, ' ', tabwriter.AlignRight)
+	tw := newTable(b)
 	fmt.Fprint(tw, "op\t")
 	for _, be := range s.backends {
 		fmt.Fprintf(tw, "%s\t", be)
@@ -232,7 +232,7 @@ func writePressureText(b *strings.Builder, be string, run *Run) {
 		return
 	}
 	fmt.Fprintf(b, "\nquota pressure: %s (spark_set by site quota fill at write time)\n", be)
-	tw := tabwriter.NewWriter(b, 0, 0, 2, ' ', tabwriter.AlignRight)
+	tw := newTable(b)
 	fmt.Fprintln(tw, "fill\twrites\tp50\tp99\tquota_exceeded\trate\t")
 	for _, x := range bands {
 		if x.Writes == 0 {
@@ -250,7 +250,7 @@ func writeLimitsText(b *strings.Builder, be string, run *Run) {
 		return
 	}
 	fmt.Fprintf(b, "\nlimit enforcement: %s\n", be)
-	tw := tabwriter.NewWriter(b, 0, 0, 2, ' ', tabwriter.AlignRight)
+	tw := newTable(b)
 	fmt.Fprintln(tw, limitsHeader+"\t")
 	for _, r := range rows {
 		conf, dec, over, ref, vio := r.cells()
@@ -290,4 +290,52 @@ func WriteThresholdsText(w io.Writer, rs []ThresholdResult) error {
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+// groupRow is one operation of one (scenario, node) group.
+type groupRow struct {
+	scenario, node string
+	op             Op
+	count, errors  int64
+	rate           float64
+	p50, p99, max  time.Duration
+}
+
+// groupRows breaks a run down by scenario and node; nil when there is only
+// one group (the per-backend table already says it all).
+func groupRows(run *Run) []groupRow {
+	if len(run.Groups) < 2 {
+		return nil
+	}
+	var rows []groupRow
+	for _, g := range run.Groups {
+		for _, op := range displayOps {
+			o := g.op(op, false)
+			if o == nil {
+				continue
+			}
+			h := o.All()
+			rate := 0.0
+			if run.Info.Duration > 0 {
+				rate = float64(h.Count()) / run.Info.Duration.Seconds()
+			}
+			rows = append(rows, groupRow{g.Labels.Scenario, g.Labels.Node, op, h.Count(), o.Errors(), rate, h.Quantile(.5), h.Quantile(.99), h.Max()})
+		}
+	}
+	return rows
+}
+
+func writeGroupsText(b *strings.Builder, run *Run) {
+	rows := groupRows(run)
+	if rows == nil {
+		return
+	}
+	fmt.Fprintf(b, "\nby scenario and node:\n")
+	tw := newTable(b)
+	tw.left = 3
+	fmt.Fprintln(tw, "scenario\tnode\top\tcount\trate\tp50\tp99\tmax\terrors\t")
+	for _, r := range rows {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%s\t%s\t%s\t%s\t%d\t\n", orDash(r.scenario), orDash(r.node), r.op, r.count, formatRate(r.rate), fmtDur(r.p50), fmtDur(r.p99), fmtDur(r.max), r.errors)
+	}
+	tw.Flush()
 }

@@ -9,7 +9,7 @@ import (
 func TestEvaluate(t *testing.T) {
 	rep := fixtureReport("memory")
 	// Fixture facts: spark_get p99 ≈ 1.2µs, spark_set max ≈ 50µs, 73
-	// quota_exceeded, 1 timeout, 1 violation (reads), 15 dropped, 400/s.
+	// quota_exceeded (75), 1 timeout, 1 violation (reads), 15 dropped, 400/s.
 	for _, tc := range []struct {
 		key, expr string
 		pass      bool
@@ -22,9 +22,9 @@ func TestEvaluate(t *testing.T) {
 		{"spark_set.mean", "> 1us", true},
 		{"spark_get.rate", "> 1000", false},
 		{"spark_get.rate", ">= 399/s", true},
-		{"errors.quota_exceeded", "== 73", true},
+		{"errors.quota_exceeded", "== 75", true},
 		{"errors.timeout", "== 0", false},
-		{"errors", "== 74", true},
+		{"errors", "== 76", true},
 		{"limit_violations", "== 0", false},
 		{"dropped", "== 15", true},
 		{"dropped", "!= 15", false},
