@@ -43,25 +43,26 @@ func (o recObserver) ObserveLimit(l host.Limit, refused bool) {
 }
 
 // storeObserver receives backend timings from every goroutine that uses a
-// store. Recorders are single-owner, so it keeps a few of them, each behind
-// its own mutex, and spreads callers over them with an atomic counter; a
-// busy shard is skipped with TryLock, so callers rarely wait.
+// store. Recorders are single-owner, so callers borrow one from a sync.Pool
+// (per-P caches: no shared lock or contended cache line on the hot path)
+// and return it after one Record. Every recorder ever created is also kept
+// in a list, because the pool may drop idle ones at a GC and their samples
+// must still be reported.
 type storeObserver struct {
-	next   atomic.Uint32
-	shards []storeShard
+	labels reports.Labels
+	gen    atomic.Pointer[observerGen]
 }
 
-type storeShard struct {
-	mu  sync.Mutex
-	rec *reports.Recorder
-	_   [40]byte // keep shards on separate cache lines
+type observerGen struct {
+	start time.Time
+	pool  sync.Pool
+	mu    sync.Mutex
+	all   []*reports.Recorder
 }
 
-func newStoreObserver(l reports.Labels, start time.Time, n int) *storeObserver {
-	o := &storeObserver{shards: make([]storeShard, n)}
-	for i := range o.shards {
-		o.shards[i].rec = reports.NewRecorder(l, start)
-	}
+func newStoreObserver(l reports.Labels, start time.Time) *storeObserver {
+	o := &storeObserver{labels: l}
+	o.gen.Store(&observerGen{start: start})
 	return o
 }
 
@@ -74,38 +75,29 @@ func (o *storeObserver) ObserveBackend(op store.BackendOp, d time.Duration, err 
 	if err != nil {
 		code = int32(store.Internal)
 	}
-	n := uint32(len(o.shards))
-	i := o.next.Add(1)
-	for k := uint32(0); ; k++ {
-		s := &o.shards[(i+k)%n]
-		if k < n && !s.mu.TryLock() {
-			continue
-		}
-		if k >= n {
-			s.mu.Lock()
-		}
-		s.rec.Record(rop, code, d)
-		s.mu.Unlock()
-		return
+	g := o.gen.Load()
+	r, _ := g.pool.Get().(*reports.Recorder)
+	if r == nil {
+		r = reports.NewRecorder(o.labels, g.start)
+		g.mu.Lock()
+		g.all = append(g.all, r)
+		g.mu.Unlock()
 	}
+	r.Record(rop, code, d)
+	g.pool.Put(r)
 }
 
-// recorders returns the shard recorders; call only after the store is idle.
+// recorders returns every recorder of the current generation; call only
+// once the store is idle.
 func (o *storeObserver) recorders() []*reports.Recorder {
-	out := make([]*reports.Recorder, len(o.shards))
-	for i := range o.shards {
-		out[i] = o.shards[i].rec
-	}
-	return out
+	g := o.gen.Load()
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return append([]*reports.Recorder(nil), g.all...)
 }
 
-// reset replaces the recorders (after warmup: nothing recorded before the
+// reset starts a new generation (after warmup: nothing recorded before the
 // measured phase counts).
 func (o *storeObserver) reset(start time.Time) {
-	for i := range o.shards {
-		s := &o.shards[i]
-		s.mu.Lock()
-		s.rec = reports.NewRecorder(s.rec.Labels(), start)
-		s.mu.Unlock()
-	}
+	o.gen.Store(&observerGen{start: start})
 }

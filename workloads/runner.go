@@ -29,9 +29,6 @@ type RunOptions struct {
 	OnMeasure func(*Progress)
 	GuestLog  io.Writer // guest log_* lines; nil = discard
 	Warn      io.Writer // warnings such as refused preload writes; nil = discard
-	// StoreObserverShards is how many recorders the per-store backend
-	// observer spreads its callers over; default 8.
-	StoreObserverShards int
 }
 
 // ErrRun marks a run that could not complete (exit code 1), as opposed to
@@ -70,10 +67,6 @@ func Run(ctx context.Context, w *Workload, opts RunOptions) (*reports.Run, error
 		base = filepath.Join(base, backend)
 	}
 
-	obsShards := opts.StoreObserverShards
-	if obsShards <= 0 {
-		obsShards = 8
-	}
 	now := time.Now()
 	stores := map[string]*store.Store{}
 	observers := map[string]*storeObserver{}
@@ -84,7 +77,7 @@ func Run(ctx context.Context, w *Workload, opts RunOptions) (*reports.Run, error
 		if !ns.Spark {
 			continue
 		}
-		obs := newStoreObserver(reports.Labels{Scenario: "store", Node: ns.ID, Backend: backend}, now, obsShards)
+		obs := newStoreObserver(reports.Labels{Scenario: "store", Node: ns.ID, Backend: backend}, now)
 		st, err := store.Open(store.Options{
 			Backend:        backend,
 			Dir:            filepath.Join(base, ns.ID),

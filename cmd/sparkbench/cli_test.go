@@ -165,9 +165,10 @@ func TestRunJSONAndThresholds(t *testing.T) {
 		if r.Info.Seed != 3 || r.Info.TimerOverhead <= 0 || r.Info.FileSHA256 == "" {
 			t.Errorf("info: %+v", r.Info)
 		}
-		// 200/s for 500ms plus 100 closed iterations.
-		if n := r.Op(reports.OpInvocation).Count(); n < 195 || n > 201 {
-			t.Errorf("%s: %d invocations, want 200", r.Info.Backend, n)
+		// 200/s for 500ms plus 100 closed iterations; on a loaded machine
+		// some open-loop starts may be dropped, but they add up.
+		if n := r.Op(reports.OpInvocation).Count() + r.Starts().Dropped; n != 200 {
+			t.Errorf("%s: %d invocations + dropped starts, want 200", r.Info.Backend, n)
 		}
 	}
 	for _, p := range []string{md, html} {
@@ -204,8 +205,8 @@ func TestRunCountAndShard(t *testing.T) {
 		t.Fatalf("runs: %d, info %+v", len(rep.Runs), rep.Runs[0].Info)
 	}
 	// shard 1 of 2: 100/s of the 200/s, 50 of the 100 closed iterations.
-	if n := rep.Runs[0].Op(reports.OpInvocation).Count(); n < 75 || n > 81 {
-		t.Errorf("shard ran %d invocations, want 80", n)
+	if n := rep.Runs[0].Op(reports.OpInvocation).Count() + rep.Runs[0].Starts().Dropped; n != 80 {
+		t.Errorf("shard ran %d invocations + dropped starts, want 80", n)
 	}
 }
 

@@ -1,0 +1,55 @@
+package workloads
+
+import (
+	"testing"
+	"time"
+
+	"github.com/sparkbench/sparkbench/host"
+	"github.com/sparkbench/sparkbench/reports"
+	"github.com/sparkbench/sparkbench/store"
+)
+
+func TestStoreObserverRecordsEverything(t *testing.T) {
+	start := time.Now()
+	o := newStoreObserver(reports.Labels{Scenario: "store", Node: "n", Backend: "memory"}, start)
+	done := make(chan bool)
+	for g := 0; g < 8; g++ {
+		go func() {
+			for i := 0; i < 1000; i++ {
+				o.ObserveBackend(store.BackendRead, time.Microsecond, nil)
+				o.ObserveBackend(store.BackendWrite, time.Millisecond, nil)
+			}
+			done <- true
+		}()
+	}
+	for g := 0; g < 8; g++ {
+		<-done
+	}
+	run := reports.Build(reports.RunInfo{Duration: time.Second}, o.recorders())
+	if r, w := run.Op(reports.OpBackendRead).Count(), run.Op(reports.OpBackendWrite).Count(); r != 8000 || w != 8000 {
+		t.Errorf("recorded %d reads, %d writes; want 8000 each", r, w)
+	}
+}
+
+func TestHostOpTable(t *testing.T) {
+	want := map[host.Op]reports.Op{
+		host.OpSparkGet: reports.OpSparkGet, host.OpSparkSet: reports.OpSparkSet, host.OpSparkDelete: reports.OpSparkDelete,
+		host.OpSparkList: reports.OpSparkList, host.OpSparkPull: reports.OpSparkPull, host.OpInvocation: reports.OpInvocation,
+	}
+	for h, r := range want {
+		if hostOps[h] != r || h.String() != r.String() {
+			t.Errorf("host %s -> reports %s, want %s", h, hostOps[h], r)
+		}
+	}
+}
+
+// BenchmarkStoreObserver measures what the per-store backend observer costs
+// a store call when every goroutine reports through it.
+func BenchmarkStoreObserver(b *testing.B) {
+	o := newStoreObserver(reports.Labels{Scenario: "store"}, time.Now())
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			o.ObserveBackend(store.BackendRead, 500*time.Nanosecond, nil)
+		}
+	})
+}
