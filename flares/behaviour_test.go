@@ -294,3 +294,36 @@ func TestMigrate(t *testing.T) {
 		t.Errorf("nothing pulled: status %d headers %v", g.status, g.respHeaders)
 	}
 }
+
+// TestHostCallBudget pins how many host calls each flare makes on its
+// common path: the flares are the load, so a stray call is a regression in
+// every benchmark that uses them.
+func TestHostCallBudget(t *testing.T) {
+	for _, c := range []struct {
+		flare   string
+		body    string
+		headers map[string]string
+		calls   []string
+	}{
+		// absent parameters: two header lookups, one (cached) URL fetch
+		{"counter", "", nil, []string{"req_header_get", "req_url", "req_header_get", "spark_get", "spark_set", "resp_body_set"}},
+		{"kvops", "get k\nset k 100 0", nil, []string{"req_header_get", "req_body", "spark_get", "spark_set", "resp_set_status", "resp_body_set"}},
+		{"migrate", "", map[string]string{"x-key": "k"}, []string{"req_header_get", "spark_get", "resp_set_status", "resp_header_set", "resp_header_set", "resp_body_set"}},
+	} {
+		t.Run(c.flare, func(t *testing.T) {
+			g := newGuestHost(t)
+			g.body = []byte(c.body)
+			g.spark["k"] = sparkEntry{[]byte("v"), 0}
+			g.spark["hits"] = sparkEntry{[]byte("7"), 0}
+			for k, v := range c.headers {
+				g.headers[k] = v
+			}
+			r := startGuest(t, g, flareWasm(t, c.flare))
+			g.trace = true
+			r.mustInvoke(t)
+			if fmt.Sprint(g.traced) != fmt.Sprint(c.calls) {
+				t.Errorf("host calls %v, want %v", g.traced, c.calls)
+			}
+		})
+	}
+}

@@ -45,6 +45,13 @@ type guestHost struct {
 	// that appends to calls and returns resultFor(name).
 	record bool
 	calls  []hostCall
+
+	// stoppable makes a cancelled context stop the guest (runaway fixtures).
+	stoppable bool
+
+	// trace appends the name of every host call to traced.
+	trace  bool
+	traced []string
 }
 
 type sparkEntry struct {
@@ -70,13 +77,14 @@ func resultFor(name string) uint64 {
 
 func newGuestHost(t testing.TB) *guestHost {
 	return &guestHost{
-		t:        t,
-		method:   "GET",
-		url:      "https://shop.example/api/items?x=1",
-		headers:  map[string]string{},
-		spark:    map[string]sparkEntry{},
-		maxValue: 64 << 10,
-		nowMs:    1_700_000_000_000,
+		t:           t,
+		method:      "GET",
+		url:         "https://shop.example/api/items?x=1",
+		headers:     map[string]string{},
+		spark:       map[string]sparkEntry{},
+		respHeaders: map[string]string{},
+		maxValue:    64 << 10,
+		nowMs:       1_700_000_000_000,
 	}
 }
 
@@ -103,13 +111,20 @@ func read(m api.Module, ptr, n uint64) []byte {
 	return append([]byte(nil), b...)
 }
 
+// allocKey carries the guest's cached alloc function in the call context.
+type allocKey struct{}
+
 // give writes data into guest memory obtained from the guest's alloc.
 func give(ctx context.Context, m api.Module, data []byte) uint64 {
-	res, err := m.ExportedFunction("alloc").Call(ctx, uint64(len(data)))
-	if err != nil {
+	stack := []uint64{uint64(len(data))}
+	alloc, _ := ctx.Value(allocKey{}).(api.Function)
+	if alloc == nil {
+		alloc = m.ExportedFunction("alloc")
+	}
+	if err := alloc.CallWithStack(ctx, stack); err != nil {
 		panic(fmt.Errorf("alloc: %w", err))
 	}
-	ptr := uint32(res[0])
+	ptr := uint32(stack[0])
 	if ptr == 0 {
 		return 0
 	}
@@ -251,19 +266,30 @@ func (g *guestHost) impl(name string) func(ctx context.Context, m api.Module, s 
 
 // guestRun is one instantiated module on a guestHost.
 type guestRun struct {
-	g   *guestHost
-	rt  wazero.Runtime
-	mod api.Module
+	g      *guestHost
+	rt     wazero.Runtime
+	mod    api.Module
+	handle api.Function
+	alloc  api.Function
 }
 
 func startGuest(t testing.TB, g *guestHost, wasm []byte) *guestRun {
 	t.Helper()
 	ctx := context.Background()
-	rt := wazero.NewRuntimeWithConfig(ctx, wazero.NewRuntimeConfig().WithMemoryLimitPages(256).WithCloseOnContextDone(true))
+	// closing on context done costs a goroutine per call: only the runaway
+	// fixtures need it
+	rt := wazero.NewRuntimeWithConfig(ctx, wazero.NewRuntimeConfig().WithMemoryLimitPages(256).WithCloseOnContextDone(g.stoppable))
 	t.Cleanup(func() { rt.Close(ctx) })
 	b := rt.NewHostModuleBuilder("flaron/v1")
 	for name, sig := range sdkSignatures {
-		b.NewFunctionBuilder().WithGoModuleFunction(api.GoModuleFunc(g.impl(name)), sig[0], sig[1]).Export(name)
+		impl, name := g.impl(name), name
+		traced := func(ctx context.Context, m api.Module, s []uint64) {
+			if g.trace {
+				g.traced = append(g.traced, name)
+			}
+			impl(ctx, m, s)
+		}
+		b.NewFunctionBuilder().WithGoModuleFunction(api.GoModuleFunc(traced), sig[0], sig[1]).Export(name)
 	}
 	if _, err := b.Instantiate(ctx); err != nil {
 		t.Fatalf("instantiate flaron/v1: %v", err)
@@ -277,12 +303,22 @@ func startGuest(t testing.TB, g *guestHost, wasm []byte) *guestRun {
 
 // invoke runs handle_request once and returns the action.
 func (r *guestRun) invoke(ctx context.Context) (uint32, error) {
-	r.g.status, r.g.respHeaders, r.g.respBody, r.g.calls = 0, map[string]string{}, nil, nil
-	res, err := r.mod.ExportedFunction("handle_request").Call(ctx)
-	if err != nil {
+	r.g.status, r.g.respBody, r.g.calls = 200, nil, r.g.calls[:0] // 200 unless set, as the host
+	clear(r.g.respHeaders)
+	if r.handle == nil {
+		r.handle = r.mod.ExportedFunction("handle_request")
+	}
+	if r.alloc == nil {
+		r.alloc = r.mod.ExportedFunction("alloc")
+	}
+	if r.alloc != nil {
+		ctx = context.WithValue(ctx, allocKey{}, r.alloc)
+	}
+	stack := []uint64{0}
+	if err := r.handle.CallWithStack(ctx, stack); err != nil {
 		return 0, err
 	}
-	return uint32(res[0] >> 32), nil
+	return uint32(stack[0] >> 32), nil
 }
 
 func (r *guestRun) mustInvoke(t *testing.T) {

@@ -300,6 +300,7 @@ func TestFailingFixturesFail(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			g := newGuestHost(t)
+			g.stoppable = true
 			if tt.url != "" {
 				g.url = tt.url
 			}
