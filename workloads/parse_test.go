@@ -272,3 +272,20 @@ func FuzzParse(f *testing.F) {
 		}
 	})
 }
+
+// FuzzOverride applies arbitrary --set strings to a valid workload: an
+// override may be refused, never panic.
+func FuzzOverride(f *testing.F) {
+	for _, s := range []string{"scenarios.0.executor.rate=5000/s", "store.backend=pebble", "seed=7", "scenarios.0.vars={k: {dist: zipfian, n: 5}}", "a.b.c=", "scenarios.9=x", "=x"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		o, err := ParseOverride(s)
+		if err != nil {
+			return
+		}
+		if _, err := Parse("min.yaml", []byte(minimal), o); err != nil && strings.Contains(err.Error(), "internal parser error") {
+			t.Fatalf("override %q panicked: %v", s, err)
+		}
+	})
+}
