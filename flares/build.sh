@@ -11,6 +11,8 @@ out=${1:-wasm}
 mkdir -p "$out"
 CLANG=${CLANG:-clang}
 
+# One clang per flare, all at once: the staleness test runs this script.
+pids=
 for src in src/*.c; do
 	name=$(basename "$src" .c)
 	"$CLANG" --target=wasm32 -O2 -nostdlib -ffreestanding -fno-builtin -g0 \
@@ -18,8 +20,17 @@ for src in src/*.c; do
 		-fno-ident -fdebug-prefix-map="$PWD"=. \
 		-Wl,--no-entry -Wl,--export=alloc -Wl,--export=handle_request \
 		-Wl,--strip-all -Wl,--stack-first -Wl,-z,stack-size=65536 \
-		-o "$out/$name.wasm" runtime/runtime.c "$src"
+		-o "$out/$name.wasm" runtime/runtime.c "$src" &
+	pids="$pids $!"
 done
+failed=0
+for pid in $pids; do
+	wait "$pid" || failed=1
+done
+if [ "$failed" -ne 0 ]; then
+	echo "build.sh: a flare failed to build" >&2
+	exit 1
+fi
 
 # Record the toolchain next to the committed binaries; the staleness test
 # only demands byte-identical output from the same compiler version.

@@ -264,6 +264,10 @@ func (g *guestHost) impl(name string) func(ctx context.Context, m api.Module, s 
 	}
 }
 
+// compileCache lets the many short-lived runtimes of these tests compile
+// each module once.
+var compileCache = wazero.NewCompilationCache()
+
 // guestRun is one instantiated module on a guestHost.
 type guestRun struct {
 	g      *guestHost
@@ -278,7 +282,8 @@ func startGuest(t testing.TB, g *guestHost, wasm []byte) *guestRun {
 	ctx := context.Background()
 	// closing on context done costs a goroutine per call: only the runaway
 	// fixtures need it
-	rt := wazero.NewRuntimeWithConfig(ctx, wazero.NewRuntimeConfig().WithMemoryLimitPages(256).WithCloseOnContextDone(g.stoppable))
+	rt := wazero.NewRuntimeWithConfig(ctx, wazero.NewRuntimeConfig().WithMemoryLimitPages(256).
+		WithCloseOnContextDone(g.stoppable).WithCompilationCache(compileCache))
 	t.Cleanup(func() { rt.Close(ctx) })
 	b := rt.NewHostModuleBuilder("flaron/v1")
 	for name, sig := range sdkSignatures {

@@ -14,6 +14,9 @@ import (
 // expected from the compiler recorded in BUILD_INFO, so another clang version
 // skips instead of failing.
 func TestCommittedWasmIsFresh(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short: the rebuild takes seconds; the full test run checks it")
+	}
 	for _, tool := range []string{"clang", "wasm-ld", "sh"} {
 		if _, err := exec.LookPath(tool); err != nil {
 			t.Skipf("%s not installed: cannot rebuild the flares", tool)
