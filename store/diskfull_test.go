@@ -1,10 +1,12 @@
 package store
 
 import (
+	"bytes"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"sync"
 	"testing"
 	"time"
 )
@@ -82,6 +84,30 @@ func TestDiskFull(t *testing.T) {
 						t.Fatalf("Set while full = %v", code)
 					}
 				}
+				// A concurrent burst while full (pebble's pipeline has several
+				// commits in flight): OK or Internal, no hang.
+				var mu sync.Mutex
+				var wg sync.WaitGroup
+				for w := range 8 {
+					wg.Add(1)
+					go func() {
+						defer wg.Done()
+						key := fmt.Sprintf("burst%d", w)
+						v := bytes.Clone(value)
+						v[0] = byte(200 + w)
+						code := site.Set([]byte(key), v, 0)
+						mu.Lock()
+						defer mu.Unlock()
+						switch code {
+						case OK:
+							acked[key] = byte(200 + w)
+						case Internal:
+						default:
+							t.Errorf("concurrent Set while full = %v", code)
+						}
+					}()
+				}
+				wg.Wait()
 				for _, key := range []string{"k0001", "k0002"} {
 					switch code := site.Delete([]byte(key)); code {
 					case OK:

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -145,10 +146,25 @@ func TestPebbleWALWriteError(t *testing.T) {
 			if got := site.Set([]byte("new"), []byte("during"), 0); got != Internal {
 				t.Fatalf("second Set with failing WAL = %v", got)
 			}
+			// Concurrent writers while the WAL fails: each gets Internal
+			// (pebble reports the WAL error to every waiting commit), none
+			// hangs.
+			var wg sync.WaitGroup
+			for w := range 16 {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					if got := site.Set([]byte(fmt.Sprintf("c%02d", w)), []byte("during"), 0); got != Internal {
+						t.Errorf("concurrent Set with failing WAL = %v", got)
+					}
+				}()
+			}
+			wg.Wait()
 			for i := range 20 {
 				wantGet(t, site, fmt.Sprintf("k%02d", i), "before", 0)
 			}
 			wantMiss(t, site, "new")
+			wantMiss(t, site, "c00")
 			checkUsage(t, site)
 			toggle.Off()
 			deadline := time.Now().Add(20 * time.Second)

@@ -1,6 +1,9 @@
 package backend
 
-import "sync"
+import (
+	"sync"
+	"sync/atomic"
+)
 
 // Group wraps a syncing backend so that concurrent Apply calls share one
 // transaction and one sync (group commit).
@@ -21,7 +24,13 @@ type Group struct {
 	leading bool // a leader is committing or about to
 	spare   []*groupReq
 	muts    []Mutation
+
+	commits, requests atomic.Int64
 }
+
+// Counts returns how many commits carried how many requests so far; their
+// ratio is the mean group size.
+func (g *Group) Counts() (commits, requests int64) { return g.commits.Load(), g.requests.Load() }
 
 type groupReq struct {
 	muts []Mutation
@@ -82,6 +91,8 @@ func (g *Group) finish(r *groupReq) error {
 // commit writes batch in one Apply and wakes every request but the
 // leader's own.
 func (g *Group) commit(batch []*groupReq, leader *groupReq) {
+	g.commits.Add(1)
+	g.requests.Add(int64(len(batch)))
 	var err error
 	if len(batch) == 1 {
 		err = g.b.Apply(batch[0].muts)

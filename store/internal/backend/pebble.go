@@ -1,8 +1,10 @@
 package backend
 
 import (
+	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/cockroachdb/pebble/v2"
@@ -18,19 +20,17 @@ import (
 // needs disk space for a flush, so it may wait until space is freed; until
 // it is done Apply fails fast. Nothing acknowledged is lost: a write is
 // acknowledged only after its commit returned.
-//
-// Callers must not call Apply concurrently (the store never does): a commit
-// that fails inside pebble can leave concurrent commits waiting forever.
 type pebbleDB struct {
 	cfg Config
 	wo  *pebble.WriteOptions
 
-	mu        sync.RWMutex // Apply and Scan hold it shared; swapping db exclusive
-	db        *pebble.DB   // nil while broken
-	broken    error        // why db is nil; set with mu held exclusively
-	repairing bool
-	closed    bool
-	repaired  chan struct{} // closed when a repair goroutine ends
+	mu     sync.RWMutex // Apply and Scan hold it shared; swapping db exclusive
+	db     *pebble.DB   // nil while broken or closed
+	closed bool
+
+	broken   atomic.Pointer[error] // set from the fatal error until reopened
+	stateMu  sync.Mutex
+	brokenDB *pebble.DB // the DB the last repair was started for
 }
 
 // fatalError is what quietLogger.Fatalf panics with.
@@ -80,32 +80,36 @@ func closeQuietly(db *pebble.DB) {
 }
 
 // markBroken takes the DB out of service after a fatal error and starts the
-// repair. Called with mu held shared; it upgrades.
+// repair. Other commits may be in flight on the same DB; the repair waits
+// for them (they fail too: pebble reports the WAL error to every waiter).
 func (p *pebbleDB) markBroken(db *pebble.DB, cause error) {
-	p.mu.RUnlock()
-	p.mu.Lock()
-	if p.db == db && !p.closed {
-		p.db, p.broken = nil, cause
-		if !p.repairing {
-			p.repairing = true
-			p.repaired = make(chan struct{})
-			go p.repair(db, p.repaired)
-		}
+	p.stateMu.Lock()
+	defer p.stateMu.Unlock()
+	if p.brokenDB == db {
+		return
 	}
-	p.mu.Unlock()
-	p.mu.RLock()
+	p.brokenDB = db
+	p.broken.Store(&cause)
+	go p.repair(db)
 }
 
 // repair closes the broken DB and opens the directory again, retrying
 // until it succeeds or the backend is closed.
-func (p *pebbleDB) repair(old *pebble.DB, done chan struct{}) {
-	defer close(done)
+func (p *pebbleDB) repair(old *pebble.DB) {
+	p.mu.Lock() // waits for the commits still running on old
+	if p.db == old {
+		p.db = nil
+	}
+	closed := p.closed
+	p.mu.Unlock()
 	closeQuietly(old)
+	if closed {
+		return
+	}
 	for delay := 10 * time.Millisecond; ; delay = min(2*delay, time.Second) {
 		db, err := p.openDB()
 		p.mu.Lock()
 		if p.closed {
-			p.repairing = false
 			p.mu.Unlock()
 			if db != nil {
 				closeQuietly(db)
@@ -113,24 +117,30 @@ func (p *pebbleDB) repair(old *pebble.DB, done chan struct{}) {
 			return
 		}
 		if err == nil {
-			p.db, p.broken, p.repairing = db, nil, false
+			p.db = db
+			p.broken.Store(nil)
 			p.mu.Unlock()
 			return
 		}
-		p.broken = err
+		p.broken.Store(&err)
 		p.mu.Unlock()
 		time.Sleep(delay)
 	}
 }
 
+// Apply commits muts as one batch. Concurrent calls are fine: with Sync,
+// pebble's commit pipeline groups their WAL syncs itself. While the DB is
+// broken or being reopened, Apply fails at once.
 func (p *pebbleDB) Apply(muts []Mutation) error {
-	p.mu.RLock()
+	if cause := p.broken.Load(); cause != nil {
+		return fmt.Errorf("pebble: unavailable until reopened after: %w", *cause)
+	}
+	if !p.mu.TryRLock() { // a repair or Close holds or awaits the lock
+		return errors.New("pebble: unavailable (reopening or closed)")
+	}
 	defer p.mu.RUnlock()
 	if p.db == nil {
-		if p.closed {
-			return pebble.ErrClosed
-		}
-		return fmt.Errorf("pebble: unavailable until reopened after: %w", p.broken)
+		return pebble.ErrClosed
 	}
 	return p.apply(p.db, muts)
 }
@@ -166,7 +176,7 @@ func (p *pebbleDB) Scan(fn func(key, value []byte) error) error {
 	p.mu.RLock()
 	defer p.mu.RUnlock()
 	if p.db == nil {
-		return fmt.Errorf("pebble: scan: unavailable: %w", p.broken)
+		return errors.New("pebble: scan: unavailable")
 	}
 	it, err := p.db.NewIter(nil)
 	if err != nil {
