@@ -51,7 +51,7 @@ var catalog = map[string]Flare{
 	},
 	"migrate": {
 		Name:    "migrate",
-		Summary: "reads a key; on a miss spark_pull's it from the node named in x-origin-node and reads again; answers x-migrate: LOCAL|PULLED|MISS|PULL-FAILED",
+		Summary: "reads a key; on a miss pulls it with spark_pull from the node named in x-origin-node, then reads again; answers x-migrate: LOCAL|PULLED|MISS|PULL-FAILED",
 		Params: []Param{
 			{"header", "x-origin-node", "node to pull from on a miss (query: origin)"},
 			{"header", "x-session-id", "session id: the key is sess:ID, as written by the session flare (query: sid)"},
