@@ -131,7 +131,7 @@ func Run(ctx context.Context, w *Workload, opts RunOptions) (*reports.Run, error
 		flares[sc.Flare] = f
 	}
 
-	if err := w.preload(stores, opts.Warn); err != nil {
+	if err := w.preload(ctx, stores, opts.Warn); err != nil {
 		return nil, err
 	}
 
@@ -341,7 +341,7 @@ func latencyFunc(d *DurationDist, seed int64, node string) func() time.Duration 
 
 // preload bulk-loads keys through the stores directly (no flare, no limits
 // but the store's own: key rules, value size, quota).
-func (w *Workload) preload(stores map[string]*store.Store, warn io.Writer) error {
+func (w *Workload) preload(ctx context.Context, stores map[string]*store.Store, warn io.Writer) error {
 	for i, p := range w.Preload {
 		st := stores[p.Node]
 		if st == nil {
@@ -372,6 +372,9 @@ func (w *Workload) preload(stores map[string]*store.Store, warn io.Writer) error
 		var written, refused int64
 		firstCode := store.OK
 		for seq := first; seq < p.Keys; seq += stride {
+			if seq&4095 == 0 && ctx.Err() != nil {
+				return fmt.Errorf("%w: preload interrupted", ErrRun)
+			}
 			vals[0] = seq
 			kbuf = key.Append(kbuf[:0], vals)
 			n := int(p.ValueSize.Next(r))

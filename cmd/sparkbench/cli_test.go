@@ -250,3 +250,18 @@ func TestInterruptReportsPartial(t *testing.T) {
 		t.Errorf("no partial report: %v\n%s", err, stdout)
 	}
 }
+
+// TestRunTwoFiles: each file's thresholds are checked on its own runs.
+func TestRunTwoFiles(t *testing.T) {
+	dir := t.TempDir()
+	strict := filepath.Join(dir, "strict.yaml")
+	src, _ := os.ReadFile(filepath.Join("testdata", "cli", "ok.yaml"))
+	os.WriteFile(strict, []byte(strings.Replace(string(src), `"limit_violations": "== 0"`, `"invocation.p50": "< 1ns"`, 1)), 0o644)
+	stdout, stderr, code := invoke([]string{"run", "--quiet", "--duration", "300ms", filepath.Join("testdata", "cli", "ok.yaml"), strict})
+	if code != exitThresholds {
+		t.Fatalf("exit %d, want %d\n%s\n%s", code, exitThresholds, stdout, stderr)
+	}
+	if !strings.Contains(stdout, "ok   limit_violations") || !strings.Contains(stdout, "FAIL invocation.p50") || strings.Contains(stdout, "FAIL limit_violations") {
+		t.Errorf("thresholds not per file:\n%s", stdout)
+	}
+}

@@ -159,7 +159,7 @@ func runRun(args []string, stdout, stderr io.Writer) int {
 	}
 
 	var runs []*reports.Run
-	thresholds := map[string]string{}
+	fileRuns := make([][]*reports.Run, len(files))
 	var runErr error
 outer:
 	for i, file := range files {
@@ -169,9 +169,6 @@ outer:
 		}
 		if len(bs) == 0 {
 			bs = []string{parsed[i].Store.Backend}
-		}
-		for k, v := range parsed[i].Thresholds {
-			thresholds[k] = v
 		}
 		for _, backend := range bs {
 			for rep := 0; rep < f.count; rep++ {
@@ -198,6 +195,7 @@ outer:
 					break outer
 				}
 				runs = append(runs, r)
+				fileRuns[i] = append(fileRuns[i], r)
 			}
 		}
 	}
@@ -230,17 +228,26 @@ outer:
 		fmt.Fprintf(stderr, "sparkbench run: %s\n", oneLine(runErr))
 		return exitCodeFor(runErr)
 	}
-	if len(thresholds) > 0 {
-		res, err := reports.Evaluate(rep, thresholds)
+	// Each file's thresholds apply to that file's runs.
+	failed := false
+	for i, w := range parsed {
+		if len(w.Thresholds) == 0 || len(fileRuns[i]) == 0 {
+			continue
+		}
+		res, err := reports.Evaluate(reports.NewReport(fileRuns[i]...), w.Thresholds)
 		if err != nil {
-			fmt.Fprintf(stderr, "sparkbench run: thresholds: %s\n", oneLine(err))
+			fmt.Fprintf(stderr, "sparkbench run: %s: thresholds: %s\n", w.File, oneLine(err))
 			return exitUsage
 		}
 		fmt.Fprintln(stdout)
-		reports.WriteThresholdsText(stdout, res)
-		if reports.ThresholdsFailed(res) {
-			return exitThresholds
+		if len(parsed) > 1 {
+			fmt.Fprintf(stdout, "thresholds of %s:\n", w.File)
 		}
+		reports.WriteThresholdsText(stdout, res)
+		failed = failed || reports.ThresholdsFailed(res)
+	}
+	if failed {
+		return exitThresholds
 	}
 	if errors.Is(ctx.Err(), context.Canceled) {
 		return exitRuntime
