@@ -63,10 +63,11 @@ const (
 
 // durAxis is a log axis of durations covering [lo, hi] (ns) with decade ticks.
 func durAxis(lo, hi float64) axis {
-	if lo <= 0 {
+	// No data (lo = +Inf) or degenerate input: a 1ns..10ns frame.
+	if lo <= 0 || math.IsInf(lo, 0) || math.IsNaN(lo) {
 		lo = 1
 	}
-	if hi <= lo {
+	if hi <= lo || math.IsInf(hi, 0) || math.IsNaN(hi) {
 		hi = lo * 10
 	}
 	a := axis{label: "latency", log: true, min: math.Pow(10, math.Floor(math.Log10(lo))), max: math.Pow(10, math.Ceil(math.Log10(hi)))}
@@ -91,7 +92,7 @@ func fmtDurTick(ns float64) string {
 
 // linearAxis covers [0, hi] with about five round ticks.
 func linearAxis(label string, hi float64, format func(float64) string) axis {
-	if hi <= 0 {
+	if hi <= 0 || math.IsInf(hi, 0) || math.IsNaN(hi) {
 		hi = 1
 	}
 	step := math.Pow(10, math.Floor(math.Log10(hi/5)))
@@ -111,6 +112,9 @@ func linearAxis(label string, hi float64, format func(float64) string) axis {
 // spectrumAxis is HdrHistogram's plotter x axis: 1/(1-p) on a log scale,
 // labelled with percentiles.
 func spectrumAxis(maxInv float64) axis {
+	if math.IsInf(maxInv, 0) || math.IsNaN(maxInv) {
+		maxInv = 100
+	}
 	top := math.Pow(10, math.Max(2, math.Ceil(math.Log10(maxInv))))
 	a := axis{label: "percentile", log: true, min: 1, max: top}
 	labels := []string{"0%", "90%", "99%", "99.9%", "99.99%", "99.999%", "99.9999%", "99.99999%"}
