@@ -22,6 +22,12 @@
  * slides however often it is rewritten.
  * Token bucket: key rl:tb:CLIENT holds "MICROTOKENS LAST_MS"; a missing key
  * is a full bucket, so the TTL is the time to refill completely.
+ *
+ * Spark has no compare-and-set, so this is a get-then-set limiter: two
+ * requests of one client served at the same moment may read the same state,
+ * and the limiter can admit up to (requests in flight for that client - 1)
+ * more than the limit. Reports should count 200s against the limit with
+ * that in mind; sequential requests are limited exactly.
  */
 #include "../runtime/flaron.h"
 
