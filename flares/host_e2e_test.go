@@ -3,8 +3,10 @@ package flares_test
 import (
 	"context"
 	"fmt"
+	"runtime"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -231,4 +233,94 @@ func BenchmarkFlares(b *testing.B) {
 			}
 		})
 	}
+}
+
+// TestE2EConcurrentMixed runs 2×GOMAXPROCS goroutines invoking every flare
+// on pooled instances at once, each on its own keys so every answer stays
+// exact: instance reuse must never leak one request's state into another.
+func TestE2EConcurrentMixed(t *testing.T) {
+	e := newE2E(t, host.BeamOrigin{BodySize: 512})
+	rounds := 200
+	if testing.Short() {
+		rounds = 20
+	}
+	workers := 2 * runtime.GOMAXPROCS(0)
+	errs := make(chan error, workers)
+	var wg sync.WaitGroup
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func(w int) {
+			defer wg.Done()
+			errs <- concurrentWorker(e, w, rounds)
+		}(w)
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Error(err)
+		}
+	}
+}
+
+func concurrentWorker(e *e2e, w, rounds int) error {
+	ctx := context.Background()
+	invoke := func(flare, url string, body string, headers ...string) (*host.Response, error) {
+		req := &host.Request{Node: "edge-fra", Site: "shop.example", Method: "GET", URL: url, Body: []byte(body)}
+		for i := 0; i+1 < len(headers); i += 2 {
+			req.Headers = append(req.Headers, [2]string{headers[i], headers[i+1]})
+		}
+		r, err := e.h.Invoke(ctx, e.flares[flare], req)
+		if err != nil {
+			return nil, fmt.Errorf("worker %d %s: %w", w, flare, err)
+		}
+		return r, nil
+	}
+	id := strconv.Itoa(w)
+	allowed := 0
+	for i := 1; i <= rounds; i++ {
+		r, err := invoke("counter", "https://shop.example/", "", "x-counter-key", "n:"+id)
+		if err != nil {
+			return err
+		}
+		if string(r.Body) != strconv.Itoa(i) {
+			return fmt.Errorf("worker %d counter round %d: %q", w, i, r.Body)
+		}
+		r, err = invoke("ratelimit", "https://shop.example/", "", "x-client-id", id, "x-limit", "10", "x-window-secs", "3600", "x-now-ms", "0")
+		if err != nil {
+			return err
+		}
+		if r.Status == 200 {
+			allowed++
+		}
+		r, err = invoke("kvops", "https://shop.example/", fmt.Sprintf("set k%s %d 0 %d\nget k%s", id, i, w, id))
+		if err != nil {
+			return err
+		}
+		value := make([]byte, i)
+		for j := range value {
+			value[j] = byte('a' + (w+j)%26)
+		}
+		if want := fmt.Sprintf("set 0\nget hit 0 %d %s\n", i, fnv(string(value))); string(r.Body) != want {
+			return fmt.Errorf("worker %d kvops round %d: %q, want %q", w, i, r.Body, want)
+		}
+		r, err = invoke("session", "https://shop.example/", "", "x-session-id", "s"+id, "x-session-size", strconv.Itoa(100+w))
+		if err != nil {
+			return err
+		}
+		if want := map[bool]string{true: "NEW", false: "HIT"}[i == 1]; header(r, "x-session") != want || header(r, "x-session-bytes") != strconv.Itoa(100+w) {
+			return fmt.Errorf("worker %d session round %d: %v", w, i, r.Headers)
+		}
+		r, err = invoke("cache", "https://shop.example/w/"+id, "")
+		if err != nil {
+			return err
+		}
+		if want := map[bool]string{true: "MISS", false: "HIT"}[i == 1]; header(r, "x-cache") != want || len(r.Body) != 512 {
+			return fmt.Errorf("worker %d cache round %d: %v len %d", w, i, r.Headers, len(r.Body))
+		}
+	}
+	if want := min(10, rounds); allowed != want {
+		return fmt.Errorf("worker %d: ratelimit allowed %d of %d, want %d", w, allowed, rounds, want)
+	}
+	return nil
 }
