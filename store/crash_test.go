@@ -326,9 +326,11 @@ func runCrashChild(t *testing.T, be string, mode Durability, dir string, seed ui
 	case <-done:
 		cmd.Wait()
 		t.Fatalf("child exited before READY: %s", stderr.String())
-	case <-time.After(30 * time.Second):
-		cmd.Process.Kill()
-		t.Fatalf("child not ready: %s", stderr.String())
+	case <-time.After(60 * time.Second):
+		cmd.Process.Signal(syscall.SIGQUIT) // goroutine dump on stderr
+		<-done
+		cmd.Wait()
+		t.Fatalf("child not ready after 60s; its goroutines:\n%s", stderr.String())
 	}
 	time.Sleep(killAfter)
 	if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
