@@ -285,7 +285,7 @@ func WriteCompareText(w io.Writer, c *Comparison) error {
 	for _, d := range c.Deltas {
 		p := "-"
 		if d.Note == "" { // tested
-			p = fmt.Sprintf("%.3f", d.P)
+			p = formatP(d.P)
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t\n", d.Backend, d.Metric, d.format(d.BaseCenter), d.format(d.NewCent), d.changeString(), p, d.Verdict)
 	}
@@ -318,7 +318,7 @@ func WriteCompareMarkdown(w io.Writer, c *Comparison) error {
 	row := func(d MetricDelta) string {
 		p := "-"
 		if d.Note == "" {
-			p = fmt.Sprintf("%.3f", d.P)
+			p = formatP(d.P)
 		}
 		return fmt.Sprintf("| %s | `%s` | %s | %s | %s | %s | %s |\n", d.Backend, d.Metric, d.format(d.BaseCenter), d.format(d.NewCent), d.changeString(), p, d.Verdict)
 	}
@@ -348,4 +348,11 @@ func WriteCompareMarkdown(w io.Writer, c *Comparison) error {
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+func formatP(p float64) string {
+	if p < 0.001 {
+		return "<0.001"
+	}
+	return fmt.Sprintf("%.3f", p)
 }

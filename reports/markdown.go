@@ -63,7 +63,7 @@ func WriteMarkdown(w io.Writer, rep *Report) error {
 			}
 		}
 		if len(rows) > 0 {
-			fmt.Fprintf(&b, "\n<details><summary>quota pressure: %s</summary>\n\n| quota fill | writes | p50 | p99 | quota_exceeded |\n|---|---:|---:|---:|---:|\n%s\n\n</details>\n", be, strings.Join(rows, "\n"))
+			fmt.Fprintf(&b, "\n<details><summary>quota pressure: %s</summary>\n\n| quota fill | writes | p50 | p99 | quota_exceeded rate |\n|---|---:|---:|---:|---:|\n%s\n\n</details>\n", be, strings.Join(rows, "\n"))
 		}
 		var lims []string
 		var violations int64
@@ -73,9 +73,9 @@ func WriteMarkdown(w io.Writer, rep *Report) error {
 		}
 		violations = run.Violations()
 		if len(lims) > 0 {
-			verdict := "all limits enforced"
+			verdict := "no violations"
 			if violations > 0 {
-				verdict = fmt.Sprintf("**%d limit violations**", violations)
+				verdict = fmt.Sprintf("**%d violations**", violations)
 			}
 			fmt.Fprintf(&b, "\n<details><summary>limits: %s: %s</summary>\n\n| limit | configured | decisions | attempts over | refused | violations |\n|---|---:|---:|---:|---:|---:|\n%s\n\n</details>\n", be, verdict, strings.Join(lims, "\n"))
 		}
