@@ -165,8 +165,12 @@ func Compare(base, new *Report, opts CompareOptions) (*Comparison, error) {
 		}
 		common++
 		br := bRuns[b]
-		if br[0].Info.FileSHA256 != nr[0].Info.FileSHA256 {
-			c.Notes = append(c.Notes, fmt.Sprintf("backend %s: workload files differ (sha256 %.12s vs %.12s)", b, br[0].Info.FileSHA256, nr[0].Info.FileSHA256))
+		bi, ni := br[0].Info, nr[0].Info
+		if bi.FileSHA256 != ni.FileSHA256 {
+			c.Notes = append(c.Notes, fmt.Sprintf("backend %s: workload files differ (sha256 %.12s vs %.12s)", b, bi.FileSHA256, ni.FileSHA256))
+		}
+		if bi.Durability != ni.Durability || bi.TimeoutMode != ni.TimeoutMode {
+			c.Notes = append(c.Notes, fmt.Sprintf("backend %s: durability/timeout mode differ (%s/%s vs %s/%s)", b, bi.Durability, bi.TimeoutMode, ni.Durability, ni.TimeoutMode))
 		}
 		newDefs := map[string]bool{}
 		for _, d := range metricsOf(nr) {
@@ -184,6 +188,10 @@ func Compare(base, new *Report, opts CompareOptions) (*Comparison, error) {
 		if _, ok := bRuns[b]; !ok {
 			c.Notes = append(c.Notes, fmt.Sprintf("backend %s only in new", b))
 		}
+	}
+	if be, ne := base.Env, new.Env; be.CPU != ne.CPU || be.GOMAXPROCS != ne.GOMAXPROCS || be.NumCPU != ne.NumCPU {
+		c.Notes = append(c.Notes, fmt.Sprintf("machines differ: base %s (%d CPUs, GOMAXPROCS %d), new %s (%d CPUs, GOMAXPROCS %d)",
+			orDash(be.CPU), be.NumCPU, be.GOMAXPROCS, orDash(ne.CPU), ne.NumCPU, ne.GOMAXPROCS))
 	}
 	sort.Strings(c.Notes)
 	if common == 0 {

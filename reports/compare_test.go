@@ -3,6 +3,7 @@ package reports
 import (
 	"bytes"
 	"math/rand/v2"
+	"strings"
 	"testing"
 	"time"
 )
@@ -169,5 +170,22 @@ func TestCompareInputsGolden(t *testing.T) {
 			t.Fatal(err)
 		}
 		golden(t, side.name, buf.Bytes())
+	}
+}
+
+func TestCompareNotesDifferences(t *testing.T) {
+	rng := rand.New(rand.NewPCG(2, 3))
+	a, b := synthReport(rng, 4, 1), synthReport(rng, 4, 1)
+	b.Env.CPU = "Other CPU"
+	b.Runs[0].Info.FileSHA256 = "y"
+	c, err := Compare(a, b, DefaultCompareOptions())
+	if err != nil {
+		t.Fatal(err)
+	}
+	joined := strings.Join(c.Notes, "\n")
+	for _, want := range []string{"machines differ", "workload files differ"} {
+		if !strings.Contains(joined, want) {
+			t.Errorf("notes lack %q:\n%s", want, joined)
+		}
 	}
 }
