@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/sparkbench/sparkbench/host"
@@ -339,8 +340,14 @@ func latencyFunc(d *DurationDist, seed int64, node string) func() time.Duration 
 	}
 }
 
+// preloadWorkers write a preload set concurrently, so that a durable
+// backend's group commit shares each sync among many writes.
+const preloadWorkers = 32
+
 // preload bulk-loads keys through the stores directly (no flare, no limits
-// but the store's own: key rules, value size, quota).
+// but the store's own: key rules, value size, quota). Worker w of the
+// preload writes every preloadWorkers-th key with its own RNG, so the data
+// is the same on every run with the same seed.
 func (w *Workload) preload(ctx context.Context, stores map[string]*store.Store, warn io.Writer) error {
 	for i, p := range w.Preload {
 		st := stores[p.Node]
@@ -362,41 +369,51 @@ func (w *Workload) preload(ctx context.Context, stores map[string]*store.Store, 
 		if err != nil {
 			return &FieldError{File: w.File, Line: p.line, Column: p.col, Path: fmt.Sprintf("preload.%d.key", i), Msg: err.Error()}
 		}
-		r := gen.NewRand(w.Seed, fmt.Sprintf("preload/%d", i), 0)
 		stride, first := int64(1), int64(0)
 		if p.shard.Count > 1 {
 			stride, first = int64(p.shard.Count), int64(p.shard.Index)
 		}
-		var kbuf, value []byte
-		vals := []int64{0}
-		var written, refused int64
-		firstCode := store.OK
-		for seq := first; seq < p.Keys; seq += stride {
-			if seq&4095 == 0 && ctx.Err() != nil {
-				return fmt.Errorf("%w: preload interrupted", ErrRun)
-			}
-			vals[0] = seq
-			kbuf = key.Append(kbuf[:0], vals)
-			n := int(p.ValueSize.Next(r))
-			value = fillValue(value[:0], n, seq)
-			var ttl int64
-			if p.TTL != nil {
-				ttl = int64((time.Duration(p.TTL.Next(r)) + time.Second - 1) / time.Second)
-			}
-			if code := site.Set(kbuf, value, ttl); code != store.OK {
-				if refused == 0 {
-					firstCode = code
+		var written, refused atomic.Int64
+		var firstCode atomic.Int32
+		var stop atomic.Bool
+		var wg sync.WaitGroup
+		for wk := 0; wk < preloadWorkers; wk++ {
+			wg.Add(1)
+			go func(wk int) {
+				defer wg.Done()
+				r := gen.NewRand(w.Seed, fmt.Sprintf("preload/%d", i), wk)
+				var kbuf, value []byte
+				vals := []int64{0}
+				for seq := first + int64(wk)*stride; seq < p.Keys; seq += stride * preloadWorkers {
+					if stop.Load() || seq&1023 == int64(wk)&1023 && ctx.Err() != nil {
+						return
+					}
+					vals[0] = seq
+					kbuf = key.Append(kbuf[:0], vals)
+					value = fillValue(value[:0], int(p.ValueSize.Next(r)), seq)
+					var ttl int64
+					if p.TTL != nil {
+						ttl = int64((time.Duration(p.TTL.Next(r)) + time.Second - 1) / time.Second)
+					}
+					if code := site.Set(kbuf, value, ttl); code != store.OK {
+						firstCode.CompareAndSwap(0, int32(code))
+						refused.Add(1)
+						if code == store.QuotaExceeded || code == store.Internal {
+							stop.Store(true) // later keys would be refused the same way
+						}
+						continue
+					}
+					written.Add(1)
 				}
-				refused++
-				if code == store.QuotaExceeded || code == store.Internal {
-					break // later keys would be refused the same way
-				}
-				continue
-			}
-			written++
+			}(wk)
 		}
-		if refused > 0 && warn != nil {
-			fmt.Fprintf(warn, "warning: preload.%d (%s on %s): %d keys written, refused with %s after that\n", i, p.Site, p.Node, written, firstCode)
+		wg.Wait()
+		if ctx.Err() != nil {
+			return fmt.Errorf("%w: preload interrupted", ErrRun)
+		}
+		if refused.Load() > 0 && warn != nil {
+			fmt.Fprintf(warn, "warning: preload.%d (%s on %s): %d keys written, %d refused (first refusal: %s)\n",
+				i, p.Site, p.Node, written.Load(), refused.Load(), store.Code(firstCode.Load()))
 		}
 	}
 	return nil
