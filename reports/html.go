@@ -138,7 +138,7 @@ func writeTablesHTML(b *strings.Builder, be string, run *Run) {
 	var tb strings.Builder
 	writeStatusText(&tb, be, run)
 	writeErrorsText(&tb, run)
-	fmt.Fprintf(b, "<p>Timer overhead: %s per sample.</p>\n", fmtDur(run.Info.TimerOverhead))
+	fmt.Fprintf(b, "<p>Timer overhead: %s.</p>\n", html.EscapeString(overheadString(run)))
 	if tb.Len() > 0 {
 		fmt.Fprintf(b, "<pre>%s</pre>\n", html.EscapeString(tb.String()))
 	}

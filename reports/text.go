@@ -81,7 +81,18 @@ func (s *summary) runLine(b string) string {
 	if in.Shard != "" {
 		line += ", shard " + in.Shard
 	}
-	return line + fmt.Sprintf(", timer overhead %s/sample", fmtDur(in.TimerOverhead))
+	return line + ", timer overhead " + overheadString(s.runs[b])
+}
+
+// overheadString shows the measured per-sample timing cost and its share of
+// the median invocation service time, the figure that says whether
+// recording disturbs what it measures.
+func overheadString(run *Run) string {
+	o := fmt.Sprintf("%s/sample", fmtDur(run.Info.TimerOverhead))
+	if p50 := run.Op(OpInvocation).Quantile(.5); p50 > 0 && run.Info.TimerOverhead > 0 {
+		o += fmt.Sprintf(" (%.2f%% of invocation p50)", 100*float64(run.Info.TimerOverhead)/float64(p50))
+	}
+	return o
 }
 
 func orDash(s string) string {
