@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -152,13 +153,13 @@ func readReportFile(path string) (*reports.Report, error) {
 }
 
 // exitForReadError: a missing or unreadable file is a runtime error (1); a
-// file that is not a sparkbench result is a usage error (2).
+// file that is not a sparkbench result (bad JSON, other schema, corrupt
+// histogram) is a usage error (2).
 func exitForReadError(err error) int {
-	if errors.Is(err, reports.ErrSchema) || errors.Is(err, reports.ErrHistogram) {
-		return 2
-	}
-	var se interface{ Error() string }
-	if errors.As(err, &se) && strings.Contains(err.Error(), "read json") {
+	var syntax *json.SyntaxError
+	var typ *json.UnmarshalTypeError
+	if errors.Is(err, reports.ErrSchema) || errors.Is(err, reports.ErrHistogram) ||
+		errors.As(err, &syntax) || errors.As(err, &typ) || errors.Is(err, io.ErrUnexpectedEOF) || strings.Contains(err.Error(), "json: unknown field") {
 		return 2
 	}
 	return 1
