@@ -149,10 +149,13 @@ func (t *Site) put(key, value []byte, exp int64) Code {
 	}
 	e := newRecord(key, value, exp)
 	ik := e.key()
-	muts := []backend.Mutation{{
-		Key:   disk.AppendKey(nil, t.name, key),
-		Value: disk.AppendValue(nil, value, exp),
-	}}
+	var muts []backend.Mutation
+	if t.s.persistent {
+		muts = []backend.Mutation{{
+			Key:   disk.AppendKey(nil, t.name, key),
+			Value: disk.AppendValue(nil, value, exp),
+		}}
+	}
 
 	t.mu.Lock()
 	t.acquire(ik)

@@ -21,6 +21,8 @@ type Store struct {
 	commit  func([]backend.Mutation) error
 	group   *backend.Group // nil unless writes go through the group committer
 	durable bool
+	// persistent is false for the memory backend: writes skip encoding.
+	persistent bool
 
 	sitesMu sync.RWMutex
 	sites   map[string]*Site
@@ -95,11 +97,12 @@ func open(opts Options, cfg backend.Config, wrap func(backend.Backend) backend.B
 		be = wrap(be)
 	}
 	s := &Store{
-		opts:    opts,
-		obs:     opts.Observer,
-		be:      be,
-		durable: be.Persistent() && opts.Durability != DurabilityNone,
-		sites:   make(map[string]*Site),
+		opts:       opts,
+		obs:        opts.Observer,
+		be:         be,
+		durable:    be.Persistent() && opts.Durability != DurabilityNone,
+		persistent: be.Persistent(),
+		sites:      make(map[string]*Site),
 	}
 	if opts.Now != nil {
 		clock := opts.Now
