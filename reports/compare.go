@@ -150,8 +150,10 @@ func Compare(base, new *Report, opts CompareOptions) (*Comparison, error) {
 	if opts.Threshold < 0 || opts.SingleRunThreshold < 0 {
 		return nil, fmt.Errorf("%w: negative threshold", ErrCompare)
 	}
-	bNames, bRuns := backendRuns(base)
-	_, nRuns := backendRuns(new)
+	// Sides are matched by backend alone: comparing two versions of a
+	// workload file is allowed, and noted.
+	bNames, bRuns := groupRunsBy(base, false)
+	_, nRuns := groupRunsBy(new, false)
 	c := &Comparison{Options: opts, BaseRuns: len(base.Runs), NewRuns: len(new.Runs)}
 	if len(base.Runs) == 0 || len(new.Runs) == 0 {
 		return nil, fmt.Errorf("%w: a side has no runs", ErrCompare)

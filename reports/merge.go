@@ -153,11 +153,28 @@ func pooled(runs []*Run) *Run {
 	return out
 }
 
-// backendRuns groups runs by backend, in order of first appearance.
+// backendRuns groups runs by backend, in order of first appearance. When
+// the report holds runs of several workload files (reports concatenated with
+// "sparkbench report a.json b.json"), the label is "workload/backend" so that
+// different workloads are never pooled together.
 func backendRuns(rep *Report) (names []string, runs map[string][]*Run) {
+	return groupRunsBy(rep, true)
+}
+
+func groupRunsBy(rep *Report, qualify bool) (names []string, runs map[string][]*Run) {
+	files := map[string]bool{}
+	for _, r := range rep.Runs {
+		files[r.Info.Workload+"\x00"+r.Info.FileSHA256] = true
+	}
 	runs = map[string][]*Run{}
 	for _, r := range rep.Runs {
 		b := r.Info.Backend
+		if qualify && len(files) > 1 {
+			b = r.Info.Workload + "/" + b
+			if r.Info.Workload == "" {
+				b = fmt.Sprintf("%.8s/%s", r.Info.FileSHA256, r.Info.Backend)
+			}
+		}
 		if _, ok := runs[b]; !ok {
 			names = append(names, b)
 		}

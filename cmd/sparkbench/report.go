@@ -10,9 +10,10 @@ import (
 	"github.com/sparkbench/sparkbench/reports"
 )
 
-const reportUsage = `usage: sparkbench report [flags] RESULT.json
+const reportUsage = `usage: sparkbench report [flags] RESULT.json [MORE.json...]
 
-Re-renders a saved result: the terminal summary on stdout (or, with
+Re-renders saved results (several files: their runs side by side, e.g.
+backends run separately): the terminal summary on stdout (or, with
 --bench, Go benchmark format lines for benchstat), and any of the files
 below. --threshold KEY=EXPR (repeatable) checks thresholds as run does.
 
@@ -48,14 +49,28 @@ func runReport(args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		return usageError(stderr, "report", err)
 	}
-	if len(pos) != 1 {
+	if len(pos) < 1 {
 		fs.Usage()
 		return 2
 	}
-	rep, err := readReportFile(pos[0])
-	if err != nil {
-		fmt.Fprintf(stderr, "sparkbench report: %v\n", err)
-		return exitForReadError(err)
+	var rep *reports.Report
+	for _, spec := range pos {
+		files, err := expandFiles(spec)
+		if err != nil {
+			return usageError(stderr, "report", err)
+		}
+		for _, f := range files {
+			r, err := readReportFile(f)
+			if err != nil {
+				fmt.Fprintf(stderr, "sparkbench report: %v\n", err)
+				return exitForReadError(err)
+			}
+			if rep == nil {
+				rep = r
+			} else {
+				rep.Runs = append(rep.Runs, r.Runs...)
+			}
+		}
 	}
 	var results []reports.ThresholdResult
 	if len(ths) > 0 {

@@ -152,6 +152,7 @@ func TestReportCLI(t *testing.T) {
 		{name: "bad threshold", args: []string{d + "result.json", "--threshold", "spark_get.p99=fast"}, code: 2, stderr: `"spark_get.p99"`},
 		{name: "threshold syntax", args: []string{d + "result.json", "--threshold", "nope"}, code: 2, stderr: "KEY=EXPR"},
 		{name: "usage", args: nil, code: 2, stderr: "usage: sparkbench report"},
+		{name: "several files side by side", args: []string{"testdata/merge/shard1.json", "testdata/compare/compare_base.json"}, code: 0, golden: d + "two_files.txt"},
 		{name: "missing", args: []string{d + "absent.json"}, code: 1, stderr: "absent.json"},
 	} {
 		t.Run(tc.name, func(t *testing.T) { runCLI(t, reportFn, tc) })
