@@ -42,6 +42,7 @@ const (
 	NotTested                  // too few runs for a significance test (and no single-run threshold)
 )
 
+// String returns the verdict as shown in tables: "~", "REGRESSION", "improvement" or "n/a".
 func (v Verdict) String() string {
 	return [...]string{"~", "REGRESSION", "improvement", "n/a"}[v]
 }
