@@ -40,7 +40,7 @@ func (o *hdrObserver) ObserveLimit(l Limit, refused bool) {
 	o.limits[l][i]++
 }
 
-var benchModes = []TimeoutMode{TimeoutNone, TimeoutWatchdog, TimeoutContext}
+var benchModes = []TimeoutMode{TimeoutNone, TimeoutWatchdog, TimeoutContext, TimeoutClose}
 
 func benchEnv(b *testing.B, mode TimeoutMode) *env {
 	o := defaultEnvOptions()

@@ -114,24 +114,34 @@ type TimeoutMode uint8
 
 // Timeout modes.
 const (
-	// TimeoutWatchdog compiles termination checks into the guest and calls
-	// it on a context without a Done channel; one watchdog goroutine per
-	// Host closes an overrunning instance, and the compiled-in checks then
-	// stop the guest. The default: the cheapest mode that enforces
-	// timeouts (see BenchmarkInvokeCounter).
+	// TimeoutWatchdog instruments each flare at Load with a stop flag (a
+	// global checked at every function entry and loop head, see
+	// host/internal/stopcheck) and runs one watchdog goroutine per Host
+	// that raises the flag of an overrunning instance; the guest then traps
+	// at its next call or loop iteration. Guests run without wazero's
+	// termination checks and calls need no goroutine or context: the
+	// default, and the cheapest mode that enforces timeouts (see
+	// BenchmarkInvokeCounter).
 	TimeoutWatchdog TimeoutMode = iota
-	// TimeoutContext gives every invocation a context with a deadline and
-	// lets wazero close the module when it expires.
+	// TimeoutContext compiles wazero's termination checks in and gives
+	// every invocation a context with a deadline; wazero closes the module
+	// when it expires.
 	TimeoutContext
+	// TimeoutClose compiles wazero's termination checks in, calls on a
+	// context without a Done channel, and has the watchdog close an
+	// overrunning instance's module (CloseWithExitCode). Kept to measure
+	// it: wazero v1.12 still starts a goroutine per call (nested alloc
+	// calls included) and leaves native code on every loop iteration.
+	TimeoutClose
 	// TimeoutNone enforces no timeout: no termination checks are compiled
 	// in. A runaway guest then blocks its caller forever; use only for
 	// trusted flares and for measuring the enforcement overhead.
 	TimeoutNone
 )
 
-var timeoutModeNames = [...]string{"watchdog", "context", "none"}
+var timeoutModeNames = [...]string{"watchdog", "context", "close", "none"}
 
-// String returns "watchdog", "context" or "none".
+// String returns "watchdog", "context", "close" or "none".
 func (m TimeoutMode) String() string {
 	if int(m) < len(timeoutModeNames) {
 		return timeoutModeNames[m]
@@ -142,7 +152,8 @@ func (m TimeoutMode) String() string {
 // TimeoutModes lists the accepted names, default first.
 func TimeoutModes() []string { return timeoutModeNames[:] }
 
-// ParseTimeoutMode parses "watchdog", "context" or "none" ("" = watchdog).
+// ParseTimeoutMode parses "watchdog", "context", "close" or "none" ("" =
+// watchdog).
 func ParseTimeoutMode(s string) (TimeoutMode, error) {
 	if s == "" {
 		return TimeoutWatchdog, nil

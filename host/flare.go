@@ -11,6 +11,7 @@ import (
 	"github.com/tetratelabs/wazero/api"
 
 	"github.com/sparkbench/sparkbench/host/internal/abi"
+	"github.com/sparkbench/sparkbench/host/internal/stopcheck"
 )
 
 // Flare is a compiled flaron/v1 module with its pool of idle instances.
@@ -40,6 +41,13 @@ func (h *Host) Load(ctx context.Context, name string, wasm []byte) (*Flare, erro
 	h.mu.Unlock()
 	if closed {
 		return nil, fmt.Errorf("flare[%s] load: %w", name, ErrClosed)
+	}
+	if h.mode == TimeoutWatchdog {
+		instrumented, err := stopcheck.Instrument(wasm)
+		if err != nil {
+			return nil, fmt.Errorf("flare[%s] load: instrument for timeouts (try timeout mode context): %w", name, err)
+		}
+		wasm = instrumented
 	}
 	compiled, err := h.rt.CompileModule(ctx, wasm)
 	if err != nil {
@@ -203,6 +211,15 @@ func (f *Flare) instantiate(ctx context.Context) (*instance, error) {
 	if inst.mem == nil || inst.alloc == nil || inst.handle == nil {
 		_ = mod.Close(ctx)
 		return nil, fmt.Errorf("instantiate: exports vanished: %w", ErrIncompatible)
+	}
+	if f.h.mode == TimeoutWatchdog {
+		stop, ok1 := mod.ExportedGlobal(stopcheck.ExportName).(api.MutableGlobal)
+		fuel, ok2 := mod.ExportedGlobal(stopcheck.FuelExportName).(api.MutableGlobal)
+		if !ok1 || !ok2 {
+			_ = mod.Close(ctx)
+			return nil, fmt.Errorf("instantiate: no %s global", stopcheck.ExportName)
+		}
+		inst.stop, inst.fuel = stop, fuel
 	}
 	if f.hasInit {
 		if _, err := mod.ExportedFunction("_initialize").Call(inst.ctx); err != nil {

@@ -125,7 +125,7 @@ func New(ctx context.Context, cfg Config) (*Host, error) {
 
 	rc := wazero.NewRuntimeConfigCompiler().
 		WithMemoryLimitPages(h.limits.MaxMemoryPages).
-		WithCloseOnContextDone(h.mode != TimeoutNone)
+		WithCloseOnContextDone(h.mode == TimeoutContext || h.mode == TimeoutClose)
 	if cfg.CacheDir != "" {
 		cache, err := wazero.NewCompilationCacheWithDir(cfg.CacheDir)
 		if err != nil {
@@ -139,7 +139,7 @@ func New(ctx context.Context, cfg Config) (*Host, error) {
 		_ = h.rt.Close(ctx)
 		return nil, err
 	}
-	if h.mode == TimeoutWatchdog {
+	if h.mode == TimeoutWatchdog || h.mode == TimeoutClose {
 		h.wd = startWatchdog(h.limits.InvocationTimeout)
 	}
 	return h, nil

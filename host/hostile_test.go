@@ -66,8 +66,13 @@ func TestHostileGuests(t *testing.T) {
 		{fixture: "alloc_oob", req: Request{Method: "GET", URL: "abcde"}, wantErr: ErrABIViolation},
 		{fixture: "infinite_loop", mode: TimeoutWatchdog, wantErr: ErrTimeout},
 		{fixture: "infinite_loop", mode: TimeoutContext, wantErr: ErrTimeout},
+		{fixture: "infinite_loop", mode: TimeoutClose, wantErr: ErrTimeout},
 		{fixture: "hostcall_loop", mode: TimeoutWatchdog, wantErr: ErrTimeout},
 		{fixture: "hostcall_loop", mode: TimeoutContext, wantErr: ErrTimeout},
+		{fixture: "hostcall_loop", mode: TimeoutClose, wantErr: ErrTimeout},
+		{fixture: "trap", mode: TimeoutNone, wantErr: ErrTrap},
+		{fixture: "alloc_trap", mode: TimeoutContext, wantErr: ErrAllocFailed},
+		{fixture: "alloc_trap", mode: TimeoutClose, wantErr: ErrAllocFailed},
 		{fixture: "alloc_zero", check: func(t *testing.T, e *env, resp *Response) {
 			if v, _ := resp.Header("x-results"); resp.Status != 200 || v != "0" {
 				t.Errorf("status %d x-results %q, want 200 and 0", resp.Status, v)

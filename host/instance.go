@@ -16,7 +16,9 @@ type instance struct {
 	mem    api.Memory
 	alloc  api.Function
 	handle api.Function
-	ctx    context.Context // *instanceContext, built once, no Done channel
+	ctx    context.Context   // *instanceContext, built once, no Done channel
+	stop   api.MutableGlobal // TimeoutWatchdog: the stopcheck flag
+	fuel   api.MutableGlobal // TimeoutWatchdog: the stopcheck fuel counter
 
 	stack      [1]uint64 // handle_request: no params, one i64 result
 	allocStack [1]uint64 // alloc: one i32 param, one i32 result

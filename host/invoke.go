@@ -48,7 +48,7 @@ func (h *Host) Invoke(ctx context.Context, f *Flare, req *Request) (*Response, e
 	var callErr error
 	killed := false
 	switch {
-	case h.mode == TimeoutWatchdog:
+	case h.wd != nil:
 		s := h.wd.arm(inst)
 		callErr = inst.handle.CallWithStack(inst.ctx, inst.stack[:])
 		killed = !h.wd.disarm(inst, s)
@@ -123,12 +123,14 @@ func (h *Host) acquire(ctx context.Context, f *Flare, req *Request) (*instance, 
 
 // classify turns the error of a failed call into a classified error.
 func (h *Host) classify(f *Flare, inst *instance, callErr error, killed bool) error {
-	if inst.inv.abort != nil {
-		return fmt.Errorf("flare[%s] %w", f.name, inst.inv.abort)
-	}
+	// A stopped guest may trap anywhere, even inside a nested alloc call:
+	// the watchdog's verdict comes first.
 	var exit *sys.ExitError
 	if killed || (errors.As(callErr, &exit) && exit.ExitCode() == exitCodeTimeout) {
 		return fmt.Errorf("flare[%s] handle_request: %w: stopped after %v", f.name, ErrTimeout, h.limits.InvocationTimeout)
+	}
+	if inst.inv.abort != nil {
+		return fmt.Errorf("flare[%s] %w", f.name, inst.inv.abort)
 	}
 	if exit != nil {
 		switch exit.ExitCode() {

@@ -16,7 +16,8 @@ const (
 	wdKilled = 2
 )
 
-// watchdog stops overrunning invocations for TimeoutWatchdog. It keeps a
+// watchdog stops overrunning invocations for TimeoutWatchdog (raising the
+// instance's stop flag) and TimeoutClose (closing its module). It keeps a
 // coarse clock (a tick counter) so that arming an invocation costs one
 // atomic load and one atomic store, and disarming one compare-and-swap: no
 // clock read, no goroutine, no allocation per invocation.
@@ -72,7 +73,14 @@ func (w *watchdog) run() {
 			// An invocation armed at tick t0 has run more than
 			// (now-t0-1) periods; kill only when that exceeds the timeout.
 			if now-(s>>2) > w.limitTicks && inst.wd.CompareAndSwap(s, s|wdKilled) {
-				_ = inst.mod.CloseWithExitCode(context.Background(), exitCodeTimeout)
+				if inst.stop != nil {
+					// Instrumented guest: it traps at its next slow-path
+					// check, which zero fuel makes the very next one.
+					inst.stop.Set(1)
+					inst.fuel.Set(0)
+				} else {
+					_ = inst.mod.CloseWithExitCode(context.Background(), exitCodeTimeout)
+				}
 			}
 		}
 		w.mu.Unlock()
