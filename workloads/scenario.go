@@ -166,6 +166,10 @@ type worker struct {
 	req       host.Request
 	offs      []int
 	lastQuota time.Time
+	// ictx is the run's context without its cancellation, so that an
+	// invocation in flight when the run is stopped finishes (built once).
+	ictx    context.Context
+	ictxFor context.Context
 }
 
 func (rt *scenarioRT) newWorker(seed int64, id, workers int, warm bool) *worker {
@@ -237,7 +241,10 @@ func (wk *worker) Do(ctx context.Context, seq int64, intended, started time.Time
 		return // stopping: a start queued before the stop is not run
 	}
 	wk.render(seq)
-	resp, err := rt.invoke(context.WithoutCancel(ctx), &wk.req)
+	if wk.ictxFor != ctx {
+		wk.ictx, wk.ictxFor = context.WithoutCancel(ctx), ctx
+	}
+	resp, err := rt.invoke(wk.ictx, &wk.req)
 	end := time.Now()
 	failed := err != nil
 	if !failed && (resp.Status < 0 || resp.Status >= len(rt.expect) || !rt.expect[resp.Status]) {

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/sparkbench/sparkbench/reports"
 )
 
 const renderSrc = `
@@ -184,5 +186,30 @@ func TestCheckRefusesUnloadableModule(t *testing.T) {
 	ok, _ := ParseFile("testdata/full.yaml")
 	if err := Check(context.Background(), ok); err != nil {
 		t.Errorf("Check(full): %v", err)
+	}
+}
+
+// TestDoAllocations: a worker's Do (render, recording, observer adapters)
+// allocates nothing per invocation once warm; only the invocation may.
+func TestDoAllocations(t *testing.T) {
+	w, _ := Parse("r.yaml", []byte(renderSrc))
+	rt, err := newScenarioRT(w, 0, nil, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rt.invoke = fakeInvoke
+	wk := rt.newWorker(w.Seed, 0, 1, false)
+	start := time.Now()
+	wk.rec = reports.NewRecorder(reports.Labels{Scenario: "s"}, start)
+	wk.obs = recObserver{wk.rec}
+	wk.req.Observer = wk.obs
+	ctx := context.Background()
+	seq := int64(0)
+	for i := 0; i < 1000; i++ { // warm the recorder's histograms
+		wk.Do(ctx, seq, time.Now(), time.Now())
+		seq++
+	}
+	if n := testing.AllocsPerRun(2000, func() { wk.Do(ctx, seq, start, start); seq++ }); n > 0.1 {
+		t.Errorf("Do allocates %.2f times per invocation", n)
 	}
 }
