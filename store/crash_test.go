@@ -13,6 +13,9 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/sparkbench/sparkbench/store/internal/backend"
+	disk "github.com/sparkbench/sparkbench/store/internal/record"
 )
 
 // The crash test: a child process (this test binary, re-executed) writes
@@ -233,8 +236,20 @@ func crashRounds(t *testing.T, be string, mode Durability, rounds int) {
 			}
 			model[k] = got
 		}
+		usage := map[string]Usage{}
+		for _, name := range crashSites {
+			usage[name] = s.Site(name).Usage()
+		}
 		if err := s.Close(); err != nil {
 			t.Fatal(err)
+		}
+		// Recount from the disk itself: every record decodes, and the live
+		// bytes per site equal the reopened store's quota counters.
+		onDisk := recountDisk(t, be, dir, now)
+		for _, name := range crashSites {
+			if got, want := onDisk[name], usage[name]; got.UsedBytes != want.UsedBytes || got.Keys != want.Keys {
+				t.Fatalf("round %d: %s: disk recount %d bytes %d keys, store counters %+v", round, name, got.UsedBytes, got.Keys, want)
+			}
 		}
 	}
 	t.Logf("%d rounds, %d acknowledged operations checked", rounds, totalAcks)
@@ -339,4 +354,38 @@ func runCrashChild(t *testing.T, be string, mode Durability, dir string, seed ui
 	<-done
 	cmd.Wait()
 	return lines
+}
+
+// recountDisk scans the backend directly and sums, per site, the entries
+// live at now.
+func recountDisk(t *testing.T, be, dir string, now int64) map[string]Usage {
+	t.Helper()
+	raw, err := backend.Open(be, backend.Config{Dir: dir})
+	if err != nil {
+		t.Fatalf("open raw %s: %v", be, err)
+	}
+	defer raw.Close()
+	out := map[string]Usage{}
+	err = raw.Scan(func(k, v []byte) error {
+		site, key, err := disk.SplitKey(k)
+		if err != nil {
+			return fmt.Errorf("key %q: %w", k, err)
+		}
+		value, exp, err := disk.DecodeValue(v)
+		if err != nil {
+			return fmt.Errorf("value of %q: %w", k, err)
+		}
+		if exp != 0 && exp <= now {
+			return nil
+		}
+		u := out[string(site)]
+		u.UsedBytes += int64(len(key) + len(value))
+		u.Keys++
+		out[string(site)] = u
+		return nil
+	})
+	if err != nil {
+		t.Fatalf("disk recount: %v", err)
+	}
+	return out
 }
