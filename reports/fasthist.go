@@ -41,14 +41,25 @@ func fastValue(c, off int) int64 {
 	return int64(off+1024) << uint(bucket)
 }
 
-func (f *fastHist) record(d time.Duration) {
+// clampIndex returns the chunk and offset of d, clamped to [0, 1h].
+func clampIndex(d time.Duration) (chunk, off int) {
 	v := int64(d)
 	if v < 0 {
 		v = 0
 	} else if v > histHighest {
 		v = histHighest
 	}
-	c, off := fastIndex(v)
+	return fastIndex(v)
+}
+
+func (f *fastHist) record(d time.Duration) {
+	c, off := clampIndex(d)
+	f.add(c, off)
+}
+
+// add counts one sample at chunk c, offset off (from clampIndex), so that a
+// sample recorded into several histograms is indexed once.
+func (f *fastHist) add(c, off int) {
 	ch := f.chunks[c]
 	if ch == nil {
 		ch = new([1024]uint32)
@@ -60,7 +71,7 @@ func (f *fastHist) record(d time.Duration) {
 		if f.spill == nil {
 			f.spill = NewHist()
 		}
-		f.spill.RecordN(time.Duration(v), 1<<32)
+		f.spill.RecordN(time.Duration(fastValue(c, off)), 1<<32)
 	}
 }
 

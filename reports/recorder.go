@@ -155,10 +155,11 @@ func (r *Recorder) Record(op Op, code int32, d time.Duration) {
 	} else {
 		h = o.otherHist(code)
 	}
-	h.record(d)
+	c, off := clampIndex(d)
+	h.add(c, off)
 
 	s := r.second()
-	o.cur.record(d)
+	o.cur.add(c, off)
 	if IsError(code) {
 		so := &s.ops[op]
 		so.errors++
