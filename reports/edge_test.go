@@ -2,6 +2,8 @@ package reports
 
 import (
 	"bytes"
+	"fmt"
+	"strings"
 	"math/rand/v2"
 	"testing"
 	"time"
@@ -92,4 +94,15 @@ func FuzzParseThreshold(f *testing.F) {
 			t.Fatalf("%+v", rs)
 		}
 	})
+}
+
+func TestLinearAxisTicks(t *testing.T) {
+	a := linearAxis("s", 1, func(v float64) string { return fmt.Sprintf("%gs", v) })
+	var labels []string
+	for _, tk := range a.ticks {
+		labels = append(labels, tk.label)
+	}
+	if got := strings.Join(labels, " "); got != "0s 0.2s 0.4s 0.6s 0.8s 1s" {
+		t.Fatalf("ticks %q", got)
+	}
 }

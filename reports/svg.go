@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"html"
 	"math"
+	"strconv"
 	"strings"
 )
 
@@ -103,7 +104,10 @@ func linearAxis(label string, hi float64, format func(float64) string) axis {
 		}
 	}
 	a := axis{label: label, min: 0, max: math.Ceil(hi/step) * step}
-	for v := 0.0; v <= a.max+step/2; v += step {
+	// Round each tick to the step's decimals: 3*0.2 is 0.6000000000000001.
+	dec := max(0, int(-math.Floor(math.Log10(step))))
+	for i := 0; float64(i)*step <= a.max+step/2; i++ {
+		v, _ := strconv.ParseFloat(strconv.FormatFloat(float64(i)*step, 'f', dec, 64), 64)
 		a.ticks = append(a.ticks, tick{v, format(v)})
 	}
 	return a
