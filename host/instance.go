@@ -23,6 +23,7 @@ type instance struct {
 	stack      [1]uint64 // handle_request: no params, one i64 result
 	allocStack [1]uint64 // alloc: one i32 param, one i32 result
 	inAlloc    bool      // guards against a guest alloc that re-enters the host
+	lastBind   *binding  // the (node, site) of the previous invocation
 
 	// wd is the watchdog word: 0 idle, else startTick<<2 | armed (| killed).
 	wd atomic.Uint64

@@ -108,16 +108,23 @@ var clockBase = time.Now()
 
 func monotime() time.Duration { return time.Since(clockBase) }
 
-// acquire resolves the request's node and site and takes an instance.
+// acquire takes an instance and resolves the request's node and site; an
+// instance remembers its last binding, so a worker that keeps invoking for
+// the same node and site skips the lookup.
 func (h *Host) acquire(ctx context.Context, f *Flare, req *Request) (*instance, *binding, error) {
-	b, err := h.bind(req.Node, req.Site)
-	if err != nil {
-		return nil, nil, fmt.Errorf("flare[%s] invoke: %w", f.name, err)
-	}
 	inst, err := f.get(ctx)
 	if err != nil {
 		return nil, nil, fmt.Errorf("flare[%s] invoke: %w", f.name, err)
 	}
+	if b := inst.lastBind; b != nil && b.node.id == req.Node && b.site.domain == req.Site {
+		return inst, b, nil
+	}
+	b, err := h.bind(req.Node, req.Site)
+	if err != nil {
+		f.put(inst)
+		return nil, nil, fmt.Errorf("flare[%s] invoke: %w", f.name, err)
+	}
+	inst.lastBind = b
 	return inst, b, nil
 }
 
