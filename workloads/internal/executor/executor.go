@@ -107,12 +107,10 @@ type job struct {
 func runOpen(ctx context.Context, cfg Config, s *schedule, workers []Worker, stats *Stats, drop DropFunc) {
 	nWorkers := int64(len(workers))
 	jobs := make(chan job, len(workers))
-	// busy counts workers inside Do. A start is dropped only when every
-	// worker is busy; a start that finds a worker idle but not yet running
-	// (the dispatcher caught up after being descheduled) is queued and shows
-	// up as late instead, so a hiccup of the machine is not reported as
-	// a lack of workers.
-	var busy atomic.Int64
+	// inflight counts starts handed to a worker and not finished: queued or
+	// running. It never exceeds the number of workers (max_in_flight); a
+	// start that comes due when it is reached is dropped.
+	var inflight atomic.Int64
 	var wg sync.WaitGroup
 	tol := cfg.LateTolerance
 	for _, w := range workers {
@@ -120,7 +118,6 @@ func runOpen(ctx context.Context, cfg Config, s *schedule, workers []Worker, sta
 		go func(w Worker) {
 			defer wg.Done()
 			for j := range jobs {
-				busy.Add(1)
 				started := time.Now()
 				stats.Started.Add(1)
 				if started.Sub(j.intended) > tol {
@@ -128,7 +125,7 @@ func runOpen(ctx context.Context, cfg Config, s *schedule, workers []Worker, sta
 				}
 				w.Do(ctx, j.seq, j.intended, started)
 				stats.Completed.Add(1)
-				busy.Add(-1)
+				inflight.Add(-1)
 			}
 		}(w)
 	}
@@ -148,17 +145,21 @@ func runOpen(ctx context.Context, cfg Config, s *schedule, workers []Worker, sta
 			break
 		}
 		stats.Scheduled.Add(1)
-		if busy.Load() >= nWorkers {
+		if inflight.Load() >= nWorkers {
+			// Workers that finished may not have been scheduled yet to
+			// report it (the dispatcher shares the processors): yield once
+			// before deciding that no worker is free.
+			runtime.Gosched()
+		}
+		if inflight.Load() >= nWorkers {
 			stats.Dropped.Add(1)
 			if drop != nil {
 				drop(seq, due)
 			}
 			continue
 		}
-		select {
-		case jobs <- job{seq: seq, intended: due}:
-		case <-ctx.Done():
-		}
+		inflight.Add(1)
+		jobs <- job{seq: seq, intended: due} // never blocks: at most nWorkers queued
 	}
 	close(jobs)
 	wg.Wait()
