@@ -2,6 +2,8 @@ package reports
 
 import (
 	"bytes"
+	"errors"
+	"io"
 	"math/rand/v2"
 	"strings"
 	"testing"
@@ -191,6 +193,15 @@ func FuzzJSONRoundTrip(f *testing.F) {
 		rep, err := ReadJSON(bytes.NewReader(in))
 		if err != nil {
 			return
+		}
+		// Whatever reads must render.
+		for _, render := range []func(io.Writer, *Report) error{WriteText, WriteMarkdown, WriteHTML, WriteBench} {
+			if err := render(io.Discard, rep); err != nil {
+				t.Fatalf("render: %v", err)
+			}
+		}
+		if _, err := Compare(rep, rep, DefaultCompareOptions()); err != nil && !errors.Is(err, ErrCompare) {
+			t.Fatalf("compare: %v", err)
 		}
 		var a, b bytes.Buffer
 		if err := WriteJSON(&a, rep); err != nil {
