@@ -28,9 +28,19 @@ type ScenarioProgress struct {
 	Planned    time.Duration
 	Iterations int64
 	// Rate is the planned mean rate per second (open loop), 0 for closed.
-	Rate   float64
-	stats  executor.Stats
-	errors atomic.Int64
+	Rate     float64
+	stats    executor.Stats
+	errors   atomic.Int64
+	finished atomic.Int64 // unix nanoseconds when the executor returned; 0 = running
+}
+
+// Finished reports whether the scenario's executor has returned, and when.
+func (s *ScenarioProgress) Finished() (time.Time, bool) {
+	ns := s.finished.Load()
+	if ns == 0 {
+		return time.Time{}, false
+	}
+	return time.Unix(0, ns), true
 }
 
 // Completed counts finished invocations.

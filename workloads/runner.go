@@ -465,7 +465,11 @@ func runPhase(ctx context.Context, w *Workload, rts []*scenarioRT, backend strin
 			if dropRec != nil {
 				drop = func(int64, time.Time) { dropRec.RecordStart(0, true) }
 			}
-			if err := executor.Run(ctx, cfg, workers, stats, drop); err != nil {
+			err := executor.Run(ctx, cfg, workers, stats, drop)
+			if !warm {
+				rt.progress.finished.Store(time.Now().UnixNano())
+			}
+			if err != nil {
 				mu.Lock()
 				errs = append(errs, fmt.Errorf("scenario %s: %w", rt.spec.Name, err))
 				mu.Unlock()

@@ -46,6 +46,14 @@ func (p *progressPrinter) start(pr *workloads.Progress) {
 // wait returns once the printer has drawn the final state.
 func (p *progressPrinter) wait() { p.wg.Wait() }
 
+// elapsed is how long s has run: frozen once its executor has returned.
+func elapsed(pr *workloads.Progress, s *workloads.ScenarioProgress) (time.Duration, string) {
+	if at, done := s.Finished(); done {
+		return at.Sub(pr.Start), " done"
+	}
+	return time.Since(pr.Start), ""
+}
+
 func rate(n int64, el time.Duration) float64 {
 	if el <= 0 {
 		return 0
@@ -59,18 +67,17 @@ func (p *progressPrinter) plain(pr *workloads.Progress) {
 	t := time.NewTicker(plainEvery)
 	defer t.Stop()
 	line := func(final bool) {
-		el := time.Since(pr.Start).Truncate(time.Second)
 		for _, s := range pr.Scenarios {
+			el, tag := elapsed(pr, s)
+			if final {
+				tag = " done"
+			}
 			planned := "-"
 			if s.Planned > 0 {
 				planned = s.Planned.String()
 			}
-			tag := ""
-			if final {
-				tag = " done"
-			}
 			fmt.Fprintf(p.out, "[%s/%s] %s%s: %d invocations, %.0f/s, %d errors, %d dropped, %d late\n",
-				el, planned, s.Name, tag, s.Completed(), rate(s.Completed(), time.Since(pr.Start)), s.Errors(), s.Dropped(), s.Late())
+				el.Truncate(time.Second), planned, s.Name, tag, s.Completed(), rate(s.Completed(), el), s.Errors(), s.Dropped(), s.Late())
 		}
 	}
 	for {
@@ -88,8 +95,9 @@ func (p *progressPrinter) bars(pr *workloads.Progress) {
 	defer p.wg.Done()
 	c := mpb.New(mpb.WithOutput(p.out), mpb.WithWidth(32), mpb.WithRefreshRate(150*time.Millisecond))
 	type barState struct {
-		bar *mpb.Bar
-		s   *workloads.ScenarioProgress
+		bar   *mpb.Bar
+		s     *workloads.ScenarioProgress
+		total int64
 	}
 	var bars []barState
 	for _, s := range pr.Scenarios {
@@ -101,32 +109,41 @@ func (p *progressPrinter) bars(pr *workloads.Progress) {
 		if byIter {
 			total = s.Iterations
 		}
-		bar := c.AddBar(max(total, 1),
+		total = max(total, 1)
+		bar := c.AddBar(total,
 			mpb.PrependDecorators(
 				decor.Name(fmt.Sprintf("%s [%s]", s.Name, pr.Backend), decor.WCSyncSpaceR),
-				decor.Any(func(decor.Statistics) string { return time.Since(pr.Start).Truncate(100 * time.Millisecond).String() }, decor.WCSyncSpace),
+				decor.Any(func(decor.Statistics) string {
+					el, _ := elapsed(pr, s)
+					return el.Truncate(100 * time.Millisecond).String()
+				}, decor.WCSyncSpace),
 			),
 			mpb.AppendDecorators(
 				decor.Any(func(st decor.Statistics) string {
-					if byIter || st.Completed {
+					if _, done := s.Finished(); byIter || done || st.Completed {
 						return ""
 					}
 					left := s.Planned - time.Since(pr.Start)
 					return "left " + max(left, 0).Truncate(time.Second).String()
 				}, decor.WCSyncSpace),
 				decor.Any(func(decor.Statistics) string {
-					return fmt.Sprintf("%.0f/s", rate(s.Completed(), time.Since(pr.Start)))
+					el, _ := elapsed(pr, s)
+					return fmt.Sprintf("%.0f/s", rate(s.Completed(), el))
 				}, decor.WCSyncSpace),
 				decor.Any(func(decor.Statistics) string {
 					return fmt.Sprintf("%d err %d drop", s.Errors(), s.Dropped())
 				}, decor.WCSyncSpace),
 			),
 		)
-		bars = append(bars, barState{bar, s})
+		bars = append(bars, barState{bar, s, total})
 	}
 	update := func() {
 		el := time.Since(pr.Start).Milliseconds()
 		for _, b := range bars {
+			if _, done := b.s.Finished(); done {
+				b.bar.SetCurrent(b.total) // a full bar completes it
+				continue
+			}
 			if b.s.Planned > 0 {
 				b.bar.SetCurrent(min(el, b.s.Planned.Milliseconds()-1))
 			} else {
@@ -140,7 +157,7 @@ func (p *progressPrinter) bars(pr *workloads.Progress) {
 		select {
 		case <-pr.Done():
 			for _, b := range bars {
-				b.bar.SetTotal(-1, true) // complete at the current value
+				b.bar.SetCurrent(b.total)
 			}
 			c.Wait()
 			return
