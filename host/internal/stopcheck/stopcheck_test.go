@@ -1,0 +1,203 @@
+package stopcheck
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/tetratelabs/wazero"
+	"github.com/tetratelabs/wazero/api"
+)
+
+//go:generate sh -c "cd testdata && for f in *.wat; do wat2wasm --enable-all -o ${f%.wat}.wasm $f; done"
+
+func readFile(t testing.TB, path string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// TestInstrumentEveryModule instruments every module of the repository:
+// the output must compile and export both globals, and instrumenting it
+// again must be refused.
+func TestInstrumentEveryModule(t *testing.T) {
+	var paths []string
+	for _, glob := range []string{"../../../flares/wasm/*.wasm", "../../testdata/*.wasm", "../../testdata/hostile/*.wasm", "testdata/*.wasm"} {
+		m, _ := filepath.Glob(glob)
+		paths = append(paths, m...)
+	}
+	if len(paths) < 10 {
+		t.Fatalf("only %d modules found", len(paths))
+	}
+	ctx := context.Background()
+	rt := wazero.NewRuntime(ctx)
+	defer rt.Close(ctx)
+	for _, p := range paths {
+		in := readFile(t, p)
+		orig := append([]byte(nil), in...)
+		out, err := Instrument(in)
+		if err != nil {
+			t.Errorf("%s: %v", p, err)
+			continue
+		}
+		if !bytes.Equal(in, orig) {
+			t.Errorf("%s: input modified", p)
+		}
+		c, err := rt.CompileModule(ctx, out)
+		if err != nil {
+			t.Errorf("%s: instrumented module does not compile: %v", p, err)
+			continue
+		}
+		c.Close(ctx)
+		for _, name := range []string{ExportName, FuelExportName} {
+			if !exportsName(out, name) {
+				t.Errorf("%s: export %s missing", p, name)
+			}
+		}
+		if _, err := Instrument(out); err == nil {
+			t.Errorf("%s: instrumenting twice was not refused", p)
+		}
+	}
+}
+
+func instantiateCalc(t *testing.T, rt wazero.Runtime, wasm []byte, name string) api.Module {
+	t.Helper()
+	ctx := context.Background()
+	m, err := rt.InstantiateWithConfig(ctx, wasm, wazero.NewModuleConfig().WithName(name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+// TestInstrumentKeepsSemantics compares every export of calc.wat with and
+// without instrumentation.
+func TestInstrumentKeepsSemantics(t *testing.T) {
+	ctx := context.Background()
+	rt := wazero.NewRuntime(ctx)
+	defer rt.Close(ctx)
+	if _, err := rt.InstantiateWithConfig(ctx, readFile(t, "testdata/env.wasm"), wazero.NewModuleConfig().WithName("env")); err != nil {
+		t.Fatal(err)
+	}
+	plain := readFile(t, "testdata/calc.wasm")
+	inst, err := Instrument(plain)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, b := instantiateCalc(t, rt, plain, "plain"), instantiateCalc(t, rt, inst, "instrumented")
+	for _, call := range []struct {
+		fn  string
+		arg uint64
+	}{{"fib", 20}, {"sum", 100000}, {"classify", 0}, {"classify", 1}, {"classify", 2}, {"classify", 9}, {"fill", 64}, {"nested", 300}} {
+		ra, err1 := a.ExportedFunction(call.fn).Call(ctx, call.arg)
+		rb, err2 := b.ExportedFunction(call.fn).Call(ctx, call.arg)
+		if err1 != nil || err2 != nil || ra[0] != rb[0] {
+			t.Errorf("%s(%d): plain %v %v, instrumented %v %v", call.fn, call.arg, ra, err1, rb, err2)
+		}
+	}
+	// nested(300) runs 90,000 inner iterations: the fuel counter wraps
+	// past its slow path at least once and the result is still exact.
+	if fuel := b.ExportedGlobal(FuelExportName).Get(); fuel == uint64(Fuel) {
+		t.Errorf("fuel never consumed")
+	}
+}
+
+// TestStopFlagStopsSpinningGuest: raising the flag from another goroutine
+// stops a guest spinning in a loop, without wazero's termination checks.
+func TestStopFlagStopsSpinningGuest(t *testing.T) {
+	ctx := context.Background()
+	rt := wazero.NewRuntime(ctx) // no WithCloseOnContextDone
+	defer rt.Close(ctx)
+	if _, err := rt.InstantiateWithConfig(ctx, readFile(t, "testdata/env.wasm"), wazero.NewModuleConfig().WithName("env")); err != nil {
+		t.Fatal(err)
+	}
+	inst, err := Instrument(readFile(t, "testdata/calc.wasm"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := instantiateCalc(t, rt, inst, "spin")
+	done := make(chan error, 1)
+	go func() {
+		_, err := m.ExportedFunction("spin").Call(ctx)
+		done <- err
+	}()
+	time.Sleep(50 * time.Millisecond)
+	select {
+	case err := <-done:
+		t.Fatalf("spin returned before the stop: %v", err)
+	default:
+	}
+	m.ExportedGlobal(ExportName).(api.MutableGlobal).Set(1)
+	m.ExportedGlobal(FuelExportName).(api.MutableGlobal).Set(0)
+	select {
+	case err := <-done:
+		if err == nil {
+			t.Fatalf("spin returned without a trap")
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatalf("spinning guest not stopped 10s after the flag was raised")
+	}
+}
+
+// TestTestdataFresh: committed .wasm match their .wat (when wat2wasm is
+// installed).
+func TestTestdataFresh(t *testing.T) {
+	if _, err := exec.LookPath("wat2wasm"); err != nil {
+		t.Skip("wat2wasm not installed")
+	}
+	wats, _ := filepath.Glob("testdata/*.wat")
+	for _, wat := range wats {
+		out := filepath.Join(t.TempDir(), "out.wasm")
+		if msg, err := exec.Command("wat2wasm", "--enable-all", "-o", out, wat).CombinedOutput(); err != nil {
+			t.Fatalf("%s: %v\n%s", wat, err, msg)
+		}
+		if !bytes.Equal(readFile(t, out), readFile(t, wat[:len(wat)-4]+".wasm")) {
+			t.Errorf("%s.wasm is stale: go generate ./host/internal/stopcheck", wat[:len(wat)-4])
+		}
+	}
+}
+
+// FuzzInstrument: Instrument never panics, and whatever wazero accepts
+// stays acceptable after instrumentation.
+func FuzzInstrument(f *testing.F) {
+	for _, p := range []string{"testdata/calc.wasm", "testdata/env.wasm", "../../testdata/getloop.wasm", "../../testdata/probe.wasm"} {
+		f.Add(readFile(f, p))
+	}
+	ctx := context.Background()
+	rt := wazero.NewRuntimeWithConfig(ctx, wazero.NewRuntimeConfigInterpreter())
+	f.Fuzz(func(t *testing.T, wasm []byte) {
+		out, err := Instrument(wasm)
+		c, cerr := rt.CompileModule(ctx, wasm)
+		if cerr != nil {
+			return
+		}
+		c.Close(ctx)
+		if err != nil {
+			t.Skipf("valid module not instrumented: %v", err) // unsupported opcode: refused, not mangled
+		}
+		c2, err := rt.CompileModule(ctx, out)
+		if err != nil {
+			t.Fatalf("instrumented module invalid: %v", err)
+		}
+		c2.Close(ctx)
+	})
+}
+
+func exportsName(wasm []byte, name string) bool {
+	r := reader{b: wasm, i: 8}
+	for r.i < len(r.b) && r.err == nil {
+		id := r.byte()
+		body := r.bytes(int(r.u32()))
+		if id == secExport && hasExport(body, name) {
+			return true
+		}
+	}
+	return false
+}
