@@ -16,7 +16,7 @@ func TestBuildMergesExactly(t *testing.T) {
 	clk := &fakeClock{t: fixtureStart.UnixNano()}
 	rng := rand.New(rand.NewPCG(3, 4))
 	l := Labels{Scenario: "s", Node: "n", Backend: "bbolt"}
-	recs := []*Recorder{newRecorder(l, fixtureStart, clk.now), newRecorder(l, fixtureStart, clk.now), newRecorder(l, fixtureStart, clk.now)}
+	recs := []*Recorder{newTestRecorder(l, fixtureStart, clk.now), newTestRecorder(l, fixtureStart, clk.now), newTestRecorder(l, fixtureStart, clk.now)}
 	ref := NewHist()
 	refSec := []*Hist{NewHist(), NewHist()}
 	for i := 0; i < 30000; i++ {
@@ -53,7 +53,7 @@ func TestBuildMergesExactly(t *testing.T) {
 
 func TestRecorderCounters(t *testing.T) {
 	clk := &fakeClock{t: fixtureStart.UnixNano()}
-	r := newRecorder(Labels{Scenario: "s"}, fixtureStart, clk.now)
+	r := newTestRecorder(Labels{Scenario: "s"}, fixtureStart, clk.now)
 	// Invocation 1: 3 writes allowed (limit 2: one violation), 1 refused.
 	for i := 0; i < 3; i++ {
 		r.RecordLimit("max_writes_per_invocation", false)
@@ -172,7 +172,7 @@ func FuzzJSONRoundTrip(f *testing.F) {
 	// A small but complete seed: the fuzzer minimizes every new input, and
 	// with the 20 KB fixture each minimization takes minutes.
 	clk := &fakeClock{t: fixtureStart.UnixNano()}
-	r := newRecorder(Labels{Scenario: "s", Node: "n", Backend: "bbolt"}, fixtureStart, clk.now)
+	r := newTestRecorder(Labels{Scenario: "s", Node: "n", Backend: "bbolt"}, fixtureStart, clk.now)
 	r.Record(OpSparkGet, CodeOK, 1200)
 	r.Record(OpSparkSet, CodeQuotaExceeded, 30000)
 	r.RecordQuota("site", 90, 100)

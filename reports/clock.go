@@ -11,8 +11,12 @@ import (
 // about as much as the rest of Record; an atomic load costs ~1 ns.
 const clockTick = 10 * time.Millisecond
 
+// The clock is monotonic: nanoseconds since base (time.Since uses the
+// monotonic reading), so wall-clock steps (NTP) do not move samples between
+// seconds.
 var coarse struct {
 	once  sync.Once
+	base  time.Time
 	nanos atomic.Int64
 }
 
@@ -21,15 +25,19 @@ var coarse struct {
 // clockTick).
 func startCoarseClock() {
 	coarse.once.Do(func() {
-		coarse.nanos.Store(time.Now().UnixNano())
+		coarse.base = time.Now()
 		go func() {
 			t := time.NewTicker(clockTick)
 			for range t.C {
-				coarse.nanos.Store(time.Now().UnixNano())
+				coarse.nanos.Store(int64(time.Since(coarse.base)))
 			}
 		}()
 	})
 }
 
-// coarseNow returns the coarse clock in Unix nanoseconds.
+// coarseNow returns the coarse clock: nanoseconds since coarse.base.
 func coarseNow() int64 { return coarse.nanos.Load() }
+
+// coarseOffset converts t to the coarse clock's scale (monotonic when t
+// carries a monotonic reading, as time.Now's results do).
+func coarseOffset(t time.Time) int64 { return int64(t.Sub(coarse.base)) }

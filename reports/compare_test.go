@@ -12,7 +12,7 @@ import (
 // whose tail (the slowest 5%) is scaled by tail, so p99 moves and p50 does not.
 func synthRun(rng *rand.Rand, n int, tail float64) *Run {
 	clk := &fakeClock{t: fixtureStart.UnixNano()}
-	r := newRecorder(Labels{Scenario: "s", Node: "n", Backend: "bbolt"}, fixtureStart, clk.now)
+	r := newTestRecorder(Labels{Scenario: "s", Node: "n", Backend: "bbolt"}, fixtureStart, clk.now)
 	for i := 0; i < n; i++ {
 		v := 20000 * (1 + 0.1*rng.NormFloat64())
 		if rng.Float64() < 0.05 {

@@ -43,7 +43,7 @@ func TestMergeShardsExact(t *testing.T) {
 	var runs []*Run
 	for shard := 0; shard < 3; shard++ {
 		start := fixtureStart.Add(time.Duration(shard) * 37 * time.Millisecond) // shards start apart
-		r := newRecorder(Labels{Scenario: "s", Node: "n", Backend: "pebble"}, start, clk.now)
+		r := newTestRecorder(Labels{Scenario: "s", Node: "n", Backend: "pebble"}, start, clk.now)
 		for i := 0; i < 5000; i++ {
 			clk.t = start.UnixNano() + int64(i)*int64(time.Millisecond)/2 // 2.5 s
 			d := time.Duration(rng.ExpFloat64() * float64(time.Duration(shard+1)*100*time.Microsecond))

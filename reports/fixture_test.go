@@ -26,10 +26,10 @@ func fixtureRun(backend string, seed uint64, scale float64) *Run {
 	clk := &fakeClock{t: fixtureStart.UnixNano()}
 	var recs []*Recorder
 	for w := 0; w < 2; w++ {
-		recs = append(recs, newRecorder(Labels{Scenario: "limiter", Node: "edge-fra", Backend: backend}, fixtureStart, clk.now))
+		recs = append(recs, newTestRecorder(Labels{Scenario: "limiter", Node: "edge-fra", Backend: backend}, fixtureStart, clk.now))
 	}
 	// A second scenario on another node: a few pulls.
-	puller := newRecorder(Labels{Scenario: "warm", Node: "edge-ams", Backend: backend}, fixtureStart, clk.now)
+	puller := newTestRecorder(Labels{Scenario: "warm", Node: "edge-ams", Backend: backend}, fixtureStart, clk.now)
 	for i := 0; i < 30; i++ {
 		clk.t = fixtureStart.UnixNano() + int64(i)*int64(100*time.Millisecond)
 		puller.Record(OpSparkPull, CodeOK, time.Duration(2000000+rng.IntN(500000)))
@@ -129,4 +129,9 @@ func golden(t *testing.T, name string, got []byte) {
 	if string(got) != string(want) {
 		t.Errorf("%s differs from golden (go test ./reports -run %s -update to accept):\n--- got ---\n%s", path, t.Name(), got)
 	}
+}
+
+// newTestRecorder is a recorder on a fake clock in Unix nanoseconds.
+func newTestRecorder(l Labels, start time.Time, now func() int64) *Recorder {
+	return newRecorder(l, start.UnixNano(), now)
 }

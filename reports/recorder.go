@@ -22,14 +22,14 @@ const (
 // clock (10 ms resolution) rather than by time.Now, to keep Record cheap.
 type Recorder struct {
 	labels Labels
-	start  int64        // Unix nanoseconds
+	start  int64        // start of the measured phase on now's scale
 	now    func() int64 // clock for the time series; coarseNow unless a test injects one
 
 	ops    [NumOps]opRec
 	series []*secondRec
 	cur    *secondRec
 	curSec int
-	secEnd int64 // Unix nanoseconds at which cur ends
+	secEnd int64 // time (on now's scale) at which cur ends
 
 	fill      float64 // last sampled quota fill (0..1) of any site, for the pressure table
 	fillKnown bool
@@ -101,11 +101,12 @@ const numBands = 10
 // the measured phase: second 0 of the time series.
 func NewRecorder(l Labels, start time.Time) *Recorder {
 	startCoarseClock()
-	return newRecorder(l, start, coarseNow)
+	return newRecorder(l, coarseOffset(start), coarseNow)
 }
 
-func newRecorder(l Labels, start time.Time, now func() int64) *Recorder {
-	r := &Recorder{labels: l, start: start.UnixNano(), now: now}
+// newRecorder takes start on the scale of now (tests inject a clock).
+func newRecorder(l Labels, start int64, now func() int64) *Recorder {
+	r := &Recorder{labels: l, start: start, now: now}
 	r.starts.lateness = NewHist()
 	r.curSec = -1
 	return r

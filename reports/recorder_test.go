@@ -62,3 +62,19 @@ func TestMeasureTimerOverhead(t *testing.T) {
 		t.Fatalf("MeasureTimerOverhead = %v", d)
 	}
 }
+
+// TestCoarseClockSeries: with the real coarse clock, samples a second apart
+// land in consecutive seconds of the series.
+func TestCoarseClockSeries(t *testing.T) {
+	if testing.Short() {
+		t.Skip("sleeps 1.1s")
+	}
+	r := NewRecorder(Labels{Scenario: "s"}, time.Now())
+	r.Record(OpSparkGet, CodeOK, time.Microsecond)
+	time.Sleep(1100 * time.Millisecond)
+	r.Record(OpSparkGet, CodeOK, time.Microsecond)
+	s := Build(RunInfo{}, []*Recorder{r}).Groups[0].Series
+	if len(s) != 2 || len(s[0].Ops) != 1 || len(s[1].Ops) != 1 || s[0].Ops[0].Hist.Count() != 1 || s[1].Ops[0].Hist.Count() != 1 {
+		t.Fatalf("series %+v", s)
+	}
+}
