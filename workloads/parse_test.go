@@ -251,8 +251,12 @@ func TestUnits(t *testing.T) {
 }
 
 func FuzzParse(f *testing.F) {
-	seed, _ := os.ReadFile("testdata/full.yaml")
-	f.Add(seed)
+	examples, _ := filepath.Glob("*.yaml")
+	for _, p := range append(examples, "testdata/full.yaml", "testdata/tiny.yaml") {
+		if b, err := os.ReadFile(p); err == nil {
+			f.Add(b)
+		}
+	}
 	f.Add([]byte(minimal))
 	f.Add([]byte("a: &x [*x]\n"))
 	f.Add([]byte("scenarios: [{executor: {type: ramping-arrival-rate, stages: [{target: 1/s, duration: 1s}]}}]"))
