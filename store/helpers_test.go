@@ -89,10 +89,18 @@ func recount(t *Site) (bytes int64, keys int) {
 	return bytes, keys
 }
 
+// checkUsage compares Usage with a recount, both under one lock so that a
+// running sweeper cannot slip between them.
 func checkUsage(t testing.TB, site *Site) {
 	t.Helper()
-	b, n := recount(site)
-	u := site.Usage()
+	site.mu.RLock()
+	var b int64
+	for e := range site.ix.all() {
+		b += e.size()
+	}
+	n := site.ix.len()
+	u := Usage{UsedBytes: site.used, QuotaBytes: site.s.opts.SiteQuotaBytes, Keys: n}
+	site.mu.RUnlock()
 	if u.UsedBytes != b || u.Keys != n {
 		t.Fatalf("%s: Usage = %+v, recount = %d bytes %d keys", site.Name(), u, b, n)
 	}

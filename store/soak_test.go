@@ -86,17 +86,21 @@ func TestSoak(t *testing.T) {
 			if s, err = Open(opts); err != nil {
 				t.Fatal(err)
 			}
-			now := time.Now().UnixNano()
 			for name, entries := range before {
 				site := s.Site(name)
 				checkUsage(t, site)
 				for _, e := range entries {
 					got := site.Export([]string{e.Key})
-					if e.ExpiresAt != 0 && e.ExpiresAt <= now {
-						continue // expired across the reopen
+					if e.ExpiresAt != 0 && e.ExpiresAt <= time.Now().UnixNano() {
+						continue // expired since (the clock is real)
 					}
 					if len(got) != 1 || string(got[0].Value) != string(e.Value) || got[0].ExpiresAt != e.ExpiresAt {
-						t.Fatalf("phase %d: %s/%s lost or changed across reopen", p, name, e.Key)
+						var g Entry
+						if len(got) == 1 {
+							g = got[0]
+						}
+						t.Fatalf("phase %d: %s/%s lost or changed across reopen: had %d bytes exp %d, got %d entries: %d bytes exp %d",
+							p, name, e.Key, len(e.Value), e.ExpiresAt, len(got), len(g.Value), g.ExpiresAt)
 					}
 				}
 			}
