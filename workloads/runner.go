@@ -68,6 +68,18 @@ func Run(ctx context.Context, w *Workload, opts RunOptions) (*reports.Run, error
 		base = filepath.Join(base, backend)
 	}
 
+	// Everything opened below is closed by closeAll, in reverse order: at
+	// the end of the measured phase (so that no store goroutine, such as
+	// the sweeper, still records while the recorders are merged) or on an
+	// early return.
+	var closers []func()
+	closeAll := sync.OnceFunc(func() {
+		for i := len(closers) - 1; i >= 0; i-- {
+			closers[i]()
+		}
+	})
+	defer closeAll()
+
 	now := time.Now()
 	stores := map[string]*store.Store{}
 	observers := map[string]*storeObserver{}
@@ -91,7 +103,7 @@ func Run(ctx context.Context, w *Workload, opts RunOptions) (*reports.Run, error
 		if err != nil {
 			return nil, fmt.Errorf("%w: node %s: open %s store: %v", ErrRun, ns.ID, backend, err)
 		}
-		defer st.Close()
+		closers = append(closers, func() { st.Close() })
 		stores[ns.ID] = st
 		observers[ns.ID] = obs
 		hostNodes[i].Store = st
@@ -103,7 +115,7 @@ func Run(ctx context.Context, w *Workload, opts RunOptions) (*reports.Run, error
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrRun, err)
 	}
-	defer stopServers()
+	closers = append(closers, stopServers)
 	tm, err := host.ParseTimeoutMode(opts.TimeoutMode)
 	if err != nil {
 		return nil, err
@@ -117,7 +129,7 @@ func Run(ctx context.Context, w *Workload, opts RunOptions) (*reports.Run, error
 	if err != nil {
 		return nil, fmt.Errorf("%w: host: %v", ErrRun, err)
 	}
-	defer h.Close(context.Background())
+	closers = append(closers, func() { h.Close(context.Background()) })
 
 	flares := map[string]*host.Flare{}
 	for i := range w.Scenarios {
@@ -173,6 +185,8 @@ func Run(ctx context.Context, w *Workload, opts RunOptions) (*reports.Run, error
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrRun, err)
 	}
+	timeoutMode := h.TimeoutMode().String()
+	closeAll()
 	for _, o := range observers {
 		recs = append(recs, o.recorders()...)
 	}
@@ -184,7 +198,7 @@ func Run(ctx context.Context, w *Workload, opts RunOptions) (*reports.Run, error
 		Backend:       backend,
 		Durability:    stats.Durability,
 		Durable:       stats.Durable,
-		TimeoutMode:   h.TimeoutMode().String(),
+		TimeoutMode:   timeoutMode,
 		Seed:          w.Seed,
 		Shard:         opts.Shard.String(),
 		Repeat:        opts.Repeat,
