@@ -269,6 +269,14 @@ func TestSparkPressureFixtures(t *testing.T) {
 			}
 		})
 	}
+	t.Run("alloc_reentrant", func(t *testing.T) {
+		g := newGuestHost(t)
+		r := startGuest(t, g, hostileWasm(t, "alloc_reentrant"))
+		r.mustInvoke(t)
+		if g.respHeaders["x-reentrant-code"] != "0" || g.respHeaders["x-r"] != "hit" {
+			t.Errorf("headers %v, want x-reentrant-code 0 and x-r hit", g.respHeaders)
+		}
+	})
 	t.Run("alloc_zero", func(t *testing.T) {
 		g := newGuestHost(t)
 		r := startGuest(t, g, hostileWasm(t, "alloc_zero"))
@@ -293,6 +301,7 @@ func TestFailingFixturesFail(t *testing.T) {
 		{"infinite_loop", "context deadline exceeded", ""},
 		{"hostcall_loop", "context deadline exceeded", ""},
 		{"alloc_trap", "alloc: ", ""},
+		{"alloc_loop", "context deadline exceeded", ""},
 		{"alloc_oob", "alloc answered out-of-bounds 0x80000", "https://a.example/xyz"},      // len 21: n%3 == 0
 		{"alloc_oob", "alloc answered out-of-bounds 0x7ffff", "https://a.example/xyzw"},     // len 22: n%3 == 1
 		{"alloc_oob", "alloc answered out-of-bounds 0xfffffff0", "https://a.example/abcde"}, // len 23: n%3 == 2
