@@ -159,6 +159,13 @@ func Compare(base, new *Report, opts CompareOptions) (*Comparison, error) {
 	if len(base.Runs) == 0 || len(new.Runs) == 0 {
 		return nil, fmt.Errorf("%w: a side has no runs", ErrCompare)
 	}
+	for _, side := range []*Report{base, new} {
+		for _, r := range side.Runs {
+			if r.Info.Shard != "" && !strings.HasPrefix(r.Info.Shard, "merged") {
+				return nil, fmt.Errorf("%w: run %q is one shard of a sharded run: merge the shards first (sparkbench merge)", ErrCompare, r.Name())
+			}
+		}
+	}
 	common := 0
 	for _, b := range bNames {
 		nr, ok := nRuns[b]

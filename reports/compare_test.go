@@ -147,6 +147,11 @@ func TestCompareErrors(t *testing.T) {
 	if _, err := Compare(a, b, DefaultCompareOptions()); err == nil {
 		t.Fatal("no error for disjoint backends")
 	}
+	shard := synthReport(rng, 1, 1)
+	shard.Runs[0].Info.Shard = "0/2"
+	if _, err := Compare(shard, a, DefaultCompareOptions()); err == nil || !strings.Contains(err.Error(), "merge the shards") {
+		t.Fatalf("unmerged shard: %v", err)
+	}
 	if _, err := Compare(a, a, CompareOptions{Alpha: 2}); err == nil {
 		t.Fatal("no error for alpha 2")
 	}
