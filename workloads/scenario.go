@@ -42,11 +42,8 @@ func newScenarioRT(w *Workload, i int, h *host.Host, f *host.Flare, stores map[s
 	nv := len(sc.Vars)
 	rt.seqSlot, rt.wkSlot, rt.nvals = nv, nv+1, nv+2
 	shardIdx, shards := "0", "1"
-	if s := sc.Vars; len(s) > 0 && s[0].Dist.ShardCount > 1 {
-		shardIdx, shards = fmt.Sprint(s[0].Dist.ShardIndex), fmt.Sprint(s[0].Dist.ShardCount)
-	}
-	if len(w.Preload) > 0 && w.Preload[0].shard.Count > 1 {
-		shardIdx, shards = fmt.Sprint(w.Preload[0].shard.Index), fmt.Sprint(w.Preload[0].shard.Count)
+	if w.shard.Count > 1 {
+		shardIdx, shards = fmt.Sprint(w.shard.Index), fmt.Sprint(w.shard.Count)
 	}
 	resolve := func(name string) (int, string, bool) {
 		for k, v := range sc.Vars {

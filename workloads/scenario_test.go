@@ -213,3 +213,21 @@ func TestDoAllocations(t *testing.T) {
 		t.Errorf("Do allocates %.2f times per invocation", n)
 	}
 }
+
+func TestShardTemplateVars(t *testing.T) {
+	src := strings.Replace(renderSrc, `x-fixed: "1"`, `x-fixed: "{{shard}}/{{shards}}"`, 1)
+	w, err := Parse("r.yaml", []byte(src))
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.ApplyShard(Shard{Index: 2, Count: 5})
+	rt, err := newScenarioRT(w, 0, nil, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wk := rt.newWorker(w.Seed, 0, 1, false)
+	wk.render(0)
+	if got := wk.req.Headers[1]; got != [2]string{"x-fixed", "2/5"} {
+		t.Errorf("header %v, want x-fixed 2/5", got)
+	}
+}

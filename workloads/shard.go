@@ -58,6 +58,7 @@ func (w *Workload) ApplyShard(s Shard) {
 		return
 	}
 	i, n := s.Index, s.Count
+	w.shard = s
 	for k := range w.Scenarios {
 		sc := &w.Scenarios[k]
 		e := &sc.Executor

@@ -20,6 +20,7 @@ type Workload struct {
 	Thresholds map[string]string
 	// ThresholdOrder keeps the thresholds in file order for stable output.
 	ThresholdOrder []string
+	shard          Shard // set by ApplyShard
 }
 
 // OriginSpec configures the synthetic origin behind beam_fetch.
