@@ -3,8 +3,8 @@ package reports
 import (
 	"bytes"
 	"fmt"
-	"strings"
 	"math/rand/v2"
+	"strings"
 	"testing"
 	"time"
 )
