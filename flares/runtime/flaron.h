@@ -223,7 +223,8 @@ bytes_t url_path(bytes_t url);
 /* url_query_get returns the (still percent-encoded) value of a query
  * parameter; *found = 0 when absent. */
 bytes_t url_query_get(bytes_t url, const char *name, int *found);
-/* param reads a parameter from the header, else from the URL query. */
+/* param reads a parameter from the header, else from the URL query
+ * (percent-decoded; kept as is when an escape is malformed). */
 bytes_t param(const char *header, const char *query, int *found);
 /* param_i64 parses a decimal parameter; def when absent; *bad = 1 when
  * present but not a valid number. */

@@ -391,6 +391,17 @@ bytes_t param(const char *header, const char *query, int *found) {
 	}
 	if (!ok && query != NULL) {
 		v = url_query_get(req_url(), query, &ok);
+		/* query values arrive percent-encoded; headers do not */
+		for (uint32_t i = 0; ok && i < v.len; i++) {
+			if (v.ptr[i] == '%') {
+				uint8_t *buf = (uint8_t *)rt_alloc(v.len);
+				int32_t n = buf == NULL ? -1 : percent_decode(v, buf);
+				if (n >= 0) {
+					v = bytes_make(buf, (uint32_t)n);
+				}
+				break;
+			}
+		}
 	}
 	*found = ok;
 	return v;

@@ -13,7 +13,8 @@
  *                               host's timestamp), for reproducible tests
  *
  * Answers 200 (allowed) or 429 (limited) with x-ratelimit-limit,
- * x-ratelimit-remaining, x-ratelimit-reset (seconds) and x-ratelimit-algo;
+ * x-ratelimit-remaining and x-ratelimit-reset (seconds, until the window
+ * ends or the next token arrives);
  * the body says "allowed remaining=N" or "limited remaining=N". A refused
  * Spark write answers 503 with x-spark-code; a bad parameter 400.
  *
@@ -33,12 +34,11 @@
 
 #define MICRO 1000000ll
 
-static int64_t answer(int allowed, int64_t limit, int64_t remaining, int64_t reset_secs, const char *algo) {
+static int64_t answer(int allowed, int64_t limit, int64_t remaining, int64_t reset_secs) {
 	resp_status(allowed ? 200 : 429);
 	resp_header_i64("x-ratelimit-limit", limit);
 	resp_header_i64("x-ratelimit-remaining", remaining);
 	resp_header_i64("x-ratelimit-reset", reset_secs);
-	resp_header("x-ratelimit-algo", bytes_cstr(algo));
 	uint8_t tmp[64];
 	builder_t b;
 	b_init(&b, tmp, sizeof tmp);
@@ -77,7 +77,7 @@ static int64_t fixed_window(bytes_t client, int64_t limit, int64_t window, int64
 		count = 0;
 	}
 	if ((int64_t)count >= limit) {
-		return answer(0, limit, 0, reset_secs, "fixed");
+		return answer(0, limit, 0, reset_secs);
 	}
 	count++;
 	uint8_t vbuf[24];
@@ -88,7 +88,7 @@ static int64_t fixed_window(bytes_t client, int64_t limit, int64_t window, int64
 	if (code != 0) {
 		return refused(code);
 	}
-	return answer(1, limit, limit - (int64_t)count, reset_secs, "fixed");
+	return answer(1, limit, limit - (int64_t)count, reset_secs);
 }
 
 static int64_t token_bucket(bytes_t client, int64_t limit, int64_t rate_micro_per_ms, int64_t now) {
@@ -122,7 +122,7 @@ static int64_t token_bucket(bytes_t client, int64_t limit, int64_t rate_micro_pe
 	int64_t next_ms = 0; /* time until one more token */
 	if (tokens < MICRO) {
 		next_ms = rate_micro_per_ms > 0 ? (MICRO - tokens + rate_micro_per_ms - 1) / rate_micro_per_ms : 0;
-		return answer(0, limit, 0, (next_ms + 999) / 1000, "token");
+		return answer(0, limit, 0, (next_ms + 999) / 1000);
 	}
 	tokens -= MICRO;
 	if (tokens < MICRO && rate_micro_per_ms > 0) {
@@ -144,7 +144,7 @@ static int64_t token_bucket(bytes_t client, int64_t limit, int64_t rate_micro_pe
 	if (code != 0) {
 		return refused(code);
 	}
-	return answer(1, limit, tokens / MICRO, (next_ms + 999) / 1000, "token");
+	return answer(1, limit, tokens / MICRO, (next_ms + 999) / 1000);
 }
 
 int64_t flare_handle(void) {
@@ -163,7 +163,8 @@ int64_t flare_handle(void) {
 	int64_t refill = token ? param_i64("x-refill-per-sec", "refill", -1, &bad) : -1;
 	int64_t now = -1;
 	bytes_t now_text = param("x-now-ms", "now_ms", &found);
-	if (found && (!parse_i64(now_text, &now) || now < 0)) {
+	/* up to 1e15 ms (year 33658): window arithmetic cannot overflow */
+	if (found && (!parse_i64(now_text, &now) || now < 0 || now > 1000000000000000ll)) {
 		bad = 1;
 	}
 	if (bad || limit < 1 || limit > 1000000000ll || window < 1 || window > 31536000ll || refill < -1 ||
