@@ -3,8 +3,10 @@ package host
 import (
 	"context"
 	"encoding/binary"
+	"runtime"
 	"strconv"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -40,6 +42,24 @@ func (o *hdrObserver) ObserveLimit(l Limit, refused bool) {
 	o.limits[l][i]++
 }
 
+// cpuTime is the process's user+system CPU time: on a shared, loaded
+// machine, CPU time per operation is a steadier figure than wall time.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// reportCPU adds cpu-ns/op (CPU time of the whole process, GC included,
+// per operation) to a benchmark.
+func reportCPU(b *testing.B, startCPU time.Duration) time.Duration {
+	used := cpuTime() - startCPU
+	b.ReportMetric(float64(used.Nanoseconds())/float64(b.N), "cpu-ns/op")
+	return used
+}
+
 var benchModes = []TimeoutMode{TimeoutNone, TimeoutWatchdog, TimeoutContext, TimeoutClose}
 
 func benchEnv(b *testing.B, mode TimeoutMode) *env {
@@ -68,6 +88,7 @@ func BenchmarkSparkGet(b *testing.B) {
 			req := &Request{Node: "edge-a", Site: "shop.example", Method: "GET", URL: "https://shop.example/", Body: body, Observer: obs}
 			b.ReportAllocs()
 			b.ResetTimer()
+			c0 := cpuTime()
 			for done := 0; done < b.N; {
 				n := min(b.N-done, perInvocation)
 				binary.LittleEndian.PutUint32(body, uint32(n))
@@ -77,6 +98,7 @@ func BenchmarkSparkGet(b *testing.B) {
 				done += n
 			}
 			b.StopTimer()
+			reportCPU(b, c0)
 			if got := obs.hist[OpSparkGet].TotalCount(); got != int64(b.N) {
 				b.Fatalf("observed %d spark_get, want %d", got, b.N)
 			}
@@ -96,12 +118,14 @@ func BenchmarkInvokeCounter(b *testing.B) {
 			req := &Request{Node: "edge-a", Site: "shop.example", Method: "GET", URL: "https://shop.example/count", Observer: obs}
 			b.ReportAllocs()
 			b.ResetTimer()
+			c0 := cpuTime()
 			for i := 0; i < b.N; i++ {
 				resp, err := e.h.Invoke(ctx, f, req)
 				if err != nil || resp.Status != 200 {
 					b.Fatalf("invoke: %v %+v", err, resp)
 				}
 			}
+			reportCPU(b, c0)
 		})
 	}
 }
@@ -117,7 +141,7 @@ func BenchmarkInvokeCounterParallel(b *testing.B) {
 			var worker atomic.Int64
 			b.ReportAllocs()
 			b.ResetTimer()
-			start := time.Now()
+			start, c0 := time.Now(), cpuTime()
 			b.RunParallel(func(pb *testing.PB) {
 				obs := newHDRObserver()
 				req := &Request{Node: "edge-a", Site: "shop.example", Method: "GET", URL: "https://shop.example/count",
@@ -132,6 +156,10 @@ func BenchmarkInvokeCounterParallel(b *testing.B) {
 				}
 			})
 			b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "invocations/s")
+			// What GOMAXPROCS dedicated cores would sustain at this CPU
+			// cost per invocation (the machine may be shared).
+			used := reportCPU(b, c0)
+			b.ReportMetric(float64(b.N)/used.Seconds()*float64(runtime.GOMAXPROCS(0)), "invocations/s-dedicated")
 		})
 	}
 }

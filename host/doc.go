@@ -12,6 +12,15 @@
 // shared by all instances; a host function finds the per-invocation state
 // through the context each instance carries, built once at instantiation.
 //
+// A runaway guest is stopped after Limits.InvocationTimeout. The default
+// TimeoutWatchdog mode instruments each flare at Load with a stop flag
+// checked at every function entry and loop head (internal/stopcheck) and
+// runs one watchdog goroutine per Host that raises the flag of an
+// overrunning instance: no goroutine, context or clock read per call.
+// TimeoutContext and TimeoutClose use wazero's own termination checks, which
+// cost a goroutine per call into the guest (nested alloc calls included)
+// and an exit to Go per loop iteration; TimeoutNone enforces nothing.
+//
 // Spark (spark_*) follows DESIGN §3 exactly: the capability gate, key, TTL
 // and size rules, per-invocation read/write/pull limits, quota (enforced by
 // the store) and pulls between nodes through a Transport. Each spark call
