@@ -110,25 +110,74 @@ type metricDef struct {
 
 func metricsOf(runs []*Run) []metricDef {
 	var seen [NumOps]bool
+	// groupsWith[op] lists the (scenario, node) labels that have op.
+	var groupsWith [NumOps][]Labels
 	for _, r := range runs {
-		for _, op := range r.Ops() {
-			seen[op] = true
+		for _, g := range r.Groups {
+			l := Labels{Scenario: g.Labels.Scenario, Node: g.Labels.Node}
+			for _, o := range g.Ops {
+				seen[o.Op] = true
+				if !containsLabels(groupsWith[o.Op], l) {
+					groupsWith[o.Op] = append(groupsWith[o.Op], l)
+				}
+			}
 		}
 	}
 	var defs []metricDef
+	add := func(prefix string, hist func(*Run) *Hist, count func(*Run) int64) {
+		defs = append(defs,
+			metricDef{prefix + ".p50", true, true, func(r *Run) float64 { return float64(hist(r).Quantile(.5)) }},
+			metricDef{prefix + ".p99", true, true, func(r *Run) float64 { return float64(hist(r).Quantile(.99)) }},
+			metricDef{prefix + ".mean", true, true, func(r *Run) float64 { return float64(hist(r).Mean()) }},
+			metricDef{prefix + ".rate", false, false, func(r *Run) float64 {
+				if r.Info.Duration <= 0 {
+					return 0
+				}
+				return float64(count(r)) / r.Info.Duration.Seconds()
+			}},
+		)
+	}
 	for _, op := range displayOps {
 		if !seen[op] {
 			continue
 		}
 		op := op
-		defs = append(defs,
-			metricDef{op.String() + ".p50", true, true, func(r *Run) float64 { return float64(r.Op(op).Quantile(.5)) }},
-			metricDef{op.String() + ".p99", true, true, func(r *Run) float64 { return float64(r.Op(op).Quantile(.99)) }},
-			metricDef{op.String() + ".mean", true, true, func(r *Run) float64 { return float64(r.Op(op).Mean()) }},
-			metricDef{op.String() + ".rate", false, false, func(r *Run) float64 { return r.Rate(op) }},
-		)
+		add(op.String(), func(r *Run) *Hist { return r.Op(op) }, func(r *Run) int64 { return r.Op(op).Count() })
+		// An operation measured in several scenarios or nodes is also
+		// compared per scenario and node, so that a regression in one is
+		// not diluted by the others.
+		if len(groupsWith[op]) < 2 {
+			continue
+		}
+		for _, l := range groupsWith[op] {
+			l := l
+			h := func(r *Run) *Hist { return r.groupOp(l, op) }
+			add(l.Scenario+"@"+l.Node+":"+op.String(), h, func(r *Run) int64 { return h(r).Count() })
+		}
 	}
 	return defs
+}
+
+func containsLabels(ls []Labels, l Labels) bool {
+	for _, m := range ls {
+		if m == l {
+			return true
+		}
+	}
+	return false
+}
+
+// groupOp returns op's histogram in the groups with l's scenario and node.
+func (run *Run) groupOp(l Labels, op Op) *Hist {
+	h := NewHist()
+	for _, g := range run.Groups {
+		if g.Labels.Scenario == l.Scenario && g.Labels.Node == l.Node {
+			if o := g.op(op, false); o != nil {
+				h.Merge(o.All())
+			}
+		}
+	}
+	return h
 }
 
 // Compare decides, per backend and metric (each operation's p50, p99, mean

@@ -194,3 +194,38 @@ func TestCompareNotesDifferences(t *testing.T) {
 		}
 	}
 }
+
+// TestComparePerScenario: a regression in one of two scenarios that share
+// an operation is flagged on that scenario's own metric.
+func TestComparePerScenario(t *testing.T) {
+	mk := func(rng *rand.Rand, tailB float64) *Report {
+		rep := &Report{Schema: SchemaVersion}
+		for i := 0; i < 10; i++ {
+			clk := &fakeClock{t: fixtureStart.UnixNano()}
+			a := newTestRecorder(Labels{Scenario: "a", Node: "n", Backend: "bbolt"}, fixtureStart, clk.now)
+			b := newTestRecorder(Labels{Scenario: "b", Node: "n", Backend: "bbolt"}, fixtureStart, clk.now)
+			for j := 0; j < 3000; j++ {
+				a.Record(OpSparkGet, CodeOK, time.Duration(20000*(1+0.1*rng.NormFloat64())))
+				v := 50000 * (1 + 0.05*rng.NormFloat64())
+				if j%10 == 0 {
+					v *= 4 * tailB
+				}
+				b.Record(OpSparkGet, CodeOK, time.Duration(v))
+			}
+			run := Build(RunInfo{Backend: "bbolt", Duration: time.Second, Repeat: i}, []*Recorder{a, b})
+			rep.Runs = append(rep.Runs, run)
+		}
+		return rep
+	}
+	rng := rand.New(rand.NewPCG(41, 42))
+	c, err := Compare(mk(rng, 1), mk(rng, 1.5), DefaultCompareOptions())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := findDelta(c, "b@n:spark_get.p99"); d.Verdict != Regression {
+		t.Fatalf("b p99: %+v", d)
+	}
+	if d := findDelta(c, "a@n:spark_get.p99"); d.Verdict == Regression {
+		t.Fatalf("a p99 flagged: %+v", d)
+	}
+}
