@@ -45,7 +45,13 @@ func (h *Host) Load(ctx context.Context, name string, wasm []byte) (*Flare, erro
 	if h.mode == TimeoutWatchdog {
 		instrumented, err := stopcheck.Instrument(wasm)
 		if err != nil {
-			return nil, fmt.Errorf("flare[%s] load: instrument for timeouts (try timeout mode context): %w", name, err)
+			// Junk or invalid input: let the compiler say what is wrong.
+			c, cerr := h.rt.CompileModule(ctx, wasm)
+			if cerr != nil {
+				return nil, fmt.Errorf("flare[%s] load: compile: %w", name, cerr)
+			}
+			_ = c.Close(ctx)
+			return nil, fmt.Errorf("flare[%s] load: instrument for timeouts (timeout mode context can run it): %w", name, err)
 		}
 		wasm = instrumented
 	}

@@ -218,8 +218,11 @@ func TestLoadRefusesIncompatibleModules(t *testing.T) {
 			}
 		})
 	}
-	if _, err := e.h.Load(context.Background(), "junk", []byte("not wasm")); err == nil {
-		t.Errorf("Load of junk: no error")
+	for _, junk := range [][]byte{[]byte("not wasm"), []byte("\x00asm\x01\x00\x00\x00\x0a\xff")} {
+		_, err := e.h.Load(context.Background(), "junk", junk)
+		if err == nil || !strings.HasPrefix(err.Error(), "flare[junk] load: compile: ") {
+			t.Errorf("Load of junk %q: %v, want a compile error", junk, err)
+		}
 	}
 	mustStillServe(t, e)
 }
