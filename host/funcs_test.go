@@ -136,3 +136,23 @@ func TestHostFunctions(t *testing.T) {
 		t.Errorf("log %q lacks %q", log.String(), want)
 	}
 }
+
+// TestLogCappedPerInvocation: a guest logging in a loop writes at most
+// Config.LogLinesPerInvocation lines per invocation, plus one note.
+func TestLogCappedPerInvocation(t *testing.T) {
+	var log bytes.Buffer
+	o := defaultEnvOptions()
+	o.log = &log
+	e := newEnv(t, o)
+	f := e.load("testdata/logloop.wasm")
+	for round := 0; round < 2; round++ {
+		log.Reset()
+		if _, err := invokeHostile(e, f, &Request{Body: u32s(10000)}); err != nil {
+			t.Fatal(err)
+		}
+		lines := strings.Split(strings.TrimSuffix(log.String(), "\n"), "\n")
+		if len(lines) != 17 || lines[0] != "warn flare[logloop] edge-a/shop.example: line" || !strings.Contains(lines[16], "log capped at 16 lines") {
+			t.Fatalf("round %d: %d lines: first %q last %q", round, len(lines), lines[0], lines[len(lines)-1])
+		}
+	}
+}
