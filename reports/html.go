@@ -24,6 +24,7 @@ svg .grid{stroke:#eee;stroke-width:1}
 svg .frame{fill:none;stroke:#999;stroke-width:1}
 svg .ytick{font-size:10px;text-anchor:end;fill:#555}
 svg .xtick{font-size:10px;text-anchor:middle;fill:#555}
+svg .xtick.last{text-anchor:end}
 svg .xlabel,svg .ylabel{font-size:11px;text-anchor:middle;fill:#333}
 svg .legend{font-size:11px;fill:#333}
 svg .mark{stroke:#d62728;stroke-width:1;stroke-opacity:.5}

@@ -141,10 +141,14 @@ func drawAxes(b *strings.Builder, xa, ya axis) {
 		fmt.Fprintf(b, `<line x1="%.1f" y1="%.1f" x2="%.1f" y2="%.1f" class="grid"/>`, x0, y, x1, y)
 		fmt.Fprintf(b, `<text x="%.1f" y="%.1f" class="ytick">%s</text>`, x0-6, y+4, html.EscapeString(t.label))
 	}
-	for _, t := range xa.ticks {
+	for i, t := range xa.ticks {
 		x := xa.pos(t.v, x0, x1)
 		fmt.Fprintf(b, `<line x1="%.1f" y1="%.1f" x2="%.1f" y2="%.1f" class="grid"/>`, x, y0, x, y1)
-		fmt.Fprintf(b, `<text x="%.1f" y="%.1f" class="xtick">%s</text>`, x, y0+16, html.EscapeString(t.label))
+		cls := "xtick"
+		if i == len(xa.ticks)-1 && x > x1-20 {
+			cls = "xtick last" // keep the rightmost label inside the frame
+		}
+		fmt.Fprintf(b, `<text x="%.1f" y="%.1f" class="%s">%s</text>`, x, y0+16, cls, html.EscapeString(t.label))
 	}
 	fmt.Fprintf(b, `<rect x="%.1f" y="%.1f" width="%.1f" height="%.1f" class="frame"/>`, x0, y1, x1-x0, y0-y1)
 	fmt.Fprintf(b, `<text x="%.1f" y="%.1f" class="xlabel">%s</text>`, (x0+x1)/2, y0+36, html.EscapeString(xa.label))
