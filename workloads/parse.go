@@ -460,6 +460,13 @@ func (d *decoder) preloads(n *yaml.Node, w *Workload) []PreloadSpec {
 		}
 		ps := PreloadSpec{line: it.Line, col: it.Column}
 		ps.Node = d.nodeRef(f, it, p, w)
+		if n := w.node(ps.Node); d.ok() && n != nil && !n.Spark {
+			at := it
+			if v, ok := f["node"]; ok {
+				at = v.val
+			}
+			d.failf(at, p+".node", nil, "node %q has spark: false: nothing to preload into", ps.Node)
+		}
 		ps.Site = d.siteRef(f, it, p, w)
 		if v, ok := f["keys"]; ok {
 			ps.Keys = d.sizeOrInt(v.val, p+".keys")

@@ -133,6 +133,7 @@ func TestParseErrors(t *testing.T) {
 		{"bad status", scen("    flare: builtin:counter\n    executor: {type: closed, vus: 1}\n    expect: {status: [700]}\n"), "scenarios.0.expect.status.0: must be an HTTP status", nil},
 		{"yaml syntax", "a: [\n", "f.yaml:1:1: YAML syntax", nil},
 		{"bad capability", "sites: [{domain: a, capabilities: [root]}]\n", `sites.0.capabilities.0: unknown value "root"`, nil},
+		{"preload into spark-less node", "nodes: [{id: a, spark: false}]\nsites: [{domain: s}]\npreload: {keys: 5}\n", `f.yaml:3:10: preload.node: node "a" has spark: false`, nil},
 		{"backend and backends", "store: {backend: memory, backends: [bbolt]}\n", "store.backends: give backend or backends, not both", nil},
 		{"bad origin status", "origin: {status: 900}\n", "origin.status: must be an HTTP status", nil},
 		{"bad threshold", scen("    flare: builtin:counter\n    executor: {type: closed, vus: 1}\n") + "thresholds: {nope.p99: \"< 1ms\"}\n", "thresholds.nope.p99: invalid threshold", nil},
