@@ -39,6 +39,7 @@ func (o Override) apply(root *yaml.Node) error {
 	if val.Kind == yaml.DocumentNode && len(val.Content) == 1 {
 		v = val.Content[0]
 	}
+	unposition(v) // errors in the value must not point at the file's line 1
 	n := root
 	parts := strings.Split(o.Path, ".")
 	for i, part := range parts {
@@ -85,4 +86,16 @@ func (o Override) apply(root *yaml.Node) error {
 		}
 	}
 	return nil
+}
+
+// unposition clears the positions of an override's nodes: they come from
+// the command line, and an error in them names the field path only.
+func unposition(n *yaml.Node) {
+	if n == nil {
+		return
+	}
+	n.Line, n.Column = 0, 0
+	for _, c := range n.Content {
+		unposition(c)
+	}
 }

@@ -188,6 +188,7 @@ func TestOverrides(t *testing.T) {
 		{set: "sites.0.domain.x=1", err: `"sites.0.domain" is a single value`},
 		{set: "scenarios.0.executor.rate=-1/s", err: "scenarios.0.executor.rate: must be > 0"},
 		{set: "store.backned=memory", err: "store.backned: unknown field"},
+		{set: "nodes=5", err: "min.yaml: nodes: must be a list"},
 	}
 	for _, c := range cases {
 		t.Run(c.set, func(t *testing.T) {
