@@ -65,6 +65,7 @@ var benchModes = []TimeoutMode{TimeoutNone, TimeoutWatchdog, TimeoutContext, Tim
 func benchEnv(b *testing.B, mode TimeoutMode) *env {
 	o := defaultEnvOptions()
 	o.mode = mode
+	o.realClock = true
 	o.limits.MaxReadsPerInvocation = 1 << 30
 	o.limits.MaxWritesPerInvocation = 1 << 30
 	return newEnv(b, o)

@@ -53,6 +53,7 @@ type envOptions struct {
 	transport func(nodes []Node) Transport
 	poolSize  int
 	log       *bytes.Buffer
+	realClock bool // stores read time.Now (benchmarks) instead of the fake clock
 }
 
 func defaultEnvOptions() envOptions {
@@ -76,11 +77,15 @@ func newEnv(t testing.TB, o envOptions) *env {
 			nodes = append(nodes, Node{ID: strings.TrimSuffix(id, "-")})
 			continue
 		}
+		now := e.clock.Now
+		if o.realClock {
+			now = nil
+		}
 		st, err := store.Open(store.Options{
 			Backend:        store.BackendMemory,
 			SiteQuotaBytes: o.quota,
 			SweepInterval:  -1,
-			Now:            e.clock.Now,
+			Now:            now,
 		})
 		if err != nil {
 			t.Fatalf("store.Open: %v", err)
