@@ -150,7 +150,7 @@ func TestRatelimitTokenBucket(t *testing.T) {
 
 func TestRatelimitBadParams(t *testing.T) {
 	for _, h := range []map[string]string{
-		{"x-limit": "0"}, {"x-limit": "x"}, {"x-window-secs": "0"}, {"x-algo": "leaky"}, {"x-now-ms": "-5"}, {"x-now-ms": "1000000000000001"}, {"x-algo": "token", "x-refill-per-sec": "-2"},
+		{"x-limit": "0"}, {"x-limit": "x"}, {"x-window-secs": "0"}, {"x-window-secs": "2592000"}, {"x-algo": "leaky"}, {"x-now-ms": "-5"}, {"x-now-ms": "1000000000000001"}, {"x-algo": "token", "x-refill-per-sec": "-2"},
 	} {
 		g := newGuestHost(t)
 		g.headers = h
@@ -309,6 +309,12 @@ func TestHostCallBudget(t *testing.T) {
 		{"counter", "", nil, []string{"req_header_get", "req_url", "req_header_get", "spark_get", "spark_set", "resp_body_set"}},
 		{"kvops", "get k\nset k 100 0", nil, []string{"req_header_get", "req_body", "spark_get", "spark_set", "resp_set_status", "resp_body_set"}},
 		{"migrate", "", map[string]string{"x-key": "k"}, []string{"req_header_get", "spark_get", "resp_set_status", "resp_header_set", "resp_header_set", "resp_body_set"}},
+		{"ratelimit", "", map[string]string{"x-client-id": "c", "x-limit": "9", "x-window-secs": "60", "x-now-ms": "5"}, []string{
+			"req_header_get", "req_header_get", "req_url", "req_header_get", "req_header_get", "req_header_get",
+			"spark_get", "spark_set", "resp_set_status", "resp_header_set", "resp_header_set", "resp_header_set", "resp_body_set"}},
+		{"ratelimit", "", map[string]string{"x-algo": "token", "x-client-id": "c", "x-limit": "9", "x-now-ms": "5"}, []string{
+			"req_header_get", "req_header_get", "req_header_get", "req_header_get", "req_url", "req_header_get", "req_header_get",
+			"spark_get", "spark_set", "resp_set_status", "resp_header_set", "resp_header_set", "resp_header_set", "resp_body_set"}},
 	} {
 		t.Run(c.flare, func(t *testing.T) {
 			g := newGuestHost(t)

@@ -26,7 +26,7 @@ var catalog = map[string]Flare{
 			{"header", "x-client-id", "client identity, one budget per client (default \"anon\"; query: client)"},
 			{"header", "x-algo", "\"fixed\" window (default) or \"token\" bucket (query: algo)"},
 			{"header", "x-limit", "requests per window, or bucket capacity (default 100; query: limit)"},
-			{"header", "x-window-secs", "window length in seconds (default 1; query: window)"},
+			{"header", "x-window-secs", "window length in seconds, 1..2591999 (default 1; query: window)"},
 			{"header", "x-refill-per-sec", "token bucket refill in tokens per second (default limit/window; query: refill)"},
 			{"header", "x-now-ms", "clock override in unix milliseconds for reproducible runs (default: host timestamp; query: now_ms)"},
 		},

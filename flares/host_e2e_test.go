@@ -324,3 +324,19 @@ func concurrentWorker(e *e2e, w, rounds int) error {
 	}
 	return nil
 }
+
+// TestE2ERatelimitLongTTLs: slow refills and long windows keep every TTL the
+// flare writes within the store's default max TTL (30 days).
+func TestE2ERatelimitLongTTLs(t *testing.T) {
+	e := newE2E(t, host.BeamOrigin{})
+	for _, h := range [][]string{
+		{"x-algo", "token", "x-limit", "1000000000", "x-refill-per-sec", "1"},
+		{"x-algo", "token", "x-limit", "5", "x-refill-per-sec", "0"},
+		{"x-algo", "fixed", "x-limit", "5", "x-window-secs", "2591999"},
+	} {
+		r := e.do("ratelimit", "edge-fra", "https://shop.example/api", append(h, "x-client-id", "long")...)
+		if r.Status != 200 {
+			t.Errorf("%v: status %d %v %q", h, r.Status, r.Headers, r.Body)
+		}
+	}
+}

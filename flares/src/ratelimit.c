@@ -6,9 +6,11 @@
  *   x-client-id / client        client identity (default "anon")
  *   x-algo / algo               "fixed" (default) or "token"
  *   x-limit / limit             requests per window, or bucket capacity (default 100)
- *   x-window-secs / window      window length in seconds (default 1)
+ *   x-window-secs / window      window length in seconds (default 1,
+ *                               at most 2591999: TTLs stay within 30 days)
  *   x-refill-per-sec / refill   token bucket only: refill in tokens/second
- *                               (default limit / window)
+ *                               (default limit / window; 0: never, the
+ *                               state is then kept 30 days)
  *   x-now-ms / now_ms           clock override in unix ms (default: the
  *                               host's timestamp), for reproducible tests
  *
@@ -33,6 +35,9 @@
 #include "../runtime/flaron.h"
 
 #define MICRO 1000000ll
+/* Spark's default max_ttl_secs (30 days): no TTL this flare writes exceeds
+ * it, so its windows are at most 30 days - 1 s. */
+#define MAX_TTL_SECS 2592000ll
 
 static int64_t answer(int allowed, int64_t limit, int64_t remaining, int64_t reset_secs) {
 	resp_status(allowed ? 200 : 429);
@@ -129,10 +134,11 @@ static int64_t token_bucket(bytes_t client, int64_t limit, int64_t rate_micro_pe
 		next_ms = (MICRO - tokens + rate_micro_per_ms - 1) / rate_micro_per_ms;
 	}
 
-	int64_t full_ms = rate_micro_per_ms > 0 ? (cap - tokens + rate_micro_per_ms - 1) / rate_micro_per_ms : 86400000;
+	int64_t full_ms = rate_micro_per_ms > 0 ? (cap - tokens + rate_micro_per_ms - 1) / rate_micro_per_ms : MAX_TTL_SECS * 1000;
 	int64_t ttl_secs = full_ms / 1000 + 1;
-	if (ttl_secs > 2147483647ll) {
-		ttl_secs = 2147483647ll;
+	if (ttl_secs > MAX_TTL_SECS) {
+		/* a slower refill than that forgets the bucket early (full again) */
+		ttl_secs = MAX_TTL_SECS;
 	}
 	uint8_t vbuf[48];
 	builder_t v;
@@ -167,7 +173,7 @@ int64_t flare_handle(void) {
 	if (found && (!parse_i64(now_text, &now) || now < 0 || now > 1000000000000000ll)) {
 		bad = 1;
 	}
-	if (bad || limit < 1 || limit > 1000000000ll || window < 1 || window > 31536000ll || refill < -1 ||
+	if (bad || limit < 1 || limit > 1000000000ll || window < 1 || window > MAX_TTL_SECS - 1 || refill < -1 ||
 	    refill > 1000000000ll) {
 		return resp_text(400, "ratelimit: x-limit, x-window-secs, x-refill-per-sec and x-now-ms must be positive integers\n");
 	}
