@@ -15,6 +15,7 @@ func WriteMarkdown(w io.Writer, rep *Report) error {
 	var b strings.Builder
 	fmt.Fprintf(&b, "### %s\n\n", s.title())
 	fmt.Fprintf(&b, "<sub>%s</sub>\n\n", s.envLine())
+	writeThresholdsMarkdown(&b, rep.Thresholds)
 	base := ""
 	if len(s.backends) > 0 {
 		base = s.backends[0]
@@ -87,4 +88,29 @@ func WriteMarkdown(w io.Writer, rep *Report) error {
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+func writeThresholdsMarkdown(b *strings.Builder, rs []ThresholdResult) {
+	if len(rs) == 0 {
+		return
+	}
+	failed := 0
+	for _, r := range rs {
+		if !r.Pass {
+			failed++
+		}
+	}
+	if failed == 0 {
+		fmt.Fprintf(b, "**Thresholds: all %d passed.**\n\n", len(rs))
+		return
+	}
+	fmt.Fprintf(b, "**Thresholds: %d of %d failed.**\n\n| threshold | run | measured | |\n|---|---|---:|---|\n", failed, len(rs))
+	for _, r := range rs {
+		mark := "ok"
+		if !r.Pass {
+			mark = "**FAIL**"
+		}
+		fmt.Fprintf(b, "| `%s %s` | %s | %s | %s |\n", r.Key, r.Expr, r.Run, r.Display, mark)
+	}
+	b.WriteString("\n")
 }

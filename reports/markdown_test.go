@@ -25,3 +25,32 @@ func TestWriteMarkdownGolden(t *testing.T) {
 		})
 	}
 }
+
+func TestMarkdownThresholds(t *testing.T) {
+	rep := fixtureReport("memory")
+	rs, err := Evaluate(rep, map[string]string{"spark_get.p99": "< 20us", "limit_violations": "== 0"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep.Thresholds = rs
+	var md, h bytes.Buffer
+	if err := WriteMarkdown(&md, rep); err != nil {
+		t.Fatal(err)
+	}
+	if err := WriteHTML(&h, rep); err != nil {
+		t.Fatal(err)
+	}
+	golden(t, "markdown_thresholds.md", md.Bytes())
+	if !bytes.Contains(h.Bytes(), []byte("<h2>Thresholds</h2>")) || !bytes.Contains(h.Bytes(), []byte(`class="bad">FAIL`)) {
+		t.Fatal("HTML lacks the failed threshold")
+	}
+	// Thresholds survive the JSON round trip.
+	var js bytes.Buffer
+	if err := WriteJSON(&js, rep); err != nil {
+		t.Fatal(err)
+	}
+	back, err := ReadJSON(&js)
+	if err != nil || len(back.Thresholds) != 2 || back.Thresholds[0] != rs[0] {
+		t.Fatalf("%v %+v", err, back.Thresholds)
+	}
+}

@@ -17,6 +17,9 @@ type Report struct {
 	Schema string
 	Env    Env
 	Runs   []*Run
+	// Thresholds, if the runner stores its Evaluate results here before
+	// writing, are shown in the Markdown and HTML reports.
+	Thresholds []ThresholdResult `json:",omitempty"`
 }
 
 // Env describes the machine and binary that produced a report.

@@ -15,7 +15,8 @@ const reportUsage = `usage: sparkbench report [flags] RESULT.json [MORE.json...]
 Re-renders saved results (several files: their runs side by side, e.g.
 backends run separately): the terminal summary on stdout (or, with
 --bench, Go benchmark format lines for benchstat), and any of the files
-below. --threshold KEY=EXPR (repeatable) checks thresholds as run does.
+below. --threshold KEY=EXPR (repeatable) checks thresholds as run does;
+without it, thresholds stored in the result are shown (not re-checked).
 
 Exit status: 0 ok, 1 runtime error, 2 usage error, 3 thresholds failed.
 
@@ -77,6 +78,9 @@ func runReport(args []string, stdout, stderr io.Writer) int {
 		if results, err = reports.Evaluate(rep, ths); err != nil {
 			return usageError(stderr, "report", err)
 		}
+		rep.Thresholds = results // shown in --html and --md, kept in --json
+	} else {
+		results = rep.Thresholds // as the run stored them
 	}
 	type output struct {
 		path string
@@ -122,7 +126,9 @@ func runReport(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "sparkbench report: %v\n", err)
 		return 1
 	}
-	if reports.ThresholdsFailed(results) {
+	// Exit 3 only for thresholds checked now: re-rendering a result whose
+	// stored thresholds failed is not itself a failure.
+	if len(ths) > 0 && reports.ThresholdsFailed(results) {
 		return 3
 	}
 	return 0

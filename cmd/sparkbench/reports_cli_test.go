@@ -146,6 +146,12 @@ func TestReportCLI(t *testing.T) {
 			t.Errorf("%s: %v", p, err)
 		}
 	}
+	// --threshold stores the results: a re-render shows them, exit 0.
+	saved := filepath.Join(dir, "with-thresholds.json")
+	runCLI(t, reportFn, cliCase{args: []string{d + "result.json", "--json", saved, "--threshold", "limit_violations=== 0"}, code: 3})
+	if out, _ := runCLI(t, reportFn, cliCase{args: []string{saved}, code: 0}); !strings.Contains(out, "FAIL limit_violations == 0 (memory): 3") {
+		t.Errorf("stored thresholds not shown:\n%s", out)
+	}
 	for _, tc := range []cliCase{
 		{name: "bench", args: []string{"--bench", d + "result.json"}, code: 0, golden: d + "bench.txt"},
 		{name: "thresholds pass", args: []string{d + "result.json", "--threshold", "spark_get.p99=< 20us", "--threshold", "dropped=< 100"}, code: 0},
