@@ -30,7 +30,7 @@ func soakDuration(t *testing.T) time.Duration {
 // hostile invocation must fail with its classified error, every other one
 // must succeed.
 func TestSoakMixedFlares(t *testing.T) {
-	for _, mode := range []TimeoutMode{TimeoutWatchdog, TimeoutContext} {
+	for _, mode := range []TimeoutMode{TimeoutWatchdog, TimeoutContext, TimeoutClose} {
 		t.Run("timeout="+mode.String(), func(t *testing.T) {
 			o := defaultEnvOptions()
 			o.mode = mode
