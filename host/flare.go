@@ -2,7 +2,6 @@ package host
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strings"
 	"sync"
@@ -291,14 +290,4 @@ func (f *Flare) drain(ctx context.Context) {
 		inst.discard()
 	}
 	_ = f.compiled.Close(ctx)
-}
-
-// errorsIsAny reports whether err is any of targets.
-func errorsIsAny(err error, targets ...error) bool {
-	for _, t := range targets {
-		if errors.Is(err, t) {
-			return true
-		}
-	}
-	return false
 }

@@ -10,6 +10,9 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/sparkbench/sparkbench/host/internal/abi"
+	"github.com/sparkbench/sparkbench/host/internal/edgeops"
 )
 
 // probeBody encodes a call for testdata/probe.wat.
@@ -153,6 +156,20 @@ func TestLogCappedPerInvocation(t *testing.T) {
 		lines := strings.Split(strings.TrimSuffix(log.String(), "\n"), "\n")
 		if len(lines) != 17 || lines[0] != "warn flare[logloop] edge-a/shop.example: line" || !strings.Contains(lines[16], "log capped at 16 lines") {
 			t.Fatalf("round %d: %d lines: first %q last %q", round, len(lines), lines[0], lines[len(lines)-1])
+		}
+	}
+}
+
+// TestEveryEdgeOpImplemented: each edge-op import of the ABI table has an
+// implementation in edgeops (otherwise the host would answer 0 forever).
+func TestEveryEdgeOpImplemented(t *testing.T) {
+	for _, f := range abi.FlaronV1 {
+		if f.Group != "edgeops" {
+			continue
+		}
+		op, ok := edgeops.Find(f.Name)
+		if !ok || (op.Bytes == nil && op.Int == nil && op.None == nil && op.Secret == nil) {
+			t.Errorf("%s: no edge op", f.Name)
 		}
 	}
 }
