@@ -129,11 +129,11 @@ func runOpen(ctx context.Context, cfg Config, s *schedule, workers []Worker, sta
 			}
 		}(w)
 	}
-	spin := cfg.SpinBelow
-	if spin == 0 {
-		spin = Calibrate()
+	sp := spinner{window: cfg.SpinBelow}
+	if cfg.SpinBelow == 0 {
+		sp = spinner{window: Calibrate(), adaptive: true}
 	}
-	spin = max(spin, 0)
+	sp.window = max(sp.window, 0)
 	start := time.Now()
 	for seq := int64(0); ; seq++ {
 		off, ok := s.offset(seq)
@@ -141,7 +141,7 @@ func runOpen(ctx context.Context, cfg Config, s *schedule, workers []Worker, sta
 			break
 		}
 		due := start.Add(off)
-		if !waitUntil(ctx, due, spin) {
+		if !sp.waitUntil(ctx, due) {
 			break
 		}
 		stats.Scheduled.Add(1)
@@ -165,9 +165,25 @@ func runOpen(ctx context.Context, cfg Config, s *schedule, workers []Worker, sta
 	wg.Wait()
 }
 
-// waitUntil sleeps until shortly before due, then spins (yielding the
-// processor) until due. It returns false if ctx ends first.
-func waitUntil(ctx context.Context, due time.Time, spin time.Duration) bool {
+// spinner waits for start times: it sleeps until window before a start,
+// then spins (yielding the processor) until the start. Adaptive spinners
+// learn the window from how much their own sleeps overshoot: an idle
+// process wakes from time.Sleep with millisecond granularity (so it must
+// spin through most gaps), a busy one within microseconds (so it can sleep
+// through them and save the CPU).
+type spinner struct {
+	window   time.Duration
+	adaptive bool
+}
+
+// Bounds of the adaptive spin window.
+const (
+	minSpin = 20 * time.Microsecond
+	maxSpin = 2 * time.Millisecond
+)
+
+// waitUntil returns at due, or false if ctx ends first.
+func (sp *spinner) waitUntil(ctx context.Context, due time.Time) bool {
 	for {
 		d := time.Until(due)
 		if d <= 0 {
@@ -175,21 +191,37 @@ func waitUntil(ctx context.Context, due time.Time, spin time.Duration) bool {
 		}
 		switch {
 		case d > 20*time.Millisecond:
-			t := time.NewTimer(d - spin)
+			t := time.NewTimer(d - sp.window)
 			select {
 			case <-ctx.Done():
 				t.Stop()
 				return false
 			case <-t.C:
 			}
-		case d > spin:
-			time.Sleep(d - spin)
+		case d > sp.window:
+			target := d - sp.window
+			t0 := time.Now()
+			time.Sleep(target)
+			if sp.adaptive {
+				sp.learn(time.Since(t0) - target)
+			}
 		default:
 			runtime.Gosched()
 		}
 		if ctx.Err() != nil {
 			return false
 		}
+	}
+}
+
+// learn moves the window towards twice the observed overshoot: up at once
+// (a late wake-up costs precision now), down slowly (1/64 per sleep).
+func (sp *spinner) learn(over time.Duration) {
+	want := min(max(2*over, minSpin), maxSpin)
+	if want > sp.window {
+		sp.window = want
+	} else {
+		sp.window -= (sp.window - want) / 64
 	}
 }
 

@@ -229,3 +229,17 @@ func BenchmarkOpenLoopStartError(b *testing.B) {
 		b.ReportMetric(float64(st.Late.Load())/float64(n), "late/op")
 	}
 }
+
+func TestSpinnerLearns(t *testing.T) {
+	sp := spinner{window: maxSpin, adaptive: true}
+	for i := 0; i < 1000; i++ {
+		sp.learn(5 * time.Microsecond)
+	}
+	if sp.window > 30*time.Microsecond {
+		t.Errorf("window %v after precise sleeps, want ~%v", sp.window, minSpin)
+	}
+	sp.learn(time.Millisecond)
+	if sp.window != maxSpin {
+		t.Errorf("window %v after a 1ms overshoot, want %v", sp.window, maxSpin)
+	}
+}
