@@ -3,6 +3,7 @@ package backend
 import (
 	"bytes"
 	"fmt"
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -182,4 +183,59 @@ func (f *failingBackend) Apply(muts []Mutation) error {
 		}
 	}
 	return f.Backend.Apply(muts)
+}
+
+// gatedBackend blocks each Apply until released, and records the batch
+// sizes it was given.
+type gatedBackend struct {
+	Backend
+	entered chan int
+	release chan struct{}
+}
+
+func (g *gatedBackend) Apply(m []Mutation) error {
+	g.entered <- len(m)
+	<-g.release
+	return g.Backend.Apply(m)
+}
+
+// TestGroupFormsNextBatchFromArrivals checks the commit pattern exactly: a
+// lone writer goes straight to the backend (no batching delay), writers
+// arriving during that commit wait, and all of them go in the one next
+// commit.
+func TestGroupFormsNextBatchFromArrivals(t *testing.T) {
+	inner := openT(t, "bbolt", t.TempDir(), true)
+	defer inner.Close()
+	gb := &gatedBackend{Backend: inner, entered: make(chan int), release: make(chan struct{})}
+	g := NewGroup(gb)
+	put := func(k string) Mutation { return Mutation{Key: []byte(k), Value: []byte(k)} }
+
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() { defer wg.Done(); g.Apply([]Mutation{put("a")}) }()
+	if n := <-gb.entered; n != 1 { // reached the backend with nobody else around
+		t.Fatalf("first commit carries %d mutations", n)
+	}
+	for _, k := range []string{"b", "c", "d"} {
+		wg.Add(1)
+		go func() { defer wg.Done(); g.Apply([]Mutation{put(k)}) }()
+	}
+	for { // wait until the three are queued behind the running commit
+		g.mu.Lock()
+		n := len(g.queue)
+		g.mu.Unlock()
+		if n == 3 {
+			break
+		}
+		runtime.Gosched()
+	}
+	gb.release <- struct{}{}
+	if n := <-gb.entered; n != 3 {
+		t.Fatalf("second commit carries %d mutations, want the 3 that arrived", n)
+	}
+	gb.release <- struct{}{}
+	wg.Wait()
+	if got := len(scanAll(t, inner)); got != 4 {
+		t.Fatalf("%d records", got)
+	}
 }
