@@ -2,12 +2,14 @@ package host
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"sync"
 
 	"github.com/tetratelabs/wazero"
 	"github.com/tetratelabs/wazero/api"
+	"github.com/tetratelabs/wazero/sys"
 
 	"github.com/sparkbench/sparkbench/host/internal/abi"
 	"github.com/sparkbench/sparkbench/host/internal/stopcheck"
@@ -226,14 +228,33 @@ func (f *Flare) instantiate(ctx context.Context) (*instance, error) {
 		}
 		inst.stop, inst.fuel = stop, fuel
 	}
-	if f.hasInit {
-		if _, err := mod.ExportedFunction("_initialize").Call(inst.ctx); err != nil {
-			_ = mod.Close(ctx)
-			return nil, fmt.Errorf("instantiate: _initialize: %w: %v", ErrTrap, err)
-		}
-	}
 	if f.h.wd != nil {
 		f.h.wd.register(inst)
+	}
+	if f.hasInit {
+		// _initialize runs under the invocation timeout too.
+		var err error
+		killed := false
+		init := mod.ExportedFunction("_initialize")
+		if f.h.wd != nil {
+			s := f.h.wd.arm(inst)
+			_, err = init.Call(inst.ctx)
+			killed = !f.h.wd.disarm(inst, s)
+		} else if f.h.mode == TimeoutContext {
+			cctx, cancel := context.WithTimeout(inst.ctx, f.h.limits.InvocationTimeout)
+			_, err = init.Call(cctx)
+			cancel()
+		} else {
+			_, err = init.Call(inst.ctx)
+		}
+		if killed || err != nil {
+			inst.discard()
+			var exit *sys.ExitError
+			if killed || errors.As(err, &exit) && exit.ExitCode() == sys.ExitCodeDeadlineExceeded {
+				return nil, fmt.Errorf("instantiate: _initialize: %w: stopped after %v", ErrTimeout, f.h.limits.InvocationTimeout)
+			}
+			return nil, fmt.Errorf("instantiate: _initialize: %w: %s", ErrTrap, firstLine(err.Error()))
+		}
 	}
 	return inst, nil
 }

@@ -275,3 +275,28 @@ func TestABIOutOfBounds(t *testing.T) {
 	}
 	mustStillServe(t, e)
 }
+
+// TestInitializeTimeout: a runaway _initialize is stopped at Load.
+func TestInitializeTimeout(t *testing.T) {
+	for _, mode := range []TimeoutMode{TimeoutWatchdog, TimeoutContext, TimeoutClose} {
+		t.Run(mode.String(), func(t *testing.T) {
+			o := defaultEnvOptions()
+			o.mode = mode
+			o.limits.InvocationTimeout = 100 * time.Millisecond
+			e := newEnv(t, o)
+			wasm, err := os.ReadFile("testdata/init_loop.wasm")
+			if err != nil {
+				t.Fatal(err)
+			}
+			start := time.Now()
+			_, err = e.h.Load(context.Background(), "init_loop", wasm)
+			if !errors.Is(err, ErrTimeout) {
+				t.Fatalf("Load: %v, want timeout", err)
+			}
+			if took := time.Since(start); took > 5*time.Second {
+				t.Errorf("Load took %v", took)
+			}
+			mustStillServe(t, e)
+		})
+	}
+}
