@@ -502,3 +502,19 @@ func TestOptionsAndParsing(t *testing.T) {
 		t.Fatalf("DefaultOptions = %+v", d)
 	}
 }
+
+// TestOpenLockedDirectory: a second store on the same directory fails with
+// an error instead of hanging or corrupting the first.
+func TestOpenLockedDirectory(t *testing.T) {
+	for _, be := range []string{BackendBbolt, BackendPebble} {
+		t.Run("backend="+be, func(t *testing.T) {
+			s, _, opts := openTest(t, be, nil)
+			mustSet(t, s.Site("a"), "k", "v", 0)
+			if s2, err := Open(opts); err == nil {
+				s2.Close()
+				t.Fatal("second Open of a directory in use succeeded")
+			}
+			wantGet(t, s.Site("a"), "k", "v", 0)
+		})
+	}
+}

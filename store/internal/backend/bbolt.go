@@ -1,7 +1,10 @@
 package backend
 
 import (
+	"errors"
 	"fmt"
+	"time"
+
 	"os"
 	"path/filepath"
 
@@ -20,12 +23,17 @@ func openBbolt(cfg Config) (*bboltDB, error) {
 	}
 	path := filepath.Join(cfg.Dir, "spark.db")
 	db, err := bolt.Open(path, 0o644, &bolt.Options{
-		Timeout:        0,
+		// bbolt waits for the file lock; do not hang forever when another
+		// process holds the directory.
+		Timeout:        2 * time.Second,
 		NoSync:         !cfg.Sync,
 		NoFreelistSync: true,
 		FreelistType:   bolt.FreelistMapType,
 	})
 	if err != nil {
+		if errors.Is(err, bolt.ErrTimeout) {
+			return nil, fmt.Errorf("bbolt: open %s: locked by another process: %w", path, err)
+		}
 		return nil, fmt.Errorf("bbolt: open %s: %w", path, err)
 	}
 	err = db.Update(func(tx *bolt.Tx) error {
