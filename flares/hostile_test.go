@@ -277,6 +277,21 @@ func TestSparkPressureFixtures(t *testing.T) {
 			t.Errorf("headers %v, want x-reentrant-code 0 and x-r hit", g.respHeaders)
 		}
 	})
+	t.Run("log_flood", func(t *testing.T) {
+		g := newGuestHost(t)
+		r := startGuest(t, g, hostileWasm(t, "log_flood"))
+		g.trace = true
+		r.mustInvoke(t)
+		logs := 0
+		for _, c := range g.traced {
+			if c == "log_info" {
+				logs++
+			}
+		}
+		if g.status != 200 || logs != 100000 {
+			t.Errorf("status %d, %d log_info calls; want 200 and 100000", g.status, logs)
+		}
+	})
 	t.Run("alloc_zero", func(t *testing.T) {
 		g := newGuestHost(t)
 		r := startGuest(t, g, hostileWasm(t, "alloc_zero"))
