@@ -81,6 +81,11 @@ func TestHostileGuests(t *testing.T) {
 			// counts as a write of the invocation like any other).
 			wantHeaders(t, resp, "x-reentrant-code", "0", "x-r", "hit")
 		}},
+		{fixture: "log_flood", check: func(t *testing.T, e *env, resp *Response) {
+			if resp.Status != 200 {
+				t.Errorf("status %d, want 200", resp.Status)
+			}
+		}},
 		{fixture: "alloc_zero", check: func(t *testing.T, e *env, resp *Response) {
 			if v, _ := resp.Header("x-results"); resp.Status != 200 || v != "0" {
 				t.Errorf("status %d x-results %q, want 200 and 0", resp.Status, v)
