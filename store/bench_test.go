@@ -2,7 +2,6 @@ package store
 
 import (
 	"fmt"
-	"os"
 	"runtime"
 	"slices"
 	"sync"
@@ -283,4 +282,43 @@ func BenchmarkReopen(b *testing.B) {
 	}
 }
 
-var _ = os.Getenv
+// BenchmarkGetKind separates the costs inside a Get hit: a key without
+// expiry (no clock read), an expiring key (one clock read for the remaining
+// TTL), and an expiring key with an Observer set (two more clock reads).
+func BenchmarkGetKind(b *testing.B) {
+	cases := []struct {
+		name     string
+		ttl      int64
+		observer Observer
+	}{
+		{"kind=no-expiry", 0, nil},
+		{"kind=expiring", 3600, nil},
+		{"kind=expiring-observed", 3600, nopObserver{}},
+	}
+	for _, c := range cases {
+		b.Run(c.name, func(b *testing.B) {
+			s, err := Open(Options{Backend: BackendMemory, SweepInterval: -1, Observer: c.observer})
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer s.Close()
+			site := s.Site("bench")
+			keys := make([][]byte, 1000)
+			for i := range keys {
+				keys[i] = benchKey(i)
+				site.Set(keys[i], make([]byte, 100), c.ttl)
+			}
+			b.ReportAllocs()
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				if _, _, ok := site.Get(keys[i%len(keys)]); !ok {
+					b.Fatal("miss")
+				}
+			}
+		})
+	}
+}
+
+type nopObserver struct{}
+
+func (nopObserver) ObserveBackend(BackendOp, time.Duration, error) {}

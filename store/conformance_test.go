@@ -1,11 +1,15 @@
 package store
 
 import (
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/sparkbench/sparkbench/store/internal/backend"
+	disk "github.com/sparkbench/sparkbench/store/internal/record"
 )
 
 // The conformance suite runs every rule of DESIGN §3 that belongs to the
@@ -516,5 +520,46 @@ func TestOpenLockedDirectory(t *testing.T) {
 			}
 			wantGet(t, s.Site("a"), "k", "v", 0)
 		})
+	}
+}
+
+// TestReloadRejectsCorruptRecords: a record that does not decode makes Open
+// fail with ErrCorrupt naming it, rather than serve damaged data or panic.
+func TestReloadRejectsCorruptRecords(t *testing.T) {
+	cases := []struct {
+		name       string
+		key, value []byte
+	}{
+		{"flipped value byte", disk.AppendKey(nil, "s", []byte("k")), func() []byte {
+			v := disk.AppendValue(nil, []byte("value"), 0)
+			v[len(v)-1] ^= 1
+			return v
+		}()},
+		{"short value", disk.AppendKey(nil, "s", []byte("k")), []byte{1, 2, 3}},
+		{"bad key length", []byte{0x7f, 's'}, disk.AppendValue(nil, []byte("v"), 0)},
+		{"invalid key bytes", disk.AppendKey(nil, "s", []byte("bad key")), disk.AppendValue(nil, []byte("v"), 0)},
+	}
+	for _, be := range []string{BackendBbolt, BackendPebble} {
+		for _, c := range cases {
+			t.Run(fmt.Sprintf("backend=%s/%s", be, c.name), func(t *testing.T) {
+				dir := t.TempDir()
+				raw, err := backend.Open(be, backend.Config{Dir: dir, Sync: true})
+				if err != nil {
+					t.Fatal(err)
+				}
+				if err := raw.Apply([]backend.Mutation{{Key: c.key, Value: c.value}}); err != nil {
+					t.Fatal(err)
+				}
+				raw.Close()
+				s, err := Open(Options{Backend: be, Dir: dir, SweepInterval: -1})
+				if err == nil {
+					s.Close()
+					t.Fatal("Open accepted a corrupt record")
+				}
+				if !errors.Is(err, ErrCorrupt) {
+					t.Fatalf("Open error %v is not ErrCorrupt", err)
+				}
+			})
+		}
 	}
 }

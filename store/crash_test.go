@@ -298,7 +298,10 @@ func parseCrashState(t *testing.T, f []string, intent bool) crashState {
 		if ttl == 0 {
 			st.expLo, st.expHi = 0, 0
 		} else {
-			st.expLo = x + ttl*int64(time.Second)
+			// The store's clock is the wall clock at Open advanced by the
+			// monotonic clock; allow a second of disagreement with the
+			// child's time.Now.
+			st.expLo = x + ttl*int64(time.Second) - int64(time.Second)
 			st.expHi = st.expLo + int64(time.Minute)
 		}
 	}
