@@ -2,10 +2,14 @@ package host
 
 import (
 	"bytes"
+	"context"
+	"errors"
+	"net/http"
 	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 )
@@ -69,5 +73,42 @@ func TestTestdataWasmFresh(t *testing.T) {
 		if err != nil || !bytes.Equal(got, committed) {
 			t.Errorf("%s.wasm is stale: run go generate ./host", wat[:len(wat)-4])
 		}
+	}
+}
+
+// TestPullHandlerRefusesBadRequests: wrong method or path, and malformed
+// JSON, are client errors; the transport maps a server error to an error
+// that spark_pull answers as Internal.
+func TestPullHandlerRefusesBadRequests(t *testing.T) {
+	srv := httptest.NewServer(PullHandler(Node{ID: "x"}))
+	defer srv.Close()
+	for _, tc := range []struct {
+		method, path, body string
+		want               int
+	}{
+		{"GET", PullPath, "", 404},
+		{"POST", "/other", "{}", 404},
+		{"POST", PullPath, "{not json", 400},
+		{"POST", PullPath, `{"site":"s","keys":["k"]}`, 503}, // Spark disabled on x
+	} {
+		req, _ := http.NewRequest(tc.method, srv.URL+tc.path, strings.NewReader(tc.body))
+		resp, err := srv.Client().Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != tc.want {
+			t.Errorf("%s %s %q: %d, want %d", tc.method, tc.path, tc.body, resp.StatusCode, tc.want)
+		}
+	}
+	tr := NewHTTPTransport(map[string]string{"x": srv.URL, "down": "http://127.0.0.1:1"}, nil)
+	if _, err := tr.Pull(context.Background(), "x", "s", []string{"k"}); !errors.Is(err, ErrSparkDisabled) {
+		t.Errorf("pull from a node without Spark: %v", err)
+	}
+	if _, err := tr.Pull(context.Background(), "nowhere", "s", nil); !errors.Is(err, ErrUnknownNode) {
+		t.Errorf("pull from an unknown node: %v", err)
+	}
+	if _, err := tr.Pull(context.Background(), "down", "s", nil); err == nil || errors.Is(err, ErrUnknownNode) || errors.Is(err, ErrSparkDisabled) {
+		t.Errorf("pull from an unreachable node: %v", err)
 	}
 }
