@@ -74,6 +74,9 @@ func (t *Site) getObserved(key []byte) ([]byte, uint32, bool) {
 }
 
 func (t *Site) get(key []byte) ([]byte, uint32, bool) {
+	if len(key) == 0 || len(key) > MaxKeyBytes {
+		return nil, 0, false // never indexed; do not hash a huge key
+	}
 	t.mu.RLock()
 	e, ok := t.ix.get(unsafe.String(unsafe.SliceData(key), len(key))) // key is not retained
 	t.mu.RUnlock()
