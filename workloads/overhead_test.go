@@ -110,9 +110,7 @@ func benchOpen(b *testing.B, fake bool) {
 	var recs []*reports.Recorder
 	for i := range workers {
 		wk := rt.newWorker(w.Seed, i, len(workers), false)
-		wk.rec = reports.NewRecorder(reports.Labels{Scenario: "counter", Backend: "memory"}, start)
-		wk.obs = recObserver{wk.rec}
-		wk.req.Observer = wk.obs
+		wk.attach(reports.NewRecorder(reports.Labels{Scenario: "counter", Backend: "memory"}, start))
 		recs = append(recs, wk.rec)
 		workers[i] = wk
 	}

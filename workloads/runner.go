@@ -461,9 +461,7 @@ func runPhase(ctx context.Context, w *Workload, rts []*scenarioRT, backend strin
 		for i := range workers {
 			wk := rt.newWorker(w.Seed, i, len(workers), warm)
 			if !warm {
-				wk.rec = reports.NewRecorder(labels, start)
-				wk.obs = recObserver{wk.rec}
-				wk.req.Observer = wk.obs
+				wk.attach(reports.NewRecorder(labels, start))
 				recs = append(recs, wk.rec)
 			}
 			workers[i] = wk

@@ -185,6 +185,14 @@ func (rt *scenarioRT) newWorker(seed int64, id, workers int, warm bool) *worker 
 	return wk
 }
 
+// attach makes rec the worker's recorder: it receives the worker's own
+// samples and, through the observer adapter, the host's.
+func (wk *worker) attach(rec *reports.Recorder) {
+	wk.rec = rec
+	wk.obs = &recObserver{rec: rec, site: wk.rt.site, siteName: wk.rt.spec.Site}
+	wk.req.Observer = wk.obs
+}
+
 // render draws this request's variables and renders the request into the
 // worker's buffer. Strings point into the buffer (no allocation); the host
 // uses a Request only for the duration of Invoke.

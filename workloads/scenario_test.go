@@ -200,9 +200,7 @@ func TestDoAllocations(t *testing.T) {
 	rt.invoke = fakeInvoke
 	wk := rt.newWorker(w.Seed, 0, 1, false)
 	start := time.Now()
-	wk.rec = reports.NewRecorder(reports.Labels{Scenario: "s"}, start)
-	wk.obs = recObserver{wk.rec}
-	wk.req.Observer = wk.obs
+	wk.attach(reports.NewRecorder(reports.Labels{Scenario: "s"}, start))
 	ctx := context.Background()
 	seq := int64(0)
 	for i := 0; i < 1000; i++ { // warm the recorder's histograms
