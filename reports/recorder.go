@@ -71,7 +71,7 @@ type codeCount struct {
 
 type bandRec struct {
 	writes, quotaExceeded int64
-	hist                  *Hist
+	hist                  fastHist
 }
 
 type limitRec struct {
@@ -84,7 +84,7 @@ type limitRec struct {
 
 type startRec struct {
 	total, late, dropped int64
-	lateness             *Hist
+	lateness             fastHist // converted to a Hist by Build
 }
 
 type statusRec struct {
@@ -107,7 +107,6 @@ func NewRecorder(l Labels, start time.Time) *Recorder {
 // newRecorder takes start on the scale of now (tests inject a clock).
 func newRecorder(l Labels, start int64, now func() int64) *Recorder {
 	r := &Recorder{labels: l, start: start, now: now}
-	r.starts.lateness = NewHist()
 	r.curSec = -1
 	return r
 }
@@ -175,10 +174,7 @@ func (r *Recorder) Record(op Op, code int32, d time.Duration) {
 		if code == CodeQuotaExceeded {
 			br.quotaExceeded++
 		}
-		if br.hist == nil {
-			br.hist = NewHist()
-		}
-		br.hist.Record(d)
+		br.hist.add(c, off)
 	}
 }
 
@@ -291,7 +287,7 @@ func (r *Recorder) RecordStart(late time.Duration, dropped bool) {
 		r.starts.dropped++
 		return
 	}
-	r.starts.lateness.Record(late)
+	r.starts.lateness.record(late)
 	if late > LateStartThreshold {
 		r.starts.late++
 	}

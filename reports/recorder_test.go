@@ -78,3 +78,46 @@ func TestCoarseClockSeries(t *testing.T) {
 		t.Fatalf("series %+v", s)
 	}
 }
+
+// TestRecordStartAndBandsFastPath: start lateness and quota-band latencies
+// are recorded in the recorder's dense histograms (the path Record uses;
+// PackedHistogram.RecordValue cost ~14% of harness CPU) and Build turns
+// them into exactly the histograms the sparse Hist would hold.
+func TestRecordStartAndBandsFastPath(t *testing.T) {
+	r := NewRecorder(Labels{Scenario: "s"}, time.Now())
+	wantLate, wantBand := NewHist(), NewHist()
+	r.RecordQuota("site", 95, 100)
+	for i := 0; i < 20000; i++ {
+		d := time.Duration(uint64(i)*2654435761%uint64(time.Second)) + time.Duration(i&3)*time.Hour // up to beyond 1h (clamped)
+		r.RecordStart(d, false)
+		wantLate.Record(d)
+		r.Record(OpSparkSet, CodeOK, d)
+		wantBand.Record(d)
+	}
+	r.RecordStart(0, true)
+	if r.starts.lateness.empty() || r.bands[9].hist.empty() {
+		t.Fatal("lateness or band samples did not reach the dense histograms")
+	}
+	run := Build(RunInfo{}, []*Recorder{r})
+	st := run.Starts()
+	if st.Total != 20001 || st.Dropped != 1 || !st.Lateness.Equal(wantLate) {
+		t.Errorf("starts %+v: lateness count %d p99 %v, want count %d p99 %v", st, st.Lateness.Count(), st.Lateness.Quantile(.99), wantLate.Count(), wantLate.Quantile(.99))
+	}
+	if b := run.Pressure()[9]; b.Writes != 20000 || !b.Hist.Equal(wantBand) {
+		t.Errorf("band 90%%: %d writes, hist count %d, want exactly the recorded samples", b.Writes, b.Hist.Count())
+	}
+}
+
+// BenchmarkRecordStart is the per-start recording cost of the open loop.
+func BenchmarkRecordStart(b *testing.B) {
+	r := NewRecorder(Labels{Scenario: "bench"}, time.Now())
+	ds := make([]time.Duration, 1024)
+	for i := range ds {
+		ds[i] = time.Duration(100+i*37) * time.Nanosecond
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		r.RecordStart(ds[i&1023], false)
+	}
+}

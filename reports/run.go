@@ -234,12 +234,11 @@ func (r *Recorder) group() *Group {
 		}
 		g.Series = append(g.Series, sec)
 	}
-	for i, b := range r.bands {
+	for i := range r.bands {
+		b := &r.bands[i]
 		g.Pressure[i].Writes = b.writes
 		g.Pressure[i].QuotaExceeded = b.quotaExceeded
-		if b.hist != nil {
-			g.Pressure[i].Hist = b.hist
-		}
+		b.hist.flush(g.Pressure[i].Hist, false)
 	}
 	for _, l := range r.limits {
 		lc := LimitCount{Name: l.name, Decisions: l.decisions, Refused: l.refused}
@@ -255,7 +254,8 @@ func (r *Recorder) group() *Group {
 		lc.AllowedPerInvocation = addPerInvocation(nil, per)
 		g.Limits = append(g.Limits, lc)
 	}
-	g.Starts = Starts{Total: r.starts.total, Late: r.starts.late, Dropped: r.starts.dropped, Lateness: r.starts.lateness}
+	g.Starts = Starts{Total: r.starts.total, Late: r.starts.late, Dropped: r.starts.dropped, Lateness: NewHist()}
+	r.starts.lateness.flush(g.Starts.Lateness, false)
 	for _, s := range r.status {
 		g.Status = append(g.Status, StatusCount{s.status, s.expected, s.count})
 	}
