@@ -241,17 +241,30 @@ func bandOf(fill float64) int {
 // timeout, memory) depend on values the recorder does not see: their
 // refusals are counted and their violations are not judged.
 func (r *Recorder) RecordLimit(limit string, refused bool) {
-	var l *limitRec
-	for i := range r.limits {
-		if r.limits[i].name == limit {
-			l = r.limits[i]
-			break
+	r.RecordLimitID(r.LimitID(limit), refused)
+}
+
+// LimitID identifies a limit within one Recorder: resolve a name once with
+// Recorder.LimitID and record with RecordLimitID, which costs an index
+// instead of a search by name. IDs are valid only for the recorder that
+// issued them.
+type LimitID int32
+
+// LimitID returns the ID of the named limit in r, adding the limit if r has
+// not seen it. A limit that receives no decisions is not reported.
+func (r *Recorder) LimitID(limit string) LimitID {
+	for i, l := range r.limits {
+		if l.name == limit {
+			return LimitID(i)
 		}
 	}
-	if l == nil {
-		l = &limitRec{name: limit}
-		r.limits = append(r.limits, l)
-	}
+	r.limits = append(r.limits, &limitRec{name: limit})
+	return LimitID(len(r.limits) - 1)
+}
+
+// RecordLimitID is RecordLimit for a limit resolved with LimitID.
+func (r *Recorder) RecordLimitID(id LimitID, refused bool) {
+	l := r.limits[id]
 	l.decisions++
 	if refused {
 		l.refused++

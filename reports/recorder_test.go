@@ -121,3 +121,59 @@ func BenchmarkRecordStart(b *testing.B) {
 		r.RecordStart(ds[i&1023], false)
 	}
 }
+
+// TestRecordLimitID: a limit resolved once and recorded by ID counts in the
+// same slot as the same limit recorded by name, per-invocation accounting
+// included, and a resolved limit without decisions is not reported.
+func TestRecordLimitID(t *testing.T) {
+	r := NewRecorder(Labels{Scenario: "s"}, time.Now())
+	writes := r.LimitID("max_writes_per_invocation")
+	quota := r.LimitID("site_quota")
+	_ = r.LimitID("max_memory_pages") // never decided
+	if again := r.LimitID("max_writes_per_invocation"); again != writes {
+		t.Fatalf("LimitID not stable: %d then %d", writes, again)
+	}
+	for inv := 0; inv < 10; inv++ {
+		r.RecordLimitID(writes, false)
+		r.RecordLimit("max_writes_per_invocation", false) // same slot by name
+		r.RecordLimitID(quota, inv%2 == 0)
+		r.Record(OpInvocation, CodeOK, time.Microsecond)
+	}
+	ls := Build(RunInfo{}, []*Recorder{r}).Groups[0].Limits
+	want := []LimitCount{
+		{Name: "max_writes_per_invocation", Decisions: 20, AllowedPerInvocation: [][2]int64{{2, 10}}},
+		{Name: "site_quota", Decisions: 10, Refused: 5, AllowedPerInvocation: [][2]int64{{1, 5}}},
+	}
+	if len(ls) != len(want) {
+		t.Fatalf("limits %+v, want %+v", ls, want)
+	}
+	for i, w := range want {
+		g := ls[i]
+		if g.Name != w.Name || g.Decisions != w.Decisions || g.Refused != w.Refused || len(g.AllowedPerInvocation) != 1 || g.AllowedPerInvocation[0] != w.AllowedPerInvocation[0] {
+			t.Errorf("limit %d: %+v, want %+v", i, g, w)
+		}
+	}
+}
+
+// BenchmarkRecordLimit compares a limit decision recorded by name (a search
+// over the recorder's limits) with one recorded by a resolved LimitID, with
+// the six limits a counter invocation decides.
+func BenchmarkRecordLimit(b *testing.B) {
+	names := []string{"writes_spark_kv", "max_reads_per_invocation", "max_ttl_secs", "max_value_bytes", "max_writes_per_invocation", "site_quota"}
+	b.Run("name", func(b *testing.B) {
+		r := NewRecorder(Labels{}, time.Now())
+		for i := 0; i < b.N; i++ {
+			r.RecordLimit(names[i%6], false)
+		}
+	})
+	b.Run("id", func(b *testing.B) {
+		r := NewRecorder(Labels{}, time.Now())
+		ids := make([]LimitID, len(names))
+		for i, n := range names {
+			ids[i] = r.LimitID(n)
+		}
+		for i := 0; i < b.N; i++ {
+			r.RecordLimitID(ids[i%6], false)
+		}
+	})
+}

@@ -241,6 +241,9 @@ func (r *Recorder) group() *Group {
 		b.hist.flush(g.Pressure[i].Hist, false)
 	}
 	for _, l := range r.limits {
+		if l.decisions == 0 {
+			continue // resolved by LimitID but never decided
+		}
 		lc := LimitCount{Name: l.name, Decisions: l.decisions, Refused: l.refused}
 		var per [][2]int64
 		for n, c := range l.perInv {

@@ -43,6 +43,10 @@ type recObserver struct {
 	rec      *reports.Recorder
 	site     *store.Site // nil: the node has no Spark store
 	siteName string
+	// limitIDs[l] is 1 + rec's LimitID for host limit l, 0 until the
+	// limit's first decision: a limit decision costs an index, not a
+	// search by name (a counter invocation makes six).
+	limitIDs [256]reports.LimitID
 }
 
 func (o *recObserver) ObserveCall(op host.Op, code int32, d time.Duration) {
@@ -57,7 +61,12 @@ func (o *recObserver) ObserveCall(op host.Op, code int32, d time.Duration) {
 }
 
 func (o *recObserver) ObserveLimit(l host.Limit, refused bool) {
-	o.rec.RecordLimit(limitNames[l], refused)
+	id := o.limitIDs[l]
+	if id == 0 {
+		id = o.rec.LimitID(limitNames[l]) + 1
+		o.limitIDs[l] = id
+	}
+	o.rec.RecordLimitID(id-1, refused)
 }
 
 // storeObserver receives backend timings from every goroutine that uses a

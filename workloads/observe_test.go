@@ -1,6 +1,7 @@
 package workloads
 
 import (
+	"fmt"
 	"testing"
 	"time"
 
@@ -73,5 +74,38 @@ func BenchmarkObserveSet(b *testing.B) {
 				o.ObserveCall(host.OpSparkSet, 0, 3*time.Microsecond)
 			}
 		})
+	}
+}
+
+// TestObserveLimitByID: the adapter's cached limit IDs record every host
+// limit under its host.Limit name, with the counts a recorder fed by name
+// gets.
+func TestObserveLimitByID(t *testing.T) {
+	o := &recObserver{rec: reports.NewRecorder(reports.Labels{Scenario: "s"}, time.Now())}
+	byName := reports.NewRecorder(reports.Labels{Scenario: "s"}, time.Now())
+	for inv := 0; inv < 50; inv++ {
+		for l := host.LimitMemory; ; l-- { // reverse order: IDs differ from host.Limit values
+			refused := (inv+int(l))%3 == 0
+			for k := 0; k <= int(l); k++ {
+				o.ObserveLimit(l, refused)
+				byName.RecordLimit(l.String(), refused)
+			}
+			if l == host.LimitReads {
+				break
+			}
+		}
+		o.ObserveCall(host.OpInvocation, 0, time.Microsecond)
+		byName.Record(reports.OpInvocation, 0, time.Microsecond)
+	}
+	got := reports.Build(reports.RunInfo{}, []*reports.Recorder{o.rec}).LimitTable()
+	want := reports.Build(reports.RunInfo{}, []*reports.Recorder{byName}).LimitTable()
+	if len(got) != int(host.LimitMemory)+1 || len(got) != len(want) {
+		t.Fatalf("%d limits, want %d", len(got), len(want))
+	}
+	for i := range want {
+		g, w := got[i], want[i]
+		if g.Name != w.Name || g.Decisions != w.Decisions || g.Refused != w.Refused || fmt.Sprint(g.AllowedPerInvocation) != fmt.Sprint(w.AllowedPerInvocation) {
+			t.Errorf("%s: %+v, want %+v", w.Name, g.LimitCount, w.LimitCount)
+		}
 	}
 }
