@@ -145,7 +145,7 @@ func writeTablesHTML(b *strings.Builder, be string, run *Run) {
 	}
 	if st := run.Starts(); st.Total > 0 {
 		fmt.Fprintf(b, "<p>Open-loop starts: %d scheduled, %d late (&gt; %v), %d dropped; lateness p50 %s, p99 %s, max %s.</p>\n",
-			st.Total, st.Late, LateStartThreshold, st.Dropped, fmtDur(st.Lateness.Quantile(.5)), fmtDur(st.Lateness.Quantile(.99)), fmtDur(st.Lateness.Max()))
+			st.Total, st.Late, st.ThresholdString(), st.Dropped, fmtDur(st.Lateness.Quantile(.5)), fmtDur(st.Lateness.Quantile(.99)), fmtDur(st.Lateness.Max()))
 	}
 	var tb strings.Builder
 	writeStatusText(&tb, be, run)

@@ -4,8 +4,10 @@ import (
 	"time"
 )
 
-// LateStartThreshold is how late an open-loop start must be to count as a
-// late start. Every start's lateness is kept in a histogram regardless.
+// LateStartThreshold is the default of how late an open-loop start must be
+// to count as a late start (Recorder.SetLateThreshold sets another, such as
+// a workload's executor.late_tolerance). Every start's lateness is kept in a
+// histogram regardless.
 const LateStartThreshold = time.Millisecond
 
 // fastCodes covers outcome codes -1..14 in a fixed array; other codes
@@ -37,6 +39,7 @@ type Recorder struct {
 
 	limits []*limitRec
 	starts startRec
+	late   time.Duration // a start later than this is late
 	status []statusRec
 }
 
@@ -106,7 +109,7 @@ func NewRecorder(l Labels, start time.Time) *Recorder {
 
 // newRecorder takes start on the scale of now (tests inject a clock).
 func newRecorder(l Labels, start int64, now func() int64) *Recorder {
-	r := &Recorder{labels: l, start: start, now: now}
+	r := &Recorder{labels: l, start: start, now: now, late: LateStartThreshold}
 	r.curSec = -1
 	return r
 }
@@ -301,9 +304,20 @@ func (r *Recorder) RecordStart(late time.Duration, dropped bool) {
 		return
 	}
 	r.starts.lateness.record(late)
-	if late > LateStartThreshold {
+	if late > r.late {
 		r.starts.late++
 	}
+}
+
+// SetLateThreshold sets how late a start recorded from now on must be to
+// count as late; d <= 0 restores LateStartThreshold. The runner sets each
+// scenario's executor.late_tolerance, so that the report counts the same
+// late starts as the progress display.
+func (r *Recorder) SetLateThreshold(d time.Duration) {
+	if d <= 0 {
+		d = LateStartThreshold
+	}
+	r.late = d
 }
 
 // RecordStatus counts one HTTP response status and whether the scenario

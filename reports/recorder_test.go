@@ -1,6 +1,8 @@
 package reports
 
 import (
+	"fmt"
+	"strings"
 	"testing"
 	"time"
 )
@@ -176,4 +178,48 @@ func BenchmarkRecordLimit(b *testing.B) {
 			r.RecordLimitID(ids[i%6], false)
 		}
 	})
+}
+
+// TestLateThreshold: each recorder counts late starts against its own
+// threshold; sums say which threshold applied, or that several did, and a
+// recorder of only dropped starts does not count as another threshold.
+func TestLateThreshold(t *testing.T) {
+	rec := func(scenario string, tol time.Duration, lates ...time.Duration) *Recorder {
+		r := NewRecorder(Labels{Scenario: scenario}, time.Now())
+		r.SetLateThreshold(tol)
+		for _, l := range lates {
+			r.RecordStart(l, false)
+		}
+		return r
+	}
+	drops := NewRecorder(Labels{Scenario: "a"}, time.Now()) // default threshold, dropped starts only
+	drops.RecordStart(0, true)
+	ms := time.Millisecond
+	cases := []struct {
+		name      string
+		recs      []*Recorder
+		late      int64
+		threshold string
+	}{
+		{"default", []*Recorder{rec("a", 0, 500*time.Microsecond, 2*ms)}, 1, "1ms"},
+		{"tolerance", []*Recorder{rec("a", 5*ms, 2*ms, 6*ms, 10*ms), drops}, 2, "5ms"},
+		{"same in two scenarios", []*Recorder{rec("a", 5*ms, 6*ms), rec("b", 5*ms, 1*ms)}, 1, "5ms"},
+		{"mixed", []*Recorder{rec("a", 5*ms, 2*ms), rec("b", 100*time.Microsecond, 2*ms)}, 1, "each scenario's late_tolerance"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			run := Build(RunInfo{Duration: time.Second}, c.recs)
+			st := run.Starts()
+			if st.Late != c.late || st.ThresholdString() != c.threshold {
+				t.Errorf("%d late (> %s), want %d late (> %s)", st.Late, st.ThresholdString(), c.late, c.threshold)
+			}
+			var b strings.Builder
+			if err := WriteText(&b, NewReport(run)); err != nil {
+				t.Fatal(err)
+			}
+			if want := fmt.Sprintf("%d late (> %s)", c.late, c.threshold); !strings.Contains(b.String(), want) {
+				t.Errorf("text report lacks %q:\n%s", want, b.String())
+			}
+		})
+	}
 }

@@ -149,7 +149,51 @@ func addPerInvocation(a [][2]int64, b [][2]int64) [][2]int64 {
 // Starts counts open-loop starts.
 type Starts struct {
 	Total, Late, Dropped int64
-	Lateness             *Hist // lateness of the starts that were not dropped
+	// LateThreshold is how late a start had to be to count in Late: the
+	// scenario's executor.late_tolerance. 0 means LateStartThreshold
+	// (results written before it was recorded); MixedLateThreshold, that
+	// the starts summed here were judged against different thresholds.
+	LateThreshold time.Duration `json:",omitempty"`
+	Lateness      *Hist         // lateness of the starts that were not dropped
+}
+
+// MixedLateThreshold is Starts.LateThreshold for a sum of starts counted
+// late against different thresholds (scenarios with different
+// late_tolerance).
+const MixedLateThreshold time.Duration = -1
+
+// Threshold returns the late threshold, LateStartThreshold for 0.
+func (s Starts) Threshold() time.Duration {
+	if s.LateThreshold == 0 {
+		return LateStartThreshold
+	}
+	return s.LateThreshold
+}
+
+// ThresholdString describes the late threshold for reports: "1ms", or
+// "each scenario's late_tolerance" when it differs between the starts.
+func (s Starts) ThresholdString() string {
+	if s.Threshold() == MixedLateThreshold {
+		return "each scenario's late_tolerance"
+	}
+	return s.Threshold().String()
+}
+
+// add adds o's starts to s. Only starts that were not dropped were judged
+// late, so only a side that has some decides the threshold.
+func (s *Starts) add(o Starts) {
+	if o.Total > o.Dropped {
+		switch {
+		case s.Total <= s.Dropped:
+			s.LateThreshold = o.LateThreshold
+		case s.Threshold() != o.Threshold():
+			s.LateThreshold = MixedLateThreshold
+		}
+	}
+	s.Total += o.Total
+	s.Late += o.Late
+	s.Dropped += o.Dropped
+	s.Lateness.Merge(o.Lateness)
 }
 
 // StatusCount counts one HTTP response status.
@@ -257,7 +301,7 @@ func (r *Recorder) group() *Group {
 		lc.AllowedPerInvocation = addPerInvocation(nil, per)
 		g.Limits = append(g.Limits, lc)
 	}
-	g.Starts = Starts{Total: r.starts.total, Late: r.starts.late, Dropped: r.starts.dropped, Lateness: NewHist()}
+	g.Starts = Starts{Total: r.starts.total, Late: r.starts.late, Dropped: r.starts.dropped, LateThreshold: r.late, Lateness: NewHist()}
 	r.starts.lateness.flush(g.Starts.Lateness, false)
 	for _, s := range r.status {
 		g.Status = append(g.Status, StatusCount{s.status, s.expected, s.count})
@@ -303,10 +347,7 @@ func (g *Group) merge(o *Group) {
 		}
 	}
 	sort.Slice(g.Limits, func(i, j int) bool { return g.Limits[i].Name < g.Limits[j].Name })
-	g.Starts.Total += o.Starts.Total
-	g.Starts.Late += o.Starts.Late
-	g.Starts.Dropped += o.Starts.Dropped
-	g.Starts.Lateness.Merge(o.Starts.Lateness)
+	g.Starts.add(o.Starts)
 	for _, s := range o.Status {
 		found := false
 		for i := range g.Status {

@@ -130,10 +130,7 @@ func (run *Run) Violations() int64 {
 func (run *Run) Starts() Starts {
 	s := Starts{Lateness: NewHist()}
 	for _, g := range run.Groups {
-		s.Total += g.Starts.Total
-		s.Late += g.Starts.Late
-		s.Dropped += g.Starts.Dropped
-		s.Lateness.Merge(g.Starts.Lateness)
+		s.add(g.Starts)
 	}
 	return s
 }

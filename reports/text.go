@@ -132,7 +132,7 @@ func WriteText(w io.Writer, rep *Report) error {
 		st := run.Starts()
 		if st.Total > 0 {
 			fmt.Fprintf(&b, "\nopen-loop starts: %s: %d scheduled, %d late (> %v), %d dropped; lateness p50 %s p99 %s max %s\n",
-				be, st.Total, st.Late, LateStartThreshold, st.Dropped, fmtDur(st.Lateness.Quantile(.5)), fmtDur(st.Lateness.Quantile(.99)), fmtDur(st.Lateness.Max()))
+				be, st.Total, st.Late, st.ThresholdString(), st.Dropped, fmtDur(st.Lateness.Quantile(.5)), fmtDur(st.Lateness.Quantile(.99)), fmtDur(st.Lateness.Max()))
 		}
 		writeStatusText(&b, be, run)
 	}

@@ -453,15 +453,22 @@ func runPhase(ctx context.Context, w *Workload, rts []*scenarioRT, backend strin
 		cfg := rt.execConfig(w, warm)
 		labels := reports.Labels{Scenario: rt.spec.Name, Node: rt.spec.Node, Backend: backend}
 		workers := make([]executor.Worker, cfg.Workers())
+		// The report counts a start late against the scenario's
+		// late_tolerance, as the executor's progress counter does.
+		newRec := func() *reports.Recorder {
+			r := reports.NewRecorder(labels, start)
+			r.SetLateThreshold(rt.spec.Executor.LateTolerance)
+			return r
+		}
 		var dropRec *reports.Recorder
 		if !warm {
-			dropRec = reports.NewRecorder(labels, start)
+			dropRec = newRec()
 			recs = append(recs, dropRec)
 		}
 		for i := range workers {
 			wk := rt.newWorker(w.Seed, i, len(workers), warm)
 			if !warm {
-				wk.attach(reports.NewRecorder(labels, start))
+				wk.attach(newRec())
 				recs = append(recs, wk.rec)
 			}
 			workers[i] = wk

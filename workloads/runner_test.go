@@ -49,3 +49,43 @@ func TestRunTiny(t *testing.T) {
 		t.Errorf("starts: %+v, progress dropped %d", st, counter.Dropped())
 	}
 }
+
+// TestLateToleranceCountsInReport: the report counts a start late against
+// the scenario's executor.late_tolerance, exactly as the progress display
+// does (both compare the same start and intended times), and says which
+// threshold it used.
+func TestLateToleranceCountsInReport(t *testing.T) {
+	for _, tol := range []string{"1ns", "30s"} {
+		t.Run(tol, func(t *testing.T) {
+			src := `
+name: late
+seed: 1
+warmup: 0s
+store: {backend: memory}
+sites: [{domain: l.example, capabilities: [writes_spark_kv]}]
+scenarios:
+  - name: c
+    flare: builtin:counter
+    executor: {type: constant-arrival-rate, rate: 400/s, duration: 500ms, max_in_flight: 4, late_tolerance: ` + tol + `}
+    request: {url: "https://l.example/", headers: {x-counter-key: "k"}}
+`
+			w, err := Parse("late.yaml", []byte(src))
+			if err != nil {
+				t.Fatal(err)
+			}
+			var prog *Progress
+			run, err := Run(context.Background(), w, RunOptions{OnMeasure: func(p *Progress) { prog = p }})
+			if err != nil {
+				t.Fatal(err)
+			}
+			st, sc := run.Starts(), prog.Scenarios[0]
+			want := w.Scenarios[0].Executor.LateTolerance
+			if st.Late != sc.Late() || st.Threshold() != want {
+				t.Errorf("report: %d late (> %v); progress: %d late (> %v)", st.Late, st.Threshold(), sc.Late(), want)
+			}
+			if tol == "1ns" && st.Late < (st.Total-st.Dropped)/2 {
+				t.Errorf("late_tolerance 1ns: only %d of %d starts late", st.Late, st.Total-st.Dropped)
+			}
+		})
+	}
+}
