@@ -7,6 +7,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 )
 
 // The conformance suite runs against every backend on a real disk.
@@ -232,6 +233,88 @@ func TestGroupFormsNextBatchFromArrivals(t *testing.T) {
 	gb.release <- struct{}{}
 	if n := <-gb.entered; n != 3 {
 		t.Fatalf("second commit carries %d mutations, want the 3 that arrived", n)
+	}
+	gb.release <- struct{}{}
+	wg.Wait()
+	if got := len(scanAll(t, inner)); got != 4 {
+		t.Fatalf("%d records", got)
+	}
+}
+
+// slowBackend makes every Apply take at least d, like a slow sync.
+type slowBackend struct {
+	Backend
+	d time.Duration
+}
+
+func (s *slowBackend) Apply(m []Mutation) error {
+	time.Sleep(s.d)
+	return s.Backend.Apply(m)
+}
+
+// TestGroupLoneWriterNeverWaits checks that a writer alone never gathers:
+// the only writer its commit released is itself, so its next Apply finds
+// no one to wait for.
+func TestGroupLoneWriterNeverWaits(t *testing.T) {
+	inner := openT(t, "bbolt", t.TempDir(), true)
+	defer inner.Close()
+	g := NewGroup(&slowBackend{Backend: inner, d: 2 * time.Millisecond})
+	for i := range 20 {
+		k := []byte(fmt.Sprintf("k%02d", i))
+		if err := g.Apply([]Mutation{{Key: k, Value: k}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.yields != 0 {
+		t.Fatalf("lone writer: leader yielded %d times while gathering", g.yields)
+	}
+	if c, r := g.Counts(); c != 20 || r != 20 {
+		t.Fatalf("%d commits carrying %d requests, want 20 and 20", c, r)
+	}
+}
+
+// TestGroupGathersReleasedWriter checks the cohort merge: writer a commits
+// alone while b and c queue; when a's commit ends, b leads, and waits for
+// a (released by that commit and writing again at once) to rejoin, so the
+// next commit carries a, b and c instead of b and c alone.
+func TestGroupGathersReleasedWriter(t *testing.T) {
+	inner := openT(t, "bbolt", t.TempDir(), true)
+	defer inner.Close()
+	gb := &gatedBackend{Backend: inner, entered: make(chan int), release: make(chan struct{})}
+	g := NewGroup(gb)
+	put := func(k string) Mutation { return Mutation{Key: []byte(k), Value: []byte(k)} }
+
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		g.Apply([]Mutation{put("a1")})
+		g.Apply([]Mutation{put("a2")}) // back at once, as a busy writer is
+	}()
+	if n := <-gb.entered; n != 1 {
+		t.Fatalf("first commit carries %d mutations", n)
+	}
+	for _, k := range []string{"b", "c"} {
+		wg.Add(1)
+		go func() { defer wg.Done(); g.Apply([]Mutation{put(k)}) }()
+	}
+	for { // wait until b and c are queued behind the running commit
+		g.mu.Lock()
+		n := len(g.queue)
+		g.mu.Unlock()
+		if n == 2 {
+			break
+		}
+		runtime.Gosched()
+	}
+	// A long first commit gives the gathering window (a quarter of it)
+	// ample room even on a loaded machine.
+	time.Sleep(time.Second)
+	gb.release <- struct{}{}
+	if n := <-gb.entered; n != 3 {
+		t.Fatalf("second commit carries %d mutations, want 3 (b, c and a's next write)", n)
 	}
 	gb.release <- struct{}{}
 	wg.Wait()

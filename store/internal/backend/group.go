@@ -1,8 +1,10 @@
 package backend
 
 import (
+	"runtime"
 	"sync"
 	"sync/atomic"
+	"time"
 )
 
 // Group wraps a syncing backend so that concurrent Apply calls share one
@@ -14,6 +16,14 @@ import (
 // leads the next commit, which carries the whole queue. Each Apply returns
 // only after the commit holding its mutations has returned.
 //
+// Without more, 64 busy writers settle into two alternating cohorts: one
+// commits while the other queues, so each commit carries half of them. The
+// leader therefore first gathers: it counts the writers the previous commit
+// released (they are likely to write again at once) and, while some of
+// them have not come back, yields to let them queue, for at most a quarter
+// of the previous commit's duration and only while the queue keeps growing.
+// A lone writer is the only writer its commit released, so it never waits.
+//
 // If a grouped commit fails, each request in it is retried on its own so that
 // one bad request (or a transient fault) cannot fail its neighbours.
 type Group struct {
@@ -24,6 +34,13 @@ type Group struct {
 	leading bool // a leader is committing or about to
 	spare   []*groupReq
 	muts    []Mutation
+	// returning counts the writers released by the last commit that have
+	// not called Apply since (any arrival counts as one of them).
+	returning int
+	// lastCommit is how long the last commit took.
+	lastCommit time.Duration
+	// yields counts the leader's yields while gathering (for tests).
+	yields int
 
 	commits, requests atomic.Int64
 }
@@ -50,6 +67,9 @@ func (g *Group) Apply(muts []Mutation) error {
 	r.muts, r.err, r.lead = muts, nil, false
 
 	g.mu.Lock()
+	if g.returning > 0 {
+		g.returning--
+	}
 	g.queue = append(g.queue, r)
 	if g.leading {
 		g.mu.Unlock()
@@ -61,14 +81,19 @@ func (g *Group) Apply(muts []Mutation) error {
 	} else {
 		g.leading = true
 	}
+	g.gatherLocked()
 	// Lead: take the whole queue (it includes r).
 	batch := g.queue
 	g.queue = g.spare[:0]
 	g.mu.Unlock()
 
+	start := time.Now()
 	g.commit(batch, r)
+	took := time.Since(start)
 
 	g.mu.Lock()
+	g.lastCommit = took
+	g.returning = len(batch)
 	g.spare = batch[:0]
 	if len(g.queue) > 0 {
 		next := g.queue[0]
@@ -79,6 +104,32 @@ func (g *Group) Apply(muts []Mutation) error {
 	}
 	g.mu.Unlock()
 	return g.finish(r)
+}
+
+// gatherLocked lets the writers released by the last commit rejoin the
+// queue before the leader takes it: it yields while some have not come
+// back, the queue grew within the last sixteenth of the last commit's
+// duration, and a quarter of that duration has not passed. Called with g.mu
+// held; it releases the lock while yielding.
+func (g *Group) gatherLocked() {
+	if g.returning == 0 || g.lastCommit <= 0 {
+		return
+	}
+	start := time.Now()
+	grew, n := start, len(g.queue)
+	for g.returning > 0 {
+		g.yields++
+		g.mu.Unlock()
+		runtime.Gosched()
+		g.mu.Lock()
+		now := time.Now()
+		if len(g.queue) > n {
+			grew, n = now, len(g.queue)
+		}
+		if now.Sub(start) > g.lastCommit/4 || now.Sub(grew) > g.lastCommit/16 {
+			return
+		}
+	}
 }
 
 func (g *Group) finish(r *groupReq) error {
