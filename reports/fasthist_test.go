@@ -63,6 +63,44 @@ func TestFastHistSpill(t *testing.T) {
 	}
 }
 
+// TestFastHistMoveTo: moving a second's histogram into a running total
+// adds exactly (a count that wraps moves 2^32 into the spill), clears the
+// source, and a total built second by second equals one histogram of every
+// sample.
+func TestFastHistMoveTo(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	var total, cur fastHist
+	want := NewHist()
+	for sec := 0; sec < 5; sec++ {
+		for i := 0; i < 3000; i++ {
+			d := time.Duration(rng.ExpFloat64() * float64([]int{300, 4e4, 2e7}[i%3]))
+			cur.record(d)
+			want.Record(d)
+		}
+		cur.moveTo(&total)
+		if !cur.empty() {
+			t.Fatalf("second %d: moveTo left the source non-empty", sec)
+		}
+	}
+	got := NewHist()
+	total.flush(got, false)
+	if !got.Equal(want) {
+		t.Fatalf("total: count %d p99 %v, want count %d p99 %v", got.Count(), got.Quantile(.99), want.Count(), want.Quantile(.99))
+	}
+
+	var a, b fastHist // wrap while adding
+	a.record(5)
+	b.record(5)
+	c, off := fastIndex(5)
+	b.chunks[c][off] = 1<<32 - 1
+	a.moveTo(&b)
+	h := NewHist()
+	b.flush(h, false)
+	if h.Count() != 1<<32 {
+		t.Fatalf("wrapped count = %d, want %d", h.Count(), int64(1)<<32)
+	}
+}
+
 // TestEncodeV2MatchesLibrary: our pooled encoder and the library's encoder
 // decode to the same histogram, and ours decodes with the dense decoder too.
 func TestEncodeV2MatchesLibrary(t *testing.T) {

@@ -247,16 +247,16 @@ func (r *Recorder) group() *Group {
 	for op := Op(0); op < NumOps; op++ {
 		o := &r.ops[op]
 		res := &OpResult{Op: op}
-		for i, f := range o.fast {
-			if f != nil {
+		for i := range o.fast {
+			if c := &o.fast[i]; c.total != nil {
 				h := NewHist()
-				f.flush(h, false)
-				res.Codes = append(res.Codes, CodeResult{Code: int32(i) + fastCodeMin, Hist: h})
+				c.total.flush(h, false)
+				res.Codes = append(res.Codes, CodeResult{Code: c.code, Hist: h})
 			}
 		}
 		for _, c := range o.other {
 			h := NewHist()
-			c.hist.flush(h, false)
+			c.total.flush(h, false)
 			res.Codes = append(res.Codes, CodeResult{Code: c.code, Hist: h})
 		}
 		if len(res.Codes) > 0 {
