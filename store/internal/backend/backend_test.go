@@ -267,8 +267,8 @@ func TestGroupLoneWriterNeverWaits(t *testing.T) {
 	}
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	if g.yields != 0 {
-		t.Fatalf("lone writer: leader yielded %d times while gathering", g.yields)
+	if g.waits != 0 {
+		t.Fatalf("lone writer: leader waited %d times while gathering", g.waits)
 	}
 	if c, r := g.Counts(); c != 20 || r != 20 {
 		t.Fatalf("%d commits carrying %d requests, want 20 and 20", c, r)

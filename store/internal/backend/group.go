@@ -1,7 +1,6 @@
 package backend
 
 import (
-	"runtime"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -20,7 +19,7 @@ import (
 // commits while the other queues, so each commit carries half of them. The
 // leader therefore first gathers: it counts the writers the previous commit
 // released (they are likely to write again at once) and, while some of
-// them have not come back, yields to let them queue, for at most a quarter
+// them have not come back, sleeps to let them queue, for at most a quarter
 // of the previous commit's duration and only while the queue keeps growing.
 // A lone writer is the only writer its commit released, so it never waits.
 //
@@ -39,8 +38,13 @@ type Group struct {
 	returning int
 	// lastCommit is how long the last commit took.
 	lastCommit time.Duration
-	// yields counts the leader's yields while gathering (for tests).
-	yields int
+	// gathering is set while a leader waits for released writers; each
+	// arrival then signals arrived.
+	gathering bool
+	arrived   chan struct{}
+	timer     *time.Timer
+	// waits counts the leader's waits while gathering (for tests).
+	waits int
 
 	commits, requests atomic.Int64
 }
@@ -59,7 +63,7 @@ type groupReq struct {
 var reqPool = sync.Pool{New: func() any { return &groupReq{wake: make(chan struct{}, 1)} }}
 
 // NewGroup returns a group committer over b.
-func NewGroup(b Backend) *Group { return &Group{b: b} }
+func NewGroup(b Backend) *Group { return &Group{b: b, arrived: make(chan struct{}, 1)} }
 
 // Apply commits muts together with whatever other writers are waiting.
 func (g *Group) Apply(muts []Mutation) error {
@@ -71,6 +75,12 @@ func (g *Group) Apply(muts []Mutation) error {
 		g.returning--
 	}
 	g.queue = append(g.queue, r)
+	if g.gathering {
+		select {
+		case g.arrived <- struct{}{}:
+		default: // a signal is already pending
+		}
+	}
 	if g.leading {
 		g.mu.Unlock()
 		<-r.wake
@@ -107,28 +117,44 @@ func (g *Group) Apply(muts []Mutation) error {
 }
 
 // gatherLocked lets the writers released by the last commit rejoin the
-// queue before the leader takes it: it yields while some have not come
-// back, the queue grew within the last sixteenth of the last commit's
-// duration, and a quarter of that duration has not passed. Called with g.mu
-// held; it releases the lock while yielding.
+// queue before the leader takes it: while some have not come back, it
+// sleeps until the next arrival, giving up when none came within a
+// sixteenth of the last commit's duration or a quarter of it has passed.
+// It sleeps rather than spins so that the returning writers get the CPU.
+// Called with g.mu held; it releases the lock while waiting.
 func (g *Group) gatherLocked() {
 	if g.returning == 0 || g.lastCommit <= 0 {
 		return
 	}
-	start := time.Now()
-	grew, n := start, len(g.queue)
+	quiet := g.lastCommit / 16
+	deadline := time.Now().Add(g.lastCommit / 4)
+	if g.timer == nil {
+		g.timer = time.NewTimer(quiet)
+	} else {
+		g.timer.Reset(quiet)
+	}
+	g.gathering = true
 	for g.returning > 0 {
-		g.yields++
+		g.waits++
 		g.mu.Unlock()
-		runtime.Gosched()
+		timedOut := false
+		select {
+		case <-g.arrived:
+		case <-g.timer.C:
+			timedOut = true
+		}
 		g.mu.Lock()
-		now := time.Now()
-		if len(g.queue) > n {
-			grew, n = now, len(g.queue)
+		left := time.Until(deadline)
+		if timedOut || left <= 0 {
+			break
 		}
-		if now.Sub(start) > g.lastCommit/4 || now.Sub(grew) > g.lastCommit/16 {
-			return
-		}
+		g.timer.Reset(min(quiet, left))
+	}
+	g.timer.Stop()
+	g.gathering = false
+	select { // drop a signal sent after the last wait
+	case <-g.arrived:
+	default:
 	}
 }
 
