@@ -7,11 +7,11 @@ import (
 	"time"
 )
 
-// TestIDsUniqueAcrossGoroutines draws ULIDs, snowflakes and UUIDs from the
+// TestSoakIDsUniqueAcrossGoroutines draws ULIDs, snowflakes and UUIDs from the
 // process-wide generators on many goroutines: no duplicate, and each
 // goroutine sees its ULIDs and snowflakes strictly increasing. With
 // SPARKBENCH_SOAK=1 it runs for ten seconds instead of a fixed count.
-func TestIDsUniqueAcrossGoroutines(t *testing.T) {
+func TestSoakIDsUniqueAcrossGoroutines(t *testing.T) {
 	const goroutines = 8
 	each := 3000
 	var deadline time.Time

@@ -111,7 +111,7 @@ func TestCounters(t *testing.T) {
 	}
 }
 
-func TestConcurrentIncrements(t *testing.T) {
+func TestSoakConcurrentIncrements(t *testing.T) {
 	s := New()
 	const goroutines = 16
 	each := 2000
