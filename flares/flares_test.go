@@ -3,6 +3,7 @@ package flares
 import (
 	"context"
 	"io/fs"
+	"slices"
 	"strings"
 	"testing"
 
@@ -69,18 +70,6 @@ var sdkSignatures = map[string][2][]api.ValueType{
 	"ws_close_code":          {nil, {i32}},
 }
 
-func sameTypes(a, b []api.ValueType) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
-}
-
 func TestEmbeddedFlaresAreFlaronV1Modules(t *testing.T) {
 	ctx := context.Background()
 	rt := wazero.NewRuntime(ctx)
@@ -109,7 +98,7 @@ func TestEmbeddedFlaresAreFlaronV1Modules(t *testing.T) {
 					t.Errorf("imports flaron/v1.%s, which no SDK declares", fname)
 					continue
 				}
-				if !sameTypes(fn.ParamTypes(), sig[0]) || !sameTypes(fn.ResultTypes(), sig[1]) {
+				if !slices.Equal(fn.ParamTypes(), sig[0]) || !slices.Equal(fn.ResultTypes(), sig[1]) {
 					t.Errorf("flaron/v1.%s: signature %v -> %v, SDKs declare %v -> %v",
 						fname, fn.ParamTypes(), fn.ResultTypes(), sig[0], sig[1])
 				}
@@ -129,7 +118,7 @@ func TestEmbeddedFlaresAreFlaronV1Modules(t *testing.T) {
 					t.Errorf("does not export %s", ename)
 					continue
 				}
-				if !sameTypes(fn.ParamTypes(), sig[0]) || !sameTypes(fn.ResultTypes(), sig[1]) {
+				if !slices.Equal(fn.ParamTypes(), sig[0]) || !slices.Equal(fn.ResultTypes(), sig[1]) {
 					t.Errorf("export %s: %v -> %v, want %v -> %v", ename, fn.ParamTypes(), fn.ResultTypes(), sig[0], sig[1])
 				}
 			}

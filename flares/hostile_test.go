@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -89,7 +90,7 @@ func TestHostileFixturesShape(t *testing.T) {
 			for _, fn := range mod.ImportedFunctions() {
 				module, fname, _ := fn.Import()
 				sig, known := sdkSignatures[fname]
-				ok := module == "flaron/v1" && known && sameTypes(fn.ParamTypes(), sig[0]) && sameTypes(fn.ResultTypes(), sig[1])
+				ok := module == "flaron/v1" && known && slices.Equal(fn.ParamTypes(), sig[0]) && slices.Equal(fn.ResultTypes(), sig[1])
 				if !ok && !badImports {
 					t.Errorf("import %s.%s %v -> %v is not a flaron/v1 SDK function", module, fname, fn.ParamTypes(), fn.ResultTypes())
 				}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 
@@ -134,9 +135,9 @@ func (h *Host) checkModule(c wazero.CompiledModule) error {
 			}
 			continue
 		}
-		if !sameTypes(def.ParamTypes(), params) || !sameTypes(def.ResultTypes(), results) {
+		if !slices.Equal(def.ParamTypes(), params) || !slices.Equal(def.ResultTypes(), results) {
 			return fmt.Errorf("import %s.%s: signature %s, host defines %s: %w", mod, name,
-				signature(def.ParamTypes(), def.ResultTypes()), signature(params, results), ErrIncompatible)
+				abi.Signature(def.ParamTypes(), def.ResultTypes()), abi.Signature(params, results), ErrIncompatible)
 		}
 	}
 	for _, def := range c.ImportedMemories() {
@@ -158,44 +159,12 @@ func (h *Host) checkModule(c wazero.CompiledModule) error {
 		if !ok {
 			return fmt.Errorf("export %s: missing: %w", want.name, ErrIncompatible)
 		}
-		if !sameTypes(def.ParamTypes(), want.params) || !sameTypes(def.ResultTypes(), want.results) {
+		if !slices.Equal(def.ParamTypes(), want.params) || !slices.Equal(def.ResultTypes(), want.results) {
 			return fmt.Errorf("export %s: signature %s, want %s: %w", want.name,
-				signature(def.ParamTypes(), def.ResultTypes()), signature(want.params, want.results), ErrIncompatible)
+				abi.Signature(def.ParamTypes(), def.ResultTypes()), abi.Signature(want.params, want.results), ErrIncompatible)
 		}
 	}
 	return nil
-}
-
-func sameTypes(a, b []api.ValueType) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
-}
-
-func signature(params, results []api.ValueType) string {
-	var b strings.Builder
-	b.WriteByte('(')
-	for i, p := range params {
-		if i > 0 {
-			b.WriteString(", ")
-		}
-		b.WriteString(api.ValueTypeName(p))
-	}
-	b.WriteString(") -> (")
-	for i, r := range results {
-		if i > 0 {
-			b.WriteString(", ")
-		}
-		b.WriteString(api.ValueTypeName(r))
-	}
-	b.WriteByte(')')
-	return b.String()
 }
 
 // instantiate creates one instance: anonymous module, no start functions

@@ -2,6 +2,7 @@ package abi
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/tetratelabs/wazero/api"
@@ -98,23 +99,11 @@ func Check(module, name string, params, results []api.ValueType) error {
 	if !ok {
 		return fmt.Errorf("%w %s.%s%s", ErrUnknownImport, module, name, Signature(params, results))
 	}
-	if !sameTypes(f.Params, params) || !sameTypes(f.Results, results) {
+	if !slices.Equal(f.Params, params) || !slices.Equal(f.Results, results) {
 		return fmt.Errorf("%w: %s.%s is %s, host defines %s", ErrSignatureMismatch,
 			module, name, Signature(params, results), Signature(f.Params, f.Results))
 	}
 	return nil
-}
-
-func sameTypes(a, b []api.ValueType) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
 
 var index = func() map[string]Func {
