@@ -19,6 +19,18 @@ func (inv *invocation) limit(l Limit, refused bool) {
 	}
 }
 
+// take spends one unit of a per-invocation count limit: it records the
+// decision and reports whether the call may go on (used < max).
+func (inv *invocation) take(l Limit, used *int, max int) bool {
+	if *used >= max {
+		inv.limit(l, true)
+		return false
+	}
+	*used++
+	inv.limit(l, false)
+	return true
+}
+
 // spark_get(key_ptr, key_len) -> i64: u32 LE remaining TTL || value, or 0.
 func (h *Host) sparkGet(ctx context.Context, _ api.Module, stack []uint64) {
 	inst := instanceFrom(ctx)
@@ -41,12 +53,9 @@ func (inst *instance) sparkGet(ctx context.Context, key []byte) (uint64, int32) 
 	if b == nil || b.spark == nil {
 		return 0, int32(store.NotAvailable)
 	}
-	if inv.reads >= inst.h.limits.MaxReadsPerInvocation {
-		inv.limit(LimitReads, true)
+	if !inv.take(LimitReads, &inv.reads, inst.h.limits.MaxReadsPerInvocation) {
 		return 0, int32(store.ReadLimit)
 	}
-	inv.reads++
-	inv.limit(LimitReads, false)
 	v, ttl, ok := b.spark.Get(key)
 	if !ok {
 		if !store.ValidKey(key) {
@@ -108,12 +117,9 @@ func (inst *instance) sparkSet(key, val []byte, ttl int32) store.Code {
 		return store.TooLarge
 	}
 	inv.limit(LimitValueBytes, false)
-	if inv.writes >= inst.h.limits.MaxWritesPerInvocation {
-		inv.limit(LimitWrites, true)
+	if !inv.take(LimitWrites, &inv.writes, inst.h.limits.MaxWritesPerInvocation) {
 		return store.WriteLimit
 	}
-	inv.writes++
-	inv.limit(LimitWrites, false)
 	code := b.spark.Set(key, val, int64(ttl))
 	switch code {
 	case store.OK:
@@ -152,12 +158,9 @@ func (inst *instance) sparkDelete(key []byte) store.Code {
 		return store.NoCapability
 	}
 	inv.limit(LimitCapability, false)
-	if inv.writes >= inst.h.limits.MaxWritesPerInvocation {
-		inv.limit(LimitWrites, true)
+	if !inv.take(LimitWrites, &inv.writes, inst.h.limits.MaxWritesPerInvocation) {
 		return store.WriteLimit
 	}
-	inv.writes++
-	inv.limit(LimitWrites, false)
 	if !store.ValidKey(key) {
 		return store.BadKey
 	}
@@ -185,12 +188,9 @@ func (inst *instance) sparkList(ctx context.Context) (uint64, int32) {
 	if b == nil || b.spark == nil {
 		return 0, int32(store.NotAvailable)
 	}
-	if inv.reads >= inst.h.limits.MaxReadsPerInvocation {
-		inv.limit(LimitReads, true)
+	if !inv.take(LimitReads, &inv.reads, inst.h.limits.MaxReadsPerInvocation) {
 		return 0, int32(store.ReadLimit)
 	}
-	inv.reads++
-	inv.limit(LimitReads, false)
 	return inst.give(ctx, "spark_list", appendKeysJSON(nil, b.spark.List())), int32(store.OK)
 }
 
@@ -246,12 +246,9 @@ func (inst *instance) sparkPull(origin string, keysJSON []byte) int32 {
 		return -int32(store.NoCapability)
 	}
 	inv.limit(LimitCapability, false)
-	if inv.pulls >= h.limits.MaxPullsPerInvocation {
-		inv.limit(LimitPulls, true)
+	if !inv.take(LimitPulls, &inv.pulls, h.limits.MaxPullsPerInvocation) {
 		return -int32(store.WriteLimit)
 	}
-	inv.pulls++
-	inv.limit(LimitPulls, false)
 	if !validNodeID(origin) {
 		return -int32(store.BadKey)
 	}
