@@ -152,7 +152,9 @@ func realScenario(w *Workload) (*scenarioRT, func(), error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	rt, err := newScenarioRT(w, 0, h, f, nil)
+	// With the store, the worker samples the site's quota use per
+	// spark_set, as in a real run.
+	rt, err := newScenarioRT(w, 0, h, f, map[string]*store.Store{w.Nodes[0].ID: st})
 	return rt, func() { h.Close(ctx); st.Close() }, err
 }
 
