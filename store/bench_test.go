@@ -16,6 +16,8 @@ import (
 //
 //	go test -run '^$' -bench 'Get' -benchtime 1s ./store/
 //	go test -run '^$' -bench 'Set' -benchtime 2000x ./store/
+//	go test -run '^$' -bench 'Set/backend=bbolt/durability=(group|always)/writers=(1|64)$' -benchtime 5000x ./store/
+//	go test -run '^$' -bench 'SetSharedKeys' -benchtime 5000x ./store/
 //	go test -run '^$' -bench 'IndexOverhead|Reopen' -benchtime 1x ./store/
 //
 // The 1M-key cases run only under -bench.
