@@ -101,8 +101,14 @@ type Config struct {
 	Beam        BeamOrigin  // synthetic origin for beam_fetch
 	TimeoutMode TimeoutMode // how timeouts are enforced (reported)
 	CacheDir    string      // optional on-disk compilation cache
-	PoolSize    int         // max idle instances per flare; default 2*GOMAXPROCS
-	Log         io.Writer   // guest log_* lines; nil = discard
+	PoolSize    int         // instances pre-warmed per flare at Load; default 2*GOMAXPROCS
+	// MaxIdle caps the healthy instances a flare's pool keeps between
+	// invocations; default 1024. The pool grows to the peak concurrency
+	// (up to this cap) instead of discarding instances that come back while
+	// it holds PoolSize, so a run with more workers than PoolSize does not
+	// instantiate on the hot path.
+	MaxIdle int
+	Log     io.Writer // guest log_* lines; nil = discard
 	// LogLinesPerInvocation caps log_* lines written per invocation
 	// (further lines are counted and dropped); default 16.
 	LogLinesPerInvocation int

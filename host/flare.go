@@ -81,13 +81,9 @@ func (h *Host) Load(ctx context.Context, name string, wasm []byte) (*Flare, erro
 	f.initPages = first.mem.Size() / pageSize
 	f.maxPages = recycleThreshold(f.initPages, h.limits.MaxMemoryPages)
 	f.idle = append(f.idle, first)
-	for len(f.idle) < h.poolSize {
-		inst, err := f.instantiate(ctx)
-		if err != nil {
-			f.drain(ctx)
-			return nil, fmt.Errorf("flare[%s] load: %w", name, err)
-		}
-		f.idle = append(f.idle, inst)
+	if err := f.Warm(ctx, h.poolSize); err != nil {
+		f.drain(ctx)
+		return nil, fmt.Errorf("flare[%s] load: %w", name, err)
 	}
 
 	h.mu.Lock()
@@ -228,6 +224,29 @@ func (f *Flare) instantiate(ctx context.Context) (*instance, error) {
 	return inst, nil
 }
 
+// Warm instantiates instances until the pool holds at least n idle ones
+// (capped by Config.MaxIdle), so that n concurrent invocations find an
+// instance ready. Runners call it with their worker count before measuring.
+func (f *Flare) Warm(ctx context.Context, n int) error {
+	n = min(n, f.h.maxIdle)
+	for {
+		f.mu.Lock()
+		have, closed := len(f.idle), f.closed
+		f.mu.Unlock()
+		if closed {
+			return ErrClosed
+		}
+		if have >= n {
+			return nil
+		}
+		inst, err := f.instantiate(ctx)
+		if err != nil {
+			return err
+		}
+		f.put(inst)
+	}
+}
+
 // get takes an idle instance, instantiating one only when the pool is empty.
 func (f *Flare) get(ctx context.Context) (*instance, error) {
 	f.mu.Lock()
@@ -247,14 +266,14 @@ func (f *Flare) get(ctx context.Context) (*instance, error) {
 }
 
 // put returns a healthy instance to the pool, or discards it when the
-// pool is full, the flare closed or its memory grew past the threshold.
+// pool holds MaxIdle, the flare closed or its memory grew past the threshold.
 func (f *Flare) put(inst *instance) {
 	if inst.mem.Size()/pageSize > f.maxPages {
 		inst.discard()
 		return
 	}
 	f.mu.Lock()
-	if !f.closed && len(f.idle) < f.h.poolSize {
+	if !f.closed && len(f.idle) < f.h.maxIdle {
 		f.idle = append(f.idle, inst)
 		f.mu.Unlock()
 		return

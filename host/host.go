@@ -23,6 +23,7 @@ type Host struct {
 	limits    Limits
 	mode      TimeoutMode // effective: TimeoutNone when the timeout is disabled
 	poolSize  int
+	maxIdle   int
 	logLines  int
 	log       io.Writer
 	logMu     sync.Mutex
@@ -73,6 +74,7 @@ func New(ctx context.Context, cfg Config) (*Host, error) {
 		limits:   cfg.Limits.withDefaults(),
 		mode:     cfg.TimeoutMode,
 		poolSize: cfg.PoolSize,
+		maxIdle:  cfg.MaxIdle,
 		logLines: cfg.LogLinesPerInvocation,
 		log:      cfg.Log,
 		plasma:   plasma.New(),
@@ -88,6 +90,10 @@ func New(ctx context.Context, cfg Config) (*Host, error) {
 	if h.poolSize <= 0 {
 		h.poolSize = 2 * runtime.GOMAXPROCS(0)
 	}
+	if h.maxIdle <= 0 {
+		h.maxIdle = 1024
+	}
+	h.maxIdle = max(h.maxIdle, h.poolSize)
 	if h.logLines <= 0 {
 		h.logLines = 16
 	}

@@ -143,6 +143,18 @@ func Run(ctx context.Context, w *Workload, opts RunOptions) (*reports.Run, error
 		}
 		flares[sc.Flare] = f
 	}
+	// Every worker that may invoke a flare at once gets a pooled instance
+	// now, so the measured phase never instantiates.
+	concurrency := map[string]int{}
+	for i := range w.Scenarios {
+		sc := &w.Scenarios[i]
+		concurrency[sc.Flare] += sc.Executor.Workers()
+	}
+	for name, n := range concurrency {
+		if err := flares[name].Warm(ctx, n); err != nil {
+			return nil, fmt.Errorf("%w: flare %s: warm %d instances: %v", ErrRun, name, n, err)
+		}
+	}
 
 	if err := w.preload(ctx, stores, opts.Warn); err != nil {
 		return nil, err

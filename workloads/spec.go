@@ -144,6 +144,14 @@ type Stage struct {
 	Duration time.Duration
 }
 
+// Workers is how many invocations the executor can have in flight at once.
+func (e ExecutorSpec) Workers() int {
+	if e.Type == Closed {
+		return e.VUs
+	}
+	return e.MaxInFlight
+}
+
 // TotalDuration is the executor's own run time (for iterations-bound closed
 // executors it is the upper bound).
 func (e ExecutorSpec) TotalDuration() time.Duration {
