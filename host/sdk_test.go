@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/binary"
+	"errors"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -54,7 +55,7 @@ func TestSDKAssemblyScriptShape(t *testing.T) {
 				t.Errorf("imports %v: no env.abort; not built with the AS runtime", imports)
 			}
 			for _, imp := range imports {
-				if imp != "env.abort" && !strings.HasPrefix(imp, "flaron/v1.") {
+				if imp != "env.abort" && imp != "env.trace" && !strings.HasPrefix(imp, "flaron/v1.") {
 					t.Errorf("unexpected import %s", imp)
 				}
 			}
@@ -113,7 +114,7 @@ func loadAS(t *testing.T, e *env, path string) *Flare {
 	if err != nil {
 		t.Fatal(err)
 	}
-	f, err := e.h.Load(context.Background(), filepath.Base(path), wasm)
+	f, err := e.h.Load(context.Background(), strings.TrimSuffix(filepath.Base(path), ".wasm"), wasm)
 	if err != nil {
 		t.Fatalf("Load(%s) refused an asc-built module: %v", path, err)
 	}
@@ -196,8 +197,10 @@ func testASCounter(t *testing.T, mode TimeoutMode) {
 }
 
 func testASSparkscan(t *testing.T, mode TimeoutMode) {
+	var log bytes.Buffer
 	o := defaultEnvOptions()
 	o.mode = mode
+	o.log = &log
 	e := newEnv(t, o)
 	f := loadAS(t, e, asSparkscanWasm)
 	site := e.stores["edge-a"].Site("blog.example")
@@ -297,6 +300,28 @@ func testASSparkscan(t *testing.T, mode TimeoutMode) {
 			}
 		}
 	}
+
+	// env.trace: the AS runtime's UTF-16 message reaches the host log.
+	resp, err := invokeHostile(e, f, &Request{Site: "blog.example", Headers: [][2]string{{"x-trace", "1"}}})
+	if err != nil {
+		t.Fatalf("trace: %v", err)
+	}
+	wantHeaders(t, resp, "x-keys", "1")
+	if got, want := log.String(), "trace flare[as_sparkscan]: sparkscan trace\n"; got != want {
+		t.Errorf("trace: log %q, want %q", got, want)
+	}
+
+	// env.abort from a thrown Error: a trap naming the message and the
+	// source position asc recorded; the flare keeps serving afterwards.
+	_, err = invokeHostile(e, f, &Request{Site: "blog.example", Headers: [][2]string{{"x-abort", "now"}}})
+	if !errors.Is(err, ErrTrap) || !strings.Contains(err.Error(), `"abort requested: now" at assembly/sparkscan.ts:`) {
+		t.Errorf("abort: %v, want a trap with the message and assembly/sparkscan.ts position", err)
+	}
+	resp, err = invokeHostile(e, f, &Request{Site: "blog.example", Headers: [][2]string{{"x-get-key", "b:forever"}}})
+	if err != nil {
+		t.Fatalf("after abort: %v", err)
+	}
+	wantHeaders(t, resp, "x-hit", "1", "x-value", "v:b:forever", "x-keys", "1")
 }
 
 func headerOf(resp *Response, name string) string {

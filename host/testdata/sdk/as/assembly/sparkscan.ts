@@ -3,6 +3,10 @@
 // answers x-hit, x-ttl (the u32 prefix spark_get sent) and x-value; then
 // spark_list is parsed and answered as x-keys (count) and the sorted keys,
 // one per line, in the body.
+//
+// Two headers reach the AssemblyScript runtime imports: x-trace: N calls
+// trace() N times (env.trace), x-abort: M throws an Error with M, which
+// the stub runtime turns into env.abort(message, file, line, column).
 
 import { alloc, packedLen, packedPtr, rewind } from "./arena";
 import { fromWire, requestHeader, RESPOND, setBody, setHeader, sparkGet, sparkSet, utf8 } from "./http";
@@ -12,6 +16,13 @@ export { alloc };
 
 export function handle_request(): i64 {
   rewind();
+  const abortWith = requestHeader("x-abort");
+  if (abortWith !== null) throw new Error("abort requested: " + abortWith);
+  const traces = requestHeader("x-trace");
+  if (traces !== null) {
+    const n = I32.parseInt(traces, 10);
+    for (let i = 0; i < n; i++) trace("sparkscan trace", 1, <f64>i);
+  }
   const setKey = requestHeader("x-set-key");
   if (setKey !== null) {
     let ttl: i32 = 0;
