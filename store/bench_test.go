@@ -18,6 +18,7 @@ import (
 //	go test -run '^$' -bench 'Set' -benchtime 2000x ./store/
 //	go test -run '^$' -bench 'Set/backend=bbolt/durability=(group|always)/writers=(1|64)$' -benchtime 5000x ./store/
 //	go test -run '^$' -bench 'SetSharedKeys' -benchtime 5000x ./store/
+//	go test -run '^$' -bench 'SetGroupWriters' -benchtime 2000x ./store/
 //	go test -run '^$' -bench 'IndexOverhead|Reopen' -benchtime 1x ./store/
 //
 // The 1M-key cases run only under -bench.
@@ -173,6 +174,22 @@ func BenchmarkSetSharedKeys(b *testing.B) {
 				benchSet(b, s, writers, sharedKeys)
 			})
 		}
+	}
+}
+
+// BenchmarkSetGroupWriters sweeps the writer count between BenchmarkSet's
+// 1 and 64 for bbolt with DurabilityGroup (keys=ranges), to show how the
+// group committer batches at moderate concurrency.
+func BenchmarkSetGroupWriters(b *testing.B) {
+	for _, writers := range []int{2, 8, 16} {
+		b.Run(fmt.Sprintf("backend=%s/durability=%s/writers=%d", BackendBbolt, DurabilityGroup, writers), func(b *testing.B) {
+			s, _, _ := openTest(b, BackendBbolt, func(o *Options) {
+				o.Durability = DurabilityGroup
+				o.SiteQuotaBytes = 1 << 40
+				o.Now = nil
+			})
+			benchSet(b, s, writers, rangeKeys)
+		})
 	}
 }
 
