@@ -381,3 +381,36 @@ func TestSDKAssemblyScriptRebuild(t *testing.T) {
 		t.Errorf("BUILD_INFO %q, rebuilt with %q", want, got)
 	}
 }
+
+// BenchmarkSDKAssemblyScriptCounter measures one pooled invocation of the
+// asc-built counter (one spark_get, one spark_set, three resp_header_set,
+// one resp_body_set; memory backend), the amortised cost of recycling the
+// instance whose stub-runtime heap only grows included. Compare with
+// BenchmarkInvokeCounter (the builtin C-style counter).
+func BenchmarkSDKAssemblyScriptCounter(b *testing.B) {
+	for _, mode := range benchModes {
+		b.Run("timeout="+mode.String(), func(b *testing.B) {
+			e := benchEnv(b, mode)
+			wasm, err := os.ReadFile(asCounterWasm)
+			if err != nil {
+				b.Fatal(err)
+			}
+			f, err := e.h.Load(context.Background(), "as_counter", wasm)
+			if err != nil {
+				b.Fatal(err)
+			}
+			ctx := context.Background()
+			req := &Request{Node: "edge-a", Site: "shop.example", Method: "GET", URL: "https://shop.example/count"}
+			b.ReportAllocs()
+			b.ResetTimer()
+			c0 := cpuTime()
+			for i := 0; i < b.N; i++ {
+				resp, err := e.h.Invoke(ctx, f, req)
+				if err != nil || resp.Status != 200 {
+					b.Fatalf("invoke: %v %+v", err, resp)
+				}
+			}
+			reportCPU(b, c0)
+		})
+	}
+}
