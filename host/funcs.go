@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"math"
+	"strconv"
 	"time"
 	"unicode/utf16"
 
@@ -198,30 +199,35 @@ func (h *Host) respBodySet(ctx context.Context, _ api.Module, stack []uint64) {
 
 // --- log, secrets, beam ---
 
-// logAt writes guest log lines to Config.Log, at most
-// Config.LogLinesPerInvocation per invocation.
+// logAt defines log_LEVEL(message): one guest log line.
 func (h *Host) logAt(level string) api.GoModuleFunc {
 	fn := "log_" + level
 	return func(ctx context.Context, _ api.Module, stack []uint64) {
 		inst := instanceFrom(ctx)
-		msg := inst.arg(stack[0], stack[1], fn, "message")
-		inv := &inst.inv
-		inv.logLines++
-		if inv.logLines > h.logLines {
-			return
-		}
-		node, site := "-", "-"
-		if inv.b != nil {
-			node, site = inv.b.node.id, inv.b.site.domain
-		}
-		h.logMu.Lock()
-		fmt.Fprintf(h.log, "%s flare[%s] %s/%s: %s\n", level, inst.flare.name, node, site, msg)
-		if inv.logLines == h.logLines {
-			fmt.Fprintf(h.log, "%s flare[%s] %s/%s: (log capped at %d lines per invocation)\n",
-				level, inst.flare.name, node, site, h.logLines)
-		}
-		h.logMu.Unlock()
+		h.writeLog(inst, level, inst.arg(stack[0], stack[1], fn, "message"))
 	}
+}
+
+// writeLog writes one guest log line to Config.Log, at most
+// Config.LogLinesPerInvocation per invocation whatever function wrote it,
+// so no guest can flood the log.
+func (h *Host) writeLog(inst *instance, level string, msg []byte) {
+	inv := &inst.inv
+	inv.logLines++
+	if inv.logLines > h.logLines {
+		return
+	}
+	node, site := "-", "-"
+	if inv.b != nil {
+		node, site = inv.b.node.id, inv.b.site.domain
+	}
+	h.logMu.Lock()
+	fmt.Fprintf(h.log, "%s flare[%s] %s/%s: %s\n", level, inst.flare.name, node, site, msg)
+	if inv.logLines == h.logLines {
+		fmt.Fprintf(h.log, "%s flare[%s] %s/%s: (log capped at %d lines per invocation)\n",
+			level, inst.flare.name, node, site, h.logLines)
+	}
+	h.logMu.Unlock()
 }
 
 func (h *Host) secretGet(ctx context.Context, _ api.Module, stack []uint64) {
@@ -351,10 +357,19 @@ func envSeed(_ context.Context, _ api.Module, stack []uint64) {
 // envTrace is AssemblyScript's trace(msg, n, a0..a4): logged at info.
 func (h *Host) envTrace(ctx context.Context, _ api.Module, stack []uint64) {
 	inst := instanceFrom(ctx)
-	msg := inst.asString(uint32(stack[0]))
-	h.logMu.Lock()
-	fmt.Fprintf(h.log, "trace flare[%s]: %s\n", inst.flare.name, msg)
-	h.logMu.Unlock()
+	msg := []byte(inst.asString(uint32(stack[0])))
+	// trace(message, n, a0..a4): the first n (at most 5) f64 arguments
+	// follow the message, as AssemblyScript's own trace prints them.
+	n := min(int(int32(uint32(stack[1]))), 5)
+	for i := 0; i < n; i++ {
+		if i == 0 {
+			msg = append(msg, ' ')
+		} else {
+			msg = append(msg, ", "...)
+		}
+		msg = strconv.AppendFloat(msg, math.Float64frombits(stack[2+i]), 'g', -1, 64)
+	}
+	h.writeLog(inst, "trace", msg)
 }
 
 // asString decodes an AssemblyScript string (UTF-16LE, byte length in the

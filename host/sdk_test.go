@@ -308,9 +308,20 @@ func testASSparkscan(t *testing.T, mode TimeoutMode) {
 	}
 	wantHeaders(t, resp, "x-keys", "1")
 	// Only the message is pinned: the host may add trace's numeric arguments.
-	if got, want := log.String(), "trace flare[as_sparkscan]: sparkscan trace"; !strings.HasPrefix(got, want) || strings.Count(got, "\n") != 1 {
-		t.Errorf("trace: log %q, want one line starting %q", got, want)
+	if got, want := log.String(), "trace flare[as_sparkscan] "; !strings.HasPrefix(got, want) || !strings.Contains(got, ": sparkscan trace") || strings.Count(got, "\n") != 1 {
+		t.Errorf("trace: log %q, want one line starting %q with the message", got, want)
 	}
+
+	// env.trace counts against the per-invocation log cap like log_*: a
+	// guest tracing 1000 times writes the cap's lines plus one notice.
+	log.Reset()
+	if _, err := invokeHostile(e, f, &Request{Site: "blog.example", Headers: [][2]string{{"x-trace", "1000"}}}); err != nil {
+		t.Fatalf("trace x1000: %v", err)
+	}
+	if got, want := strings.Count(log.String(), "\n"), 16+1; got != want {
+		t.Errorf("trace x1000: %d log lines, want %d (cap 16 + notice)", got, want)
+	}
+	log.Reset()
 
 	// env.abort from a thrown Error: a trap naming the message and the
 	// source position asc recorded; the flare keeps serving afterwards.

@@ -26,7 +26,7 @@ func TestSDKRuntimeShapes(t *testing.T) {
 				t.Fatal(err)
 			}
 			wantHeaders(t, resp, "x-started", "1")
-			if !strings.Contains(log.String(), "trace flare[as_like]: boom") {
+			if !strings.Contains(log.String(), "trace flare[as_like] edge-a/shop.example: boom") {
 				t.Errorf("env.trace not logged: %q", log.String())
 			}
 			_, err = invokeHostile(e, as, &Request{Body: []byte("x")})
