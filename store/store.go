@@ -253,9 +253,13 @@ func (s *Store) siteList() []*Site {
 
 // Stats reports the store's size, configuration and reload figures.
 func (s *Store) Stats() Stats {
+	durability := s.opts.Durability
+	if s.opts.Backend == BackendMemory {
+		durability = DurabilityNone // nothing reaches a disk, whatever was asked
+	}
 	st := Stats{
 		Backend:         s.opts.Backend,
-		Durability:      s.opts.Durability.String(),
+		Durability:      durability.String(),
 		Durable:         s.durable,
 		ReloadTime:      s.reload.time,
 		ReloadedKeys:    s.reload.keys,
