@@ -105,19 +105,25 @@ type job struct {
 }
 
 func runOpen(ctx context.Context, cfg Config, s *schedule, workers []Worker, stats *Stats, drop DropFunc) {
-	nWorkers := int64(len(workers))
-	jobs := make(chan job, len(workers))
-	// inflight counts starts handed to a worker and not finished: queued or
-	// running. It never exceeds the number of workers (max_in_flight); a
-	// start that comes due when it is reached is dropped.
-	var inflight atomic.Int64
+	// Each worker parks on its own channel; idle ones wait on a stack. The
+	// dispatcher hands a start to the most recently idle worker, so at a
+	// rate a few workers can serve, the same few run again and again with
+	// their stacks, recorders and histograms warm in cache, instead of the
+	// start going round all max_in_flight workers as a shared channel's FIFO
+	// of receivers would make it. A start that comes due while every worker
+	// is busy is dropped.
+	pool := newIdleStack(len(workers))
 	var wg sync.WaitGroup
 	tol := cfg.LateTolerance
-	for _, w := range workers {
+	slots := make([]*workerSlot, len(workers))
+	for i, w := range workers {
+		sl := &workerSlot{jobs: make(chan job, 1)}
+		slots[i] = sl
+		pool.push(sl)
 		wg.Add(1)
-		go func(w Worker) {
+		go func(w Worker, sl *workerSlot) {
 			defer wg.Done()
-			for j := range jobs {
+			for j := range sl.jobs {
 				started := time.Now()
 				stats.Started.Add(1)
 				if started.Sub(j.intended) > tol {
@@ -125,9 +131,9 @@ func runOpen(ctx context.Context, cfg Config, s *schedule, workers []Worker, sta
 				}
 				w.Do(ctx, j.seq, j.intended, started)
 				stats.Completed.Add(1)
-				inflight.Add(-1)
+				pool.push(sl)
 			}
-		}(w)
+		}(w, sl)
 	}
 	sp := spinner{window: cfg.SpinBelow}
 	if cfg.SpinBelow == 0 {
@@ -145,24 +151,56 @@ func runOpen(ctx context.Context, cfg Config, s *schedule, workers []Worker, sta
 			break
 		}
 		stats.Scheduled.Add(1)
-		if inflight.Load() >= nWorkers {
+		sl := pool.pop()
+		if sl == nil {
 			// Workers that finished may not have been scheduled yet to
 			// report it (the dispatcher shares the processors): yield once
 			// before deciding that no worker is free.
 			runtime.Gosched()
+			sl = pool.pop()
 		}
-		if inflight.Load() >= nWorkers {
+		if sl == nil {
 			stats.Dropped.Add(1)
 			if drop != nil {
 				drop(seq, due)
 			}
 			continue
 		}
-		inflight.Add(1)
-		jobs <- job{seq: seq, intended: due} // never blocks: at most nWorkers queued
+		sl.jobs <- job{seq: seq, intended: due} // never blocks: the slot was idle
 	}
-	close(jobs)
+	for _, sl := range slots {
+		close(sl.jobs)
+	}
 	wg.Wait()
+}
+
+// workerSlot is one open-loop worker's private job channel.
+type workerSlot struct{ jobs chan job }
+
+// idleStack holds the idle workers, most recently idle on top.
+type idleStack struct {
+	mu    sync.Mutex
+	slots []*workerSlot
+}
+
+func newIdleStack(n int) *idleStack { return &idleStack{slots: make([]*workerSlot, 0, n)} }
+
+func (st *idleStack) push(sl *workerSlot) {
+	st.mu.Lock()
+	st.slots = append(st.slots, sl)
+	st.mu.Unlock()
+}
+
+func (st *idleStack) pop() *workerSlot {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	n := len(st.slots)
+	if n == 0 {
+		return nil
+	}
+	sl := st.slots[n-1]
+	st.slots = st.slots[:n-1]
+	return sl
 }
 
 // spinner waits for start times: it sleeps until window before a start,

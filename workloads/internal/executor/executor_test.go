@@ -4,6 +4,7 @@ import (
 	"context"
 	"math"
 	"os"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -241,5 +242,46 @@ func TestSpinnerLearns(t *testing.T) {
 	sp.learn(time.Millisecond)
 	if sp.window != maxSpin {
 		t.Errorf("window %v after a 1ms overshoot, want %v", sp.window, maxSpin)
+	}
+}
+
+// idWorker counts the invocations each worker ran.
+type idWorker struct{ runs *atomic.Int64 }
+
+func (w idWorker) Do(context.Context, int64, time.Time, time.Time) { w.runs.Add(1) }
+
+// TestOpenLoopReusesRecentWorker checks that starts go to the most recently
+// idle worker: at a rate one worker can serve, nearly every start runs on a
+// handful of the 32 workers (their recorders stay warm in cache), where a
+// shared channel would hand starts round all of them in turn.
+func TestOpenLoopReusesRecentWorker(t *testing.T) {
+	const workers = 32
+	counts := make([]atomic.Int64, workers)
+	ws := make([]Worker, workers)
+	for i := range ws {
+		ws[i] = idWorker{runs: &counts[i]}
+	}
+	cfg := Config{Type: ConstantArrivalRate, Rate: 2000, Duration: 200 * time.Millisecond, MaxInFlight: workers, LateTolerance: time.Millisecond}
+	var st Stats
+	if err := Run(context.Background(), cfg, ws, &st, nil); err != nil {
+		t.Fatal(err)
+	}
+	var total, top4 int64
+	var all []int64
+	for i := range counts {
+		n := counts[i].Load()
+		total += n
+		all = append(all, n)
+	}
+	slices.Sort(all)
+	for _, n := range all[len(all)-4:] {
+		top4 += n
+	}
+	if total < 300 {
+		t.Fatalf("only %d invocations ran", total)
+	}
+	// Round robin would give each worker 1/32 (4 workers: 12.5%).
+	if float64(top4) < 0.9*float64(total) {
+		t.Errorf("the 4 busiest of %d workers ran %d of %d starts, want at least 90%% (counts %v)", workers, top4, total, all)
 	}
 }
