@@ -42,7 +42,7 @@ func runCompare(args []string, stdout, stderr io.Writer) int {
 	single := fs.String("single-run-threshold", "0", "with too few runs for a test, flag metrics worse by more than this percent (0: never flag)")
 	format := fs.String("format", "text", "output on stdout: text or markdown")
 	mdPath := fs.String("md", "", "also write the comparison as Markdown to this file")
-	pos, err := parseInterspersed(fs, args)
+	pos, err := parseFlags(fs, args)
 	if err != nil {
 		return usageError(stderr, "compare", err)
 	}
@@ -180,26 +180,6 @@ func parsePercent(s string) (float64, error) {
 		return 0, fmt.Errorf("%q: want a percentage such as 5%%", s)
 	}
 	return v / 100, nil
-}
-
-// parseInterspersed parses flags that may come before, between or after
-// positional arguments ("compare base.json new.json --threshold 5%").
-func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
-	var pos []string
-	for {
-		if err := fs.Parse(args); err != nil {
-			return nil, err
-		}
-		args = fs.Args()
-		if len(args) == 0 {
-			return pos, nil
-		}
-		if args[0] == "--" {
-			return append(pos, args[1:]...), nil
-		}
-		pos = append(pos, args[0])
-		args = args[1:]
-	}
 }
 
 // writeFileWith creates path and writes it with fn.

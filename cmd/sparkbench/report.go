@@ -46,7 +46,7 @@ func runReport(args []string, stdout, stderr io.Writer) int {
 	bench := fs.Bool("bench", false, "print Go benchmark format lines (benchstat input) instead of the summary")
 	ths := thresholdFlags{}
 	fs.Var(ths, "threshold", "threshold KEY=EXPR to check (repeatable), e.g. 'spark_set.p99=< 5ms'")
-	pos, err := parseInterspersed(fs, args)
+	pos, err := parseFlags(fs, args)
 	if err != nil {
 		return usageError(stderr, "report", err)
 	}
