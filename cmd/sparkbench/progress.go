@@ -86,9 +86,21 @@ func (p *progressPrinter) plain(pr *workloads.Progress) {
 			line(true)
 			return
 		case <-t.C:
-			line(false)
+			if !allFinished(pr) { // else the final line follows at once
+				line(false)
+			}
 		}
 	}
+}
+
+// allFinished reports whether every scenario's executor has returned.
+func allFinished(pr *workloads.Progress) bool {
+	for _, s := range pr.Scenarios {
+		if _, done := s.Finished(); !done {
+			return false
+		}
+	}
+	return true
 }
 
 func (p *progressPrinter) bars(pr *workloads.Progress) {
