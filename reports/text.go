@@ -91,7 +91,7 @@ func overheadString(run *Run) string {
 	o := fmt.Sprintf("%s/sample", fmtDur(run.Info.TimerOverhead))
 	if p50 := run.Op(OpInvocation).Quantile(.5); p50 > 0 && run.Info.TimerOverhead > 0 {
 		pct := 100 * float64(run.Info.TimerOverhead) / float64(p50)
-		if pct < 0.01 {
+		if pct < 0.005 { // would print as 0.00%
 			o += " (<0.01% of invocation p50)"
 		} else {
 			o += fmt.Sprintf(" (%.2f%% of invocation p50)", pct)
