@@ -19,6 +19,22 @@ func (inv *invocation) limit(l Limit, refused bool) {
 	}
 }
 
+// callStart returns the start time of a timed host call, or 0 without an
+// observer (then no clock is read).
+func (inv *invocation) callStart() time.Duration {
+	if inv.obs == nil {
+		return 0
+	}
+	return monotime()
+}
+
+// callEnd reports a host call begun at t0 to the observer, if any.
+func (inv *invocation) callEnd(op Op, code int32, t0 time.Duration) {
+	if inv.obs != nil {
+		inv.obs.ObserveCall(op, code, monotime()-t0)
+	}
+}
+
 // take spends one unit of a per-invocation count limit: it records the
 // decision and reports whether the call may go on (used < max).
 func (inv *invocation) take(l Limit, used *int, max int) bool {
@@ -35,16 +51,10 @@ func (inv *invocation) take(l Limit, used *int, max int) bool {
 func (h *Host) sparkGet(ctx context.Context, _ api.Module, stack []uint64) {
 	inst := instanceFrom(ctx)
 	key := inst.arg(stack[0], stack[1], "spark_get", "key")
-	obs := inst.inv.obs
-	var t0 time.Duration
-	if obs != nil {
-		t0 = monotime()
-	}
+	t0 := inst.inv.callStart()
 	res, code := inst.sparkGet(ctx, key)
 	stack[0] = res
-	if obs != nil {
-		obs.ObserveCall(OpSparkGet, code, monotime()-t0)
-	}
+	inst.inv.callEnd(OpSparkGet, code, t0)
 }
 
 func (inst *instance) sparkGet(ctx context.Context, key []byte) (uint64, int32) {
@@ -79,16 +89,10 @@ func (h *Host) sparkSet(ctx context.Context, _ api.Module, stack []uint64) {
 	key := inst.arg(stack[0], stack[1], "spark_set", "key")
 	val := inst.arg(stack[2], stack[3], "spark_set", "value")
 	ttl := int32(uint32(stack[4]))
-	obs := inst.inv.obs
-	var t0 time.Duration
-	if obs != nil {
-		t0 = monotime()
-	}
+	t0 := inst.inv.callStart()
 	code := inst.sparkSet(key, val, ttl)
 	stack[0] = uint64(uint32(code))
-	if obs != nil {
-		obs.ObserveCall(OpSparkSet, int32(code), monotime()-t0)
-	}
+	inst.inv.callEnd(OpSparkSet, int32(code), t0)
 }
 
 // sparkSet checks in DESIGN order: capability, key, TTL, size, write
@@ -135,15 +139,9 @@ func (inst *instance) sparkSet(key, val []byte, ttl int32) store.Code {
 func (h *Host) sparkDelete(ctx context.Context, _ api.Module, stack []uint64) {
 	inst := instanceFrom(ctx)
 	key := inst.arg(stack[0], stack[1], "spark_delete", "key")
-	obs := inst.inv.obs
-	var t0 time.Duration
-	if obs != nil {
-		t0 = monotime()
-	}
+	t0 := inst.inv.callStart()
 	code := inst.sparkDelete(key)
-	if obs != nil {
-		obs.ObserveCall(OpSparkDelete, int32(code), monotime()-t0)
-	}
+	inst.inv.callEnd(OpSparkDelete, int32(code), t0)
 }
 
 // sparkDelete checks capability, write limit, key, then deletes.
@@ -170,16 +168,10 @@ func (inst *instance) sparkDelete(key []byte) store.Code {
 // spark_list() -> i64: JSON array of the site's live keys, or 0.
 func (h *Host) sparkList(ctx context.Context, _ api.Module, stack []uint64) {
 	inst := instanceFrom(ctx)
-	obs := inst.inv.obs
-	var t0 time.Duration
-	if obs != nil {
-		t0 = monotime()
-	}
+	t0 := inst.inv.callStart()
 	res, code := inst.sparkList(ctx)
 	stack[0] = res
-	if obs != nil {
-		obs.ObserveCall(OpSparkList, code, monotime()-t0)
-	}
+	inst.inv.callEnd(OpSparkList, code, t0)
 }
 
 func (inst *instance) sparkList(ctx context.Context) (uint64, int32) {
@@ -214,20 +206,14 @@ func (h *Host) sparkPull(ctx context.Context, _ api.Module, stack []uint64) {
 	inst := instanceFrom(ctx)
 	origin := inst.arg(stack[0], stack[1], "spark_pull", "origin")
 	keysJSON := inst.arg(stack[2], stack[3], "spark_pull", "keys")
-	obs := inst.inv.obs
-	var t0 time.Duration
-	if obs != nil {
-		t0 = monotime()
-	}
+	t0 := inst.inv.callStart()
 	rc := inst.sparkPull(string(origin), keysJSON)
 	stack[0] = uint64(uint32(rc))
-	if obs != nil {
-		code := int32(0)
-		if rc < 0 {
-			code = -rc
-		}
-		obs.ObserveCall(OpSparkPull, code, monotime()-t0)
+	code := int32(0) // a count of migrated keys is a success
+	if rc < 0 {
+		code = -rc
 	}
+	inst.inv.callEnd(OpSparkPull, code, t0)
 }
 
 // sparkPull checks capability (-9), the pull limit (-3), the origin id,
