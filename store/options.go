@@ -3,6 +3,8 @@ package store
 import (
 	"fmt"
 	"time"
+
+	"github.com/sparkbench/sparkbench/store/internal/backend"
 )
 
 // Backend names accepted in Options.Backend.
@@ -18,6 +20,10 @@ const (
 	DefaultMaxValueBytes  = 64 << 10
 	DefaultMaxTTLSecs     = 30 * 24 * 3600
 	DefaultSweepInterval  = time.Second
+	// DefaultCheckpointBytes and DefaultCheckpointInterval: see
+	// Options.CheckpointBytes and Options.CheckpointInterval.
+	DefaultCheckpointBytes    = backend.DefaultCheckpointBytes
+	DefaultCheckpointInterval = backend.DefaultCheckpointInterval
 )
 
 // Options configures Open. Zero fields take the documented defaults.
@@ -46,6 +52,15 @@ type Options struct {
 	Observer Observer
 	// Now is the clock; nil means time.Now. Tests inject a fake clock.
 	Now func() time.Time
+	// CheckpointBytes (bbolt with DurabilityGroup, which writes through a
+	// write-ahead log): the WAL size after which a background checkpoint
+	// folds the log into bbolt; default 4 MiB. Memory for mutations not
+	// yet checkpointed is bounded at max(8*CheckpointBytes, 64 MiB).
+	CheckpointBytes int64
+	// CheckpointInterval (bbolt with DurabilityGroup): a checkpoint also
+	// starts when this long has passed since the last one and something is
+	// pending; default 10s; < 0 disables the timer (size only).
+	CheckpointInterval time.Duration
 }
 
 // DefaultOptions returns the defaults: bbolt, group commit, 10 MiB per site,
@@ -93,6 +108,15 @@ func (o Options) withDefaults() (Options, error) {
 	}
 	if o.SweepInterval == 0 {
 		o.SweepInterval = DefaultSweepInterval
+	}
+	if o.CheckpointBytes == 0 {
+		o.CheckpointBytes = DefaultCheckpointBytes
+	}
+	if o.CheckpointInterval == 0 {
+		o.CheckpointInterval = DefaultCheckpointInterval
+	}
+	if o.CheckpointBytes < 0 {
+		return o, fmt.Errorf("store: open: checkpoint bytes %d: %w", o.CheckpointBytes, ErrBadOptions)
 	}
 	if o.SiteQuotaBytes < 0 || o.MaxValueBytes < 0 || o.MaxTTLSecs < 0 || o.MaxTTLSecs > 1<<31-1 {
 		return o, fmt.Errorf("store: open: quota %d, max value %d, max ttl %d: %w",

@@ -4,8 +4,8 @@
 package backend
 
 import (
-	"errors"
 	"fmt"
+	"time"
 
 	"github.com/cockroachdb/pebble/v2/vfs"
 )
@@ -35,10 +35,29 @@ type Config struct {
 	Sync bool // fsync every Apply
 	// FS replaces pebble's file system (fault injection); nil = the OS.
 	FS vfs.FS
+	// WAL (bbolt only, with Sync) makes Apply durable by appending to a
+	// write-ahead log and folds the log into bbolt in background
+	// checkpoints; see walBbolt.
+	WAL bool
+	// CheckpointBytes is the WAL size after which a checkpoint starts; 0
+	// means DefaultCheckpointBytes.
+	CheckpointBytes int64
+	// CheckpointInterval also starts a checkpoint when something is
+	// pending and this long has passed; 0 means DefaultCheckpointInterval,
+	// < 0 disables the timer.
+	CheckpointInterval time.Duration
+	// WALFault, if set, is called before each WAL operation ("create",
+	// "write", "sync") and inside each checkpoint transaction
+	// ("checkpoint"); an error it returns is injected as that operation's
+	// failure (tests only).
+	WALFault func(op string) error
 }
 
-// ErrUnknown reports an unknown backend name.
-var ErrUnknown = errors.New("unknown backend")
+// Defaults of Config.
+const (
+	DefaultCheckpointBytes    = 4 << 20
+	DefaultCheckpointInterval = 10 * time.Second
+)
 
 // Open opens the named backend: "memory", "bbolt" or "pebble".
 func Open(name string, cfg Config) (Backend, error) {
