@@ -7,6 +7,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -34,6 +35,9 @@ const (
 	crashShortTTL   = 1
 	crashLongTTL    = 3600
 	crashChildQuota = 1 << 20
+	// crashCheckpointBytes is the child's WAL checkpoint threshold: about
+	// 16 writes of the child's mean size.
+	crashCheckpointBytes = 16 << 10
 )
 
 var crashSites = []string{"crash", "crash:x"}
@@ -72,8 +76,12 @@ func TestCrashChild(t *testing.T) {
 		t.Fatal(err)
 	}
 	seed, _ := strconv.ParseUint(os.Getenv("CRASH_SEED"), 10, 64)
+	// A small WAL checkpoint threshold (bbolt group) so that checkpoints
+	// run nearly all the time and kills land in them as well as in WAL
+	// appends.
 	s, err := Open(Options{Backend: os.Getenv("CRASH_BACKEND"), Dir: os.Getenv("CRASH_DIR"),
-		Durability: mode, SiteQuotaBytes: crashChildQuota, SweepInterval: 50 * time.Millisecond})
+		Durability: mode, SiteQuotaBytes: crashChildQuota, SweepInterval: 50 * time.Millisecond,
+		CheckpointBytes: crashCheckpointBytes, CheckpointInterval: 20 * time.Millisecond})
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "child open: %v\n", err)
 		os.Exit(3)
@@ -85,6 +93,13 @@ func TestCrashChild(t *testing.T) {
 		outMu.Unlock()
 	}
 	emit("READY")
+	go func() { // checkpoint figures so far: "K checkpoints nanoseconds-in-checkpoints"
+		for {
+			time.Sleep(10 * time.Millisecond)
+			st := s.Stats()
+			emit(fmt.Sprintf("K %d %d", st.Checkpoints, st.CheckpointTime.Nanoseconds()))
+		}
+	}()
 	var wg sync.WaitGroup
 	for w := range crashWriters {
 		wg.Add(1)
@@ -164,8 +179,28 @@ func crashRounds(t *testing.T, be string, mode Durability, rounds int) {
 	model := map[crashKey]crashState{} // state after the previous round
 	rng := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 1))
 	totalAcks := 0
+	var checkpoints int64
+	var ckTime, runTime time.Duration
+	walRounds, walSegs := 0, 0
 	for round := range rounds {
-		lines := runCrashChild(t, be, mode, dir, rng.Uint64(), time.Duration(30+rng.IntN(400))*time.Millisecond)
+		killAfter := time.Duration(30+rng.IntN(400)) * time.Millisecond
+		lines := runCrashChild(t, be, mode, dir, rng.Uint64(), killAfter)
+		runTime += killAfter
+		// WAL segments the kill left (bbolt group): writes recovery must
+		// replay.
+		if segs, _ := filepath.Glob(filepath.Join(dir, "wal-*.log")); len(segs) > 0 {
+			walRounds++
+			walSegs += len(segs)
+		}
+		var roundCk, roundCkTime int64
+		for _, ln := range lines {
+			if f := strings.Fields(ln); len(f) == 3 && f[0] == "K" {
+				roundCk, _ = strconv.ParseInt(f[1], 10, 64)
+				roundCkTime, _ = strconv.ParseInt(f[2], 10, 64)
+			}
+		}
+		checkpoints += roundCk
+		ckTime += time.Duration(roundCkTime)
 
 		allowed := map[crashKey][]crashState{}
 		for k, st := range model {
@@ -255,6 +290,16 @@ func crashRounds(t *testing.T, be string, mode Durability, rounds int) {
 	t.Logf("%d rounds, %d acknowledged operations checked", rounds, totalAcks)
 	if totalAcks == 0 {
 		t.Fatal("the child acknowledged nothing")
+	}
+	if be == BackendBbolt && mode == DurabilityGroup {
+		// The WAL must have been exercised: checkpoints ran, and kills left
+		// segments to replay. The share of the children's time spent in
+		// checkpoints is the chance that a kill landed in one.
+		t.Logf("WAL: %d checkpoints (%.0f%% of the children's time), %d of %d kills left segments (%d in all)",
+			checkpoints, 100*ckTime.Seconds()/runTime.Seconds(), walRounds, rounds, walSegs)
+		if checkpoints == 0 || walRounds == 0 {
+			t.Fatalf("the WAL was not exercised: %d checkpoints, %d rounds with segments at the kill", checkpoints, walRounds)
+		}
 	}
 }
 
