@@ -3,6 +3,7 @@ package store
 import (
 	"errors"
 	"fmt"
+	"path/filepath"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -188,4 +189,140 @@ func TestPebbleWALWriteError(t *testing.T) {
 			checkUsage(t, site)
 		})
 	}
+}
+
+// TestBboltWALFaults injects failures into bbolt group's write-ahead log
+// (creating, writing or syncing a segment) and into its checkpoints:
+// a failed WAL write makes Set, Delete and Import return Internal and
+// change nothing, concurrent writers in the failing group all get Internal,
+// reads keep working, later writes succeed; failing checkpoints do not fail
+// writes, and everything acknowledged is there after reopen (also when the
+// final checkpoint at Close failed and reopen replays the WAL).
+func TestBboltWALFaults(t *testing.T) {
+	for _, op := range []string{"create", "write", "sync", "checkpoint"} {
+		t.Run("op="+op, func(t *testing.T) {
+			var failing atomic.Bool
+			var injected atomic.Int64
+			cfg := backend.Config{WALFault: func(o string) error {
+				if o == op && failing.Load() {
+					injected.Add(1)
+					return errors.New("injected " + o + " error")
+				}
+				return nil
+			}}
+			opts := Options{Backend: BackendBbolt, Dir: t.TempDir(), Durability: DurabilityGroup, SweepInterval: -1,
+				CheckpointBytes: 1 << 10, CheckpointInterval: time.Millisecond}
+			s, err := open(opts, cfg, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer func() { s.Close() }()
+			site := s.Site("w")
+			for i := range 20 {
+				mustSet(t, site, fmt.Sprintf("k%02d", i), "before", 0)
+			}
+			failing.Store(true)
+			want := Internal
+			if op == "checkpoint" {
+				want = OK // the WAL holds the writes; checkpoints retry
+			}
+			if op == "create" {
+				// A segment is created after each checkpoint; wait until
+				// the last writes were checkpointed so the next needs one.
+				deadline := time.Now().Add(10 * time.Second)
+				for s.Stats().WALBytes == 0 || len(walFiles(t, opts.Dir)) > 0 {
+					if time.Now().After(deadline) {
+						t.Fatal("no checkpoint emptied the WAL")
+					}
+					time.Sleep(time.Millisecond)
+				}
+			}
+			if got := site.Set([]byte("k00"), []byte("during"), 0); got != want {
+				t.Fatalf("Set with failing %s = %v, want %v", op, got, want)
+			}
+			if got := site.Delete([]byte("k01")); got != want {
+				t.Fatalf("Delete with failing %s = %v, want %v", op, got, want)
+			}
+			if _, got := site.Import(Entry{Key: "imp", Value: []byte("during")}); got != want {
+				t.Fatalf("Import with failing %s = %v, want %v", op, got, want)
+			}
+			var wg sync.WaitGroup
+			for w := range 16 {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					if got := site.Set([]byte(fmt.Sprintf("c%02d", w)), []byte("during"), 0); got != want {
+						t.Errorf("concurrent Set with failing %s = %v, want %v", op, got, want)
+					}
+				}()
+			}
+			wg.Wait()
+			if injected.Load() == 0 {
+				t.Fatalf("no %s failure was injected", op)
+			}
+			expect := map[string]string{}
+			for i := range 20 {
+				expect[fmt.Sprintf("k%02d", i)] = "before"
+			}
+			if want == OK {
+				expect["k00"] = "during"
+				delete(expect, "k01")
+				expect["imp"] = "during"
+				for w := range 16 {
+					expect[fmt.Sprintf("c%02d", w)] = "during"
+				}
+			}
+			check := func(when string) {
+				t.Helper()
+				checkUsage(t, site)
+				if u := site.Usage(); u.Keys != len(expect) {
+					t.Fatalf("%s: %d keys, want %d", when, u.Keys, len(expect))
+				}
+				for k, v := range expect {
+					wantGet(t, site, k, v, 0)
+				}
+			}
+			check("while failing")
+			if op == "checkpoint" {
+				if st := s.Stats(); st.CheckpointFailures == 0 {
+					t.Fatalf("stats %+v: no failed checkpoint", st)
+				}
+				// Close's final checkpoint fails too: the WAL stays and
+				// reopen replays it.
+				if err := s.Close(); !errors.Is(err, backend.ErrCheckpoint) {
+					t.Fatalf("close with failing checkpoints: %v", err)
+				}
+				if len(walFiles(t, opts.Dir)) == 0 {
+					t.Fatal("no WAL segment left after a failed final checkpoint")
+				}
+				if s, err = Open(opts); err != nil {
+					t.Fatal(err)
+				}
+				site = s.Site("w")
+				check("after reopen with a failed final checkpoint")
+			}
+			failing.Store(false)
+			mustSet(t, site, "k00", "after", 0)
+			mustSet(t, site, "new", "after", 0)
+			expect["k00"], expect["new"] = "after", "after"
+			check("after the faults stopped")
+			if err := s.Close(); err != nil {
+				t.Fatal(err)
+			}
+			if s, err = Open(opts); err != nil {
+				t.Fatal(err)
+			}
+			site = s.Site("w")
+			check("after reopen")
+		})
+	}
+}
+
+func walFiles(t *testing.T, dir string) []string {
+	t.Helper()
+	m, err := filepath.Glob(filepath.Join(dir, "wal-*.log"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
 }
