@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -108,21 +109,26 @@ func (b *bboltDB) recoverWAL() (next uint64, err error) {
 		last = max(last, seq)
 	}
 	if len(replay) > 0 {
+		// Deduplicate first (last write wins) and write in key order: bbolt
+		// splits nodes only at commit, so inserting a large set in log
+		// order into one transaction is quadratic in the set's size.
+		set := map[string]pendingMut{}
+		for _, seq := range replay {
+			data, err := os.ReadFile(filepath.Join(b.dir, walSegmentName(seq)))
+			if err != nil {
+				return 0, fmt.Errorf("bbolt wal: read segment %d: %w: %w", seq, ErrWALRecover, err)
+			}
+			// Values alias data, which stays alive until the commit.
+			decodeWALSegment(data, func(muts []Mutation) error {
+				for _, m := range muts {
+					set[string(m.Key)] = pendingMut{value: m.Value, del: m.Delete}
+				}
+				return nil
+			})
+		}
 		err := b.db.Update(func(tx *bolt.Tx) error {
-			bk := tx.Bucket(bboltBucket)
-			for _, seq := range replay {
-				data, err := os.ReadFile(filepath.Join(b.dir, walSegmentName(seq)))
-				if err != nil {
-					return fmt.Errorf("read segment %d: %w", seq, err)
-				}
-				// The records alias data, which stays alive (referenced by
-				// the transaction's nodes) until the commit.
-				_, _, err = decodeWALSegment(data, func(muts []Mutation) error {
-					return applyMuts(bk, muts)
-				})
-				if err != nil {
-					return fmt.Errorf("replay segment %d: %w", seq, err)
-				}
+			if err := writeSet(tx.Bucket(bboltBucket), set); err != nil {
+				return err
 			}
 			return putCheckpointSeq(tx, last)
 		})
@@ -130,13 +136,36 @@ func (b *bboltDB) recoverWAL() (next uint64, err error) {
 			err = b.db.Sync()
 		}
 		if err != nil {
-			return 0, fmt.Errorf("bbolt wal: %w: %w", ErrWALRecover, err)
+			return 0, fmt.Errorf("bbolt wal: replay segments %d..%d: %w: %w", replay[0], last, ErrWALRecover, err)
 		}
 	}
 	// Best effort: a segment left behind is at or below the checkpoint and
 	// is skipped (and deleted again) by the next open.
 	_ = removeSegments(b.dir, last)
 	return last + 1, nil
+}
+
+// writeSet writes set into bk in key order (bbolt then fills pages in
+// order: fewer splits, fewer pages).
+func writeSet(bk *bolt.Bucket, set map[string]pendingMut) error {
+	keys := make([]string, 0, len(set))
+	for k := range set {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	for _, k := range keys {
+		m := set[k]
+		var err error
+		if m.del {
+			err = bk.Delete([]byte(k))
+		} else {
+			err = bk.Put([]byte(k), m.value)
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func applyMuts(bk *bolt.Bucket, muts []Mutation) error {

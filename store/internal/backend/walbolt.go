@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"slices"
 	"sync"
 	"time"
 
@@ -323,27 +322,12 @@ func (w *walBbolt) checkpoint() error {
 	set := w.frozen
 	w.mu.Unlock()
 
-	keys := make([]string, 0, len(set))
-	for k := range set {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys) // bbolt fills pages in order: fewer splits, fewer pages
 	err := w.db.Update(func(tx *bolt.Tx) error {
 		if err := w.injected("checkpoint"); err != nil {
 			return err
 		}
-		bk := tx.Bucket(bboltBucket)
-		for _, k := range keys {
-			m := set[k]
-			var err error
-			if m.del {
-				err = bk.Delete([]byte(k))
-			} else {
-				err = bk.Put([]byte(k), m.value)
-			}
-			if err != nil {
-				return err
-			}
+		if err := writeSet(tx.Bucket(bboltBucket), set); err != nil {
+			return err
 		}
 		return putCheckpointSeq(tx, covered)
 	})
@@ -362,7 +346,7 @@ func (w *walBbolt) checkpoint() error {
 		w.stats.Failures++
 	} else {
 		w.stats.Checkpoints++
-		w.stats.Mutations += int64(len(keys))
+		w.stats.Mutations += int64(len(set))
 		w.stats.Total += took
 		w.stats.Max = max(w.stats.Max, took)
 	}
