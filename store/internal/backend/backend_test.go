@@ -26,9 +26,14 @@ func scanAll(t *testing.T, b Backend) []kv {
 	return out
 }
 
+// openT opens the named backend; "bbolt-wal" is bbolt with Config.WAL.
 func openT(t *testing.T, name, dir string, sync bool) Backend {
 	t.Helper()
-	b, err := Open(name, Config{Dir: dir, Sync: sync})
+	cfg := Config{Dir: dir, Sync: sync}
+	if name == "bbolt-wal" {
+		name, cfg.WAL = "bbolt", true
+	}
+	b, err := Open(name, cfg)
 	if err != nil {
 		t.Fatalf("open %s: %v", name, err)
 	}
@@ -36,7 +41,7 @@ func openT(t *testing.T, name, dir string, sync bool) Backend {
 }
 
 func TestConformance(t *testing.T) {
-	for _, name := range []string{"memory", "bbolt", "pebble"} {
+	for _, name := range []string{"memory", "bbolt", "bbolt-wal", "pebble"} {
 		for _, sync := range []bool{true, false} {
 			t.Run(fmt.Sprintf("backend=%s/sync=%v", name, sync), func(t *testing.T) {
 				dir := t.TempDir()
@@ -95,7 +100,7 @@ func TestConformance(t *testing.T) {
 // that they share commits, and that a failing request does not fail its
 // neighbours.
 func TestGroupCommit(t *testing.T) {
-	for _, name := range []string{"bbolt", "pebble"} {
+	for _, name := range []string{"bbolt", "bbolt-wal", "pebble"} {
 		t.Run("backend="+name, func(t *testing.T) {
 			inner := openT(t, name, t.TempDir(), true)
 			defer inner.Close()
