@@ -29,7 +29,7 @@
 // order in one bbolt transaction committed with bbolt's own fsync, records
 // in that transaction the number of the last segment it covers, and only
 // then deletes the covered segments. A checkpoint starts when the WAL
-// reaches Options.CheckpointBytes (default 4 MiB) or
+// reaches Options.CheckpointBytes (default 1 MiB) or
 // Options.CheckpointInterval (default 10s) after the last one; memory for
 // pending mutations is bounded at max(8*CheckpointBytes, 64 MiB), beyond
 // which writes wait for the running checkpoint (and fail with Internal

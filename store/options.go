@@ -54,7 +54,7 @@ type Options struct {
 	Now func() time.Time
 	// CheckpointBytes (bbolt with DurabilityGroup, which writes through a
 	// write-ahead log): the WAL size after which a background checkpoint
-	// folds the log into bbolt; default 4 MiB. Memory for mutations not
+	// folds the log into bbolt; default 1 MiB. Memory for mutations not
 	// yet checkpointed is bounded at max(8*CheckpointBytes, 64 MiB).
 	CheckpointBytes int64
 	// CheckpointInterval (bbolt with DurabilityGroup): a checkpoint also
