@@ -257,7 +257,7 @@ func TestBboltWALFaults(t *testing.T) {
 				}()
 			}
 			wg.Wait()
-			if injected.Load() == 0 {
+			if injected.Load() == 0 && op != "checkpoint" { // checkpoint: checked at Close
 				t.Fatalf("no %s failure was injected", op)
 			}
 			expect := map[string]string{}
@@ -284,13 +284,14 @@ func TestBboltWALFaults(t *testing.T) {
 			}
 			check("while failing")
 			if op == "checkpoint" {
-				if st := s.Stats(); st.CheckpointFailures == 0 {
-					t.Fatalf("stats %+v: no failed checkpoint", st)
-				}
-				// Close's final checkpoint fails too: the WAL stays and
-				// reopen replays it.
+				// Close's final checkpoint fails too (background ones may
+				// or may not have run by now): the WAL stays and reopen
+				// replays it.
 				if err := s.Close(); !errors.Is(err, backend.ErrCheckpoint) {
 					t.Fatalf("close with failing checkpoints: %v", err)
+				}
+				if st := s.Stats(); st.CheckpointFailures == 0 || injected.Load() == 0 {
+					t.Fatalf("stats %+v: no failed checkpoint", st)
 				}
 				if len(walFiles(t, opts.Dir)) == 0 {
 					t.Fatal("no WAL segment left after a failed final checkpoint")
