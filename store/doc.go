@@ -37,7 +37,12 @@
 //
 // Files of a bbolt store: spark.db (the B+tree: bucket "spark" holds the
 // records, bucket "spark-meta" the number of the last checkpointed WAL
-// segment) and wal-<20-digit number>.log segments. A segment is a sequence
+// segment), wal-<20-digit number>.log segments, and wal-spare.tmp: a
+// zero-filled, synced file of 2*CheckpointBytes (at most 4 MiB) that the
+// checkpointer prepares and the next segment is renamed from, so that
+// appends overwrite allocated blocks and each fdatasync flushes data only
+// (no file size change, no journal commit); the zeros after the last record
+// read as the end of the segment. A segment is a sequence
 // of records, one per batch: u32 payload length, u32 CRC-32C (Castagnoli)
 // of the payload, then the payload (uvarint count, then per mutation: op 1
 // put or 2 delete, uvarint key length, key, and for a put uvarint value

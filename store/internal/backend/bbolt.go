@@ -142,6 +142,7 @@ func (b *bboltDB) recoverWAL() (next uint64, err error) {
 	// Best effort: a segment left behind is at or below the checkpoint and
 	// is skipped (and deleted again) by the next open.
 	_ = removeSegments(b.dir, last)
+	_ = os.Remove(filepath.Join(b.dir, walSpareName)) // a crash's unused spare
 	return last + 1, nil
 }
 

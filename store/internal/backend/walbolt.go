@@ -65,7 +65,10 @@ type walBbolt struct {
 	curBytes, frozenBytes int64
 	ckFailed              bool
 	closing, closed       bool
-	buf                   []byte
+	// spare is set when walSpareName is ready to become the next segment.
+	spare      bool
+	spareBytes int64
+	buf        []byte
 
 	ckMu sync.Mutex // one checkpoint at a time
 	kick chan struct{}
@@ -122,6 +125,9 @@ func newWALBbolt(b *bboltDB, cfg Config, next uint64) *walBbolt {
 	// Room for the set being checkpointed and several thresholds'
 	// worth of arrivals while it commits.
 	w.maxPending = max(8*w.ckBytes, 64<<20)
+	// A segment takes the appends of one checkpoint interval plus those
+	// that arrive while the checkpoint runs.
+	w.spareBytes = min(2*w.ckBytes, 4<<20)
 	w.cond = sync.NewCond(&w.mu)
 	go w.loop()
 	return w
@@ -204,12 +210,33 @@ func (w *walBbolt) appendLocked(muts []Mutation) error {
 	return nil
 }
 
-// createLocked creates segment w.seq and makes its directory entry durable.
+// walSpareName is the pre-zeroed file the checkpointer prepares for the
+// next segment. It is not a segment name: recovery ignores it and open
+// deletes it.
+const walSpareName = "wal-spare.tmp"
+
+// createLocked creates segment w.seq and makes its directory entry
+// durable. It renames the spare into place when one is ready: appending
+// over blocks that are already allocated, written and synced changes no
+// file metadata, so each append's fdatasync flushes data only and need not
+// wait for a file system journal commit (which would also wait for
+// whatever the checkpoint has written meanwhile). The zeros after the last
+// record read as the end of the segment (a zero length).
 func (w *walBbolt) createLocked() error {
 	path := filepath.Join(w.dir, walSegmentName(w.seq))
 	err := w.injected("create")
 	var f *os.File
-	if err == nil {
+	if err == nil && w.spare {
+		w.spare = false
+		spare := filepath.Join(w.dir, walSpareName)
+		if err = os.Rename(spare, path); err == nil {
+			f, err = os.OpenFile(path, os.O_WRONLY, 0)
+		} else {
+			os.Remove(spare)
+			err = nil // fall back to a fresh file
+		}
+	}
+	if err == nil && f == nil {
 		f, err = os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
 	}
 	if err == nil {
@@ -227,6 +254,40 @@ func (w *walBbolt) createLocked() error {
 	}
 	w.f, w.off = f, 0
 	return nil
+}
+
+// prepareSpare writes and syncs a zero-filled spare segment of
+// spareBytes, unless one is ready. Failures (disk full) only mean the next
+// segment starts empty. Called by the checkpointer only.
+func (w *walBbolt) prepareSpare() {
+	w.mu.Lock()
+	ready := w.spare || w.closed
+	w.mu.Unlock()
+	if ready || w.spareBytes <= 0 {
+		return
+	}
+	path := filepath.Join(w.dir, walSpareName)
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o644)
+	if err != nil {
+		return
+	}
+	zeros := make([]byte, 256<<10)
+	for left := w.spareBytes; err == nil && left > 0; left -= int64(len(zeros)) {
+		_, err = f.Write(zeros[:min(left, int64(len(zeros)))])
+	}
+	if err == nil {
+		err = f.Sync() // data and size
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		os.Remove(path)
+		return
+	}
+	w.mu.Lock()
+	w.spare = true
+	w.mu.Unlock()
 }
 
 // abandonLocked drops a segment whose last append failed: the partial
@@ -282,6 +343,7 @@ func (w *walBbolt) loop() {
 			backoff = min(max(2*backoff, 50*time.Millisecond), 2*time.Second)
 		} else {
 			backoff = 0
+			w.prepareSpare() // for the segment after the one just started
 		}
 	}
 }
@@ -397,6 +459,10 @@ func (w *walBbolt) Close() error {
 	if w.f != nil {
 		w.f.Close()
 		w.f = nil
+	}
+	if w.spare {
+		os.Remove(filepath.Join(w.dir, walSpareName))
+		w.spare = false
 	}
 	w.cond.Broadcast()
 	w.mu.Unlock()
