@@ -37,7 +37,9 @@ type Config struct {
 	FS vfs.FS
 	// WAL (bbolt only, with Sync) makes Apply durable by appending to a
 	// write-ahead log and folds the log into bbolt in background
-	// checkpoints; see walBbolt.
+	// checkpoints; see walBbolt. Apply then keeps the Value slices of its
+	// mutations (it does not copy them) until they are checkpointed:
+	// callers must not modify them after Apply (the store never does).
 	WAL bool
 	// CheckpointBytes is the WAL size after which a checkpoint starts; 0
 	// means DefaultCheckpointBytes.
