@@ -239,11 +239,12 @@ func (wk *worker) render(seq int64) {
 	}
 }
 
-// Do implements executor.Worker.
-func (wk *worker) Do(ctx context.Context, seq int64, intended, started time.Time) {
+// Do implements executor.Worker. It returns the time it read at the end
+// of the invocation (the response time's end), which the executor reuses.
+func (wk *worker) Do(ctx context.Context, seq int64, intended, started time.Time) time.Time {
 	rt := wk.rt
 	if ctx.Err() != nil {
-		return // stopping: a start queued before the stop is not run
+		return time.Time{} // stopping: a start queued before the stop is not run
 	}
 	wk.render(seq)
 	if wk.ictxFor != ctx {
@@ -260,7 +261,7 @@ func (wk *worker) Do(ctx context.Context, seq int64, intended, started time.Time
 	}
 	rec := wk.rec
 	if rec == nil {
-		return
+		return end
 	}
 	code := int32(0)
 	if err != nil {
@@ -279,4 +280,5 @@ func (wk *worker) Do(ctx context.Context, seq int64, intended, started time.Time
 		u := rt.site.Usage()
 		rec.RecordQuota(rt.spec.Site, u.UsedBytes, u.QuotaBytes)
 	}
+	return end
 }

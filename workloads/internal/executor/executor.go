@@ -58,8 +58,10 @@ func (c *Config) Workers() int {
 // Worker runs invocations; each Worker is used by one goroutine at a time.
 type Worker interface {
 	// Do runs invocation seq, scheduled for intended and begun at started
-	// (closed loop: intended == started).
-	Do(ctx context.Context, seq int64, intended, started time.Time)
+	// (closed loop: intended == started). It returns when the invocation
+	// ended if it read the clock for that anyway (the open loop then reads
+	// it once per start, not twice), or the zero Time.
+	Do(ctx context.Context, seq int64, intended, started time.Time) (end time.Time)
 }
 
 // Stats are live counters, safe to read while Run is going (progress).
@@ -239,8 +241,10 @@ func (ol *openLoop) lead(sl *openSlot) (lead, ok bool) {
 		if now.Sub(due) > ol.cfg.LateTolerance {
 			st.Late.Add(1)
 		}
-		sl.w.Do(ol.ctx, i, due, now)
-		end := time.Now()
+		end := sl.w.Do(ol.ctx, i, due, now)
+		if end.IsZero() {
+			end = time.Now()
+		}
 		sl.busySince.Store(-1)
 		sl.freeAt = end
 		st.Completed.Add(1)
@@ -373,6 +377,13 @@ const spinYield = 1024
 // ends first.
 func (sp *spinner) waitUntil(ctx context.Context, due time.Time) (time.Time, bool) {
 	w := sp.spinWindow()
+	if sp.adaptive && w > 0 && sp.tolerance > 0 {
+		// While spinning there are no sleeps to learn from: let the
+		// overshoot estimate decay (by half in ~2800 waits), so that
+		// sleeping is tried again now and then, and kept if it is precise
+		// enough again (a loaded machine overshoots by milliseconds).
+		sp.over -= sp.over / 4096
+	}
 	for n := 1; ; n++ {
 		now := time.Now()
 		d := due.Sub(now)

@@ -21,7 +21,7 @@ type cheap struct {
 	busy time.Duration
 }
 
-func (c *cheap) Do(ctx context.Context, seq int64, intended, started time.Time) {
+func (c *cheap) Do(ctx context.Context, seq int64, intended, started time.Time) time.Time {
 	c.n.Add(1)
 	if c.hist != nil {
 		c.mu.Lock()
@@ -31,6 +31,7 @@ func (c *cheap) Do(ctx context.Context, seq int64, intended, started time.Time) 
 	if c.busy > 0 {
 		time.Sleep(c.busy)
 	}
+	return time.Time{}
 }
 
 func workers(n int, busy time.Duration, hist *hdrhistogram.Histogram) ([]Worker, *atomic.Int64) {
@@ -272,10 +273,14 @@ type idWorker struct {
 	spin time.Duration
 }
 
-func (w idWorker) Do(_ context.Context, _ int64, _, started time.Time) {
+func (w idWorker) Do(_ context.Context, _ int64, _, started time.Time) time.Time {
 	w.runs.Add(1)
-	for w.spin > 0 && time.Since(started) < w.spin {
+	for w.spin > 0 {
+		if now := time.Now(); now.Sub(started) >= w.spin {
+			return now
+		}
 	}
+	return time.Time{}
 }
 
 // TestOpenLoopNoWakePerStart pins that workers claim their own starts: at
