@@ -355,7 +355,7 @@ func (ol *openLoop) finish() {
 // spins.
 type spinner struct {
 	window    time.Duration
-	over      time.Duration // adaptive: learned sleep overshoot (unclamped)
+	over      time.Duration // adaptive: typical sleep overshoot (unclamped moving average)
 	adaptive  bool
 	tolerance time.Duration // adaptive: 2*over within it means sleep only
 }
@@ -428,11 +428,10 @@ func (sp *spinner) spinWindow() time.Duration {
 // learn moves the window towards twice the observed overshoot: up at once
 // (a late wake-up costs precision now), down slowly (1/64 per sleep).
 func (sp *spinner) learn(over time.Duration) {
-	if over > sp.over {
-		sp.over = over
-	} else {
-		sp.over -= (sp.over - over) / 64
-	}
+	// The estimate that decides between sleeping and spinning follows
+	// the typical overshoot (1/8 per sleep): one long preemption on a
+	// loaded machine does not switch to spinning for thousands of starts.
+	sp.over += (over - sp.over) / 8
 	want := min(max(2*over, minSpin), maxSpin)
 	if want > sp.window {
 		sp.window = want

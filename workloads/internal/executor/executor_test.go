@@ -256,9 +256,15 @@ func TestSpinnerSleepsWithinTolerance(t *testing.T) {
 	if w := sp.spinWindow(); w != 0 {
 		t.Errorf("1ms overshoot, 3ms tolerance: window %v, want 0 (sleep only)", w)
 	}
-	sp.learn(2 * time.Millisecond)
+	sp.learn(5 * time.Millisecond)
+	if w := sp.spinWindow(); w != 0 {
+		t.Errorf("after one 5ms overshoot, 3ms tolerance: window %v, want 0 (one preemption does not switch)", w)
+	}
+	for i := 0; i < 20; i++ {
+		sp.learn(2 * time.Millisecond)
+	}
 	if w := sp.spinWindow(); w != maxSpin {
-		t.Errorf("after a 2ms overshoot, 3ms tolerance: window %v, want %v", w, maxSpin)
+		t.Errorf("after 2ms overshoots, 3ms tolerance: window %v, want %v", w, maxSpin)
 	}
 	fixed := spinner{window: 50 * time.Microsecond, tolerance: time.Hour}
 	if w := fixed.spinWindow(); w != 50*time.Microsecond {
