@@ -385,8 +385,11 @@ func (sp *spinner) waitUntil(ctx context.Context, due time.Time) (time.Time, boo
 		sp.over -= sp.over / 4096
 	}
 	for n := 1; ; n++ {
-		now := time.Now()
-		d := due.Sub(now)
+		// time.Until reads only the monotonic clock (due has a
+		// monotonic reading): cheaper than time.Now, which also reads the
+		// wall clock.
+		d := time.Until(due)
+		now := due.Add(-d)
 		if d <= 0 {
 			return now, ctx.Err() == nil
 		}
