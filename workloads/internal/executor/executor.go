@@ -358,7 +358,13 @@ type spinner struct {
 	over      time.Duration // adaptive: typical sleep overshoot (unclamped moving average)
 	adaptive  bool
 	tolerance time.Duration // adaptive: 2*over within it means sleep only
+	probeAt   time.Time     // adaptive, spinning: when to sleep through a gap to re-measure
+	probing   bool
 }
+
+// probeEvery is how often a spinning adaptive spinner sleeps through one
+// gap to see whether sleeps have become precise enough for the tolerance.
+const probeEvery = 100 * time.Millisecond
 
 // Bounds of the adaptive spin window.
 const (
@@ -378,11 +384,16 @@ const spinYield = 1024
 func (sp *spinner) waitUntil(ctx context.Context, due time.Time) (time.Time, bool) {
 	w := sp.spinWindow()
 	if sp.adaptive && w > 0 && sp.tolerance > 0 {
-		// While spinning there are no sleeps to learn from: let the
-		// overshoot estimate decay (by half in ~2800 waits), so that
-		// sleeping is tried again now and then, and kept if it is precise
-		// enough again (a loaded machine overshoots by milliseconds).
-		sp.over -= sp.over / 4096
+		// While spinning there are no sleeps to learn from: every
+		// probeEvery, sleep through one gap and take its overshoot as the
+		// estimate, so that sleeping is resumed once it is precise enough
+		// again (a loaded machine overshoots by milliseconds, an idle one
+		// by ~1ms). That start may be late by the overshoot.
+		if sp.probeAt.IsZero() {
+			sp.probeAt = due.Add(probeEvery)
+		} else if due.After(sp.probeAt) {
+			w, sp.probing = 0, true
+		}
 	}
 	for n := 1; ; n++ {
 		// time.Until reads only the monotonic clock (due has a
@@ -406,7 +417,12 @@ func (sp *spinner) waitUntil(ctx context.Context, due time.Time) (time.Time, boo
 			target := d - w
 			time.Sleep(target)
 			if sp.adaptive {
-				sp.learn(time.Since(now) - target)
+				over := time.Since(now) - target
+				sp.learn(over)
+				if sp.probing {
+					sp.over, sp.probing = over, false
+					sp.probeAt = due.Add(probeEvery)
+				}
 			}
 		default:
 			if n%spinYield != 0 {
