@@ -152,6 +152,13 @@ func runOpen(ctx context.Context, cfg Config, s *schedule, workers []Worker, sta
 // was still running an invocation is dropped if every other worker is
 // running one too (all max_in_flight busy); if some worker is parked it is
 // run, late.
+//
+// Nothing watches the schedule while the lead is released and every worker
+// is running: an invocation that takes far longer than the average (a
+// stall, a first slow write) delays the starts after it until it, or
+// another worker, finishes; they are then late, not dropped, if workers
+// were parked. Once invocations are slow every time, the average makes the
+// lead wake parked workers ahead of time.
 type openLoop struct {
 	ctx    context.Context
 	cfg    Config
@@ -186,7 +193,7 @@ const (
 type openSlot struct {
 	w      Worker
 	wake   chan struct{} // a token: take the lead (closed: exit)
-	freeAt time.Time     // when the worker last became free (owned by the worker; read under mu while parked)
+	freeAt time.Time     // when the worker last became free (owned by the worker)
 	// busySince: offset from ol.start (ns) at which the worker's current
 	// invocation began; -1 when it runs none.
 	busySince atomic.Int64
