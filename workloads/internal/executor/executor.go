@@ -292,12 +292,16 @@ func (ol *openLoop) handOff(now time.Time) {
 		svc := ol.service.Load()
 		// A worker that finishes by then takes the next start about as
 		// soon as a woken one could (waking costs tens of µs too).
-		by := max(int64(off), int64(now.Sub(ol.start))) + int64(ol.budget)
+		at := int64(now.Sub(ol.start))
+		by := max(int64(off), at) + int64(ol.budget)
 		// The holder itself is expected to be free at now+svc.
-		if int64(now.Sub(ol.start))+svc > by {
+		if at+svc > by {
 			wake = true
 			for _, o := range ol.slots {
-				if b := o.busySince.Load(); b >= 0 && b+svc <= by {
+				// A worker already running for longer than the average
+				// does not count: service times with a long tail (disk
+				// syncs) say nothing about when it will finish.
+				if b := o.busySince.Load(); b >= 0 && b+svc >= at && b+svc <= by {
 					wake = false // a running worker is expected to finish in time
 					break
 				}
