@@ -396,10 +396,14 @@ func (sp *spinner) waitUntil(ctx context.Context, due time.Time) (time.Time, boo
 	w := sp.spinWindow()
 	if sp.adaptive && w > 0 && sp.tolerance > 0 {
 		// While spinning there are no sleeps to learn from: every
-		// probeEvery, sleep through one gap and take its overshoot as the
-		// estimate, so that sleeping is resumed once it is precise enough
-		// again (a loaded machine overshoots by milliseconds, an idle one
-		// by ~1ms). That start may be late by the overshoot.
+		// probeEvery, sleep through one gap and learn from it, so that
+		// sleeping is resumed once sleeps are precise enough again (a
+		// loaded machine overshoots by milliseconds, an idle one by ~1ms).
+		// A probe moves the estimate by 1/8 like any sleep: one short
+		// overshoot (they are bimodal: a timer is sometimes caught by a
+		// processor looking for work) does not switch to sleeping; it takes
+		// ~7 precise probes in a row. That start may be late by the
+		// overshoot.
 		if sp.probeAt.IsZero() {
 			sp.probeAt = due.Add(probeEvery)
 		} else if due.After(sp.probeAt) {
@@ -431,7 +435,7 @@ func (sp *spinner) waitUntil(ctx context.Context, due time.Time) (time.Time, boo
 				over := time.Since(now) - target
 				sp.learn(over)
 				if sp.probing {
-					sp.over, sp.probing = over, false
+					sp.probing = false
 					sp.probeAt = due.Add(probeEvery)
 				}
 			}
