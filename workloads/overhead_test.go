@@ -161,3 +161,44 @@ func realScenario(w *Workload) (*scenarioRT, func(), error) {
 func openMemoryStore() (*store.Store, error) {
 	return store.Open(store.Options{Backend: "memory"})
 }
+
+// BenchmarkWorkerDoFake is one worker's Do with the stand-in for
+// host.Invoke, back to back on the memory store's site: the per-invocation
+// cost of rendering plus recording (the host's observer calls for a counter
+// invocation, the store's backend samples, response, start, status), with no
+// executor around it.
+func BenchmarkWorkerDoFake(b *testing.B) {
+	w, err := Parse("overhead.yaml", []byte(overheadSrc))
+	if err != nil {
+		b.Fatal(err)
+	}
+	st, err := openMemoryStore()
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer st.Close()
+	rt, err := newScenarioRT(w, 0, nil, nil, map[string]*store.Store{w.Nodes[0].ID: st})
+	if err != nil {
+		b.Fatal(err)
+	}
+	obs := newStoreObserver(reports.Labels{Scenario: "store"}, time.Now())
+	site := st.Site(w.Scenarios[0].Site)
+	key := []byte("c1")
+	rt.invoke = func(ctx context.Context, req *host.Request) (*host.Response, error) {
+		// The store's two backend samples of a counter invocation.
+		obs.ObserveBackend(store.BackendRead, 200*time.Nanosecond, nil)
+		obs.ObserveBackend(store.BackendWrite, 50*time.Nanosecond, nil)
+		_ = site
+		_ = key
+		return fakeInvoke(ctx, req)
+	}
+	wk := rt.newWorker(w.Seed, 0, 1, false)
+	wk.attach(reports.NewRecorder(reports.Labels{Scenario: "counter"}, time.Now()))
+	ctx := context.Background()
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		now := time.Now()
+		wk.Do(ctx, int64(i), now, now)
+	}
+}

@@ -130,9 +130,10 @@ type ExecutorSpec struct {
 	Duration      time.Duration // constant-arrival-rate / closed; default workload duration
 	MaxInFlight   int           // open loop: pre-allocated workers; default 64
 	LateTolerance time.Duration // open loop: a start later than this counts as late; default 1ms
-	// Spin is how close to a start the open-loop dispatcher stops sleeping
-	// and spins: 0 = adaptive (learned from the sleeps' overshoot, 20µs to
-	// 2ms; precise, burns idle CPU), < 0 = never (spin: off).
+	// Spin is how close to a start the open-loop worker waiting for it
+	// stops sleeping and spins: 0 = adaptive (learned from the sleeps'
+	// overshoot, 20µs to 2ms, or no spinning while twice the overshoot is
+	// within LateTolerance; precise, burns idle CPU), < 0 = never (spin: off).
 	Spin       time.Duration
 	VUs        int   // closed: workers
 	Iterations int64 // closed: total iterations (0 = run for Duration)

@@ -41,8 +41,8 @@ type Config struct {
 	LateTolerance time.Duration // a later start counts as late
 	VUs           int           // closed workers
 	Iterations    int64         // closed: total over all workers
-	// SpinBelow is how close to a start the dispatcher stops sleeping and
-	// spins (yielding); 0 = Calibrate's value; < 0 = never spin (sleep
+	// SpinBelow is how close to a start the worker waiting for it stops
+	// sleeping and spins (yielding); 0 = Calibrate's value; < 0 = never spin (sleep
 	// only: much less CPU, starts only as precise as the Go timer).
 	SpinBelow time.Duration
 }
@@ -58,8 +58,10 @@ func (c *Config) Workers() int {
 // Worker runs invocations; each Worker is used by one goroutine at a time.
 type Worker interface {
 	// Do runs invocation seq, scheduled for intended and begun at started
-	// (closed loop: intended == started).
-	Do(ctx context.Context, seq int64, intended, started time.Time)
+	// (closed loop: intended == started). It returns when the invocation
+	// ended if it read the clock for that anyway (the open loop then reads
+	// it once per start, not twice), or the zero Time.
+	Do(ctx context.Context, seq int64, intended, started time.Time) (end time.Time)
 }
 
 // Stats are live counters, safe to read while Run is going (progress).
@@ -69,9 +71,11 @@ type Stats struct {
 	Completed atomic.Int64
 	Dropped   atomic.Int64 // open loop: no free worker at the intended start
 	Late      atomic.Int64 // started later than LateTolerance after the intended start
+	Wakes     atomic.Int64 // open loop: parked workers woken to take the lead (not one per start)
 }
 
-// DropFunc is told about each dropped start (called by the dispatcher goroutine).
+// DropFunc is told about each dropped start. It is called by the worker
+// goroutine that holds the open-loop lead at the time, never concurrently.
 type DropFunc func(seq int64, intended time.Time)
 
 // Run drives workers according to cfg until the schedule ends, the
@@ -99,108 +103,252 @@ func Run(ctx context.Context, cfg Config, workers []Worker, stats *Stats, drop D
 	return fmt.Errorf("executor: unknown type %q", cfg.Type)
 }
 
-type job struct {
-	seq      int64
-	intended time.Time
-}
-
 func runOpen(ctx context.Context, cfg Config, s *schedule, workers []Worker, stats *Stats, drop DropFunc) {
-	// Each worker parks on its own channel; idle ones wait on a stack. The
-	// dispatcher hands a start to the most recently idle worker, so at a
-	// rate a few workers can serve, the same few run again and again with
-	// their stacks, recorders and histograms warm in cache, instead of the
-	// start going round all max_in_flight workers as a shared channel's FIFO
-	// of receivers would make it. A start that comes due while every worker
-	// is busy is dropped.
-	pool := newIdleStack(len(workers))
-	var wg sync.WaitGroup
-	tol := cfg.LateTolerance
-	slots := make([]*workerSlot, len(workers))
-	for i, w := range workers {
-		sl := &workerSlot{jobs: make(chan job, 1)}
-		slots[i] = sl
-		pool.push(sl)
-		wg.Add(1)
-		go func(w Worker, sl *workerSlot) {
-			defer wg.Done()
-			for j := range sl.jobs {
-				started := time.Now()
-				stats.Started.Add(1)
-				if started.Sub(j.intended) > tol {
-					stats.Late.Add(1)
-				}
-				w.Do(ctx, j.seq, j.intended, started)
-				stats.Completed.Add(1)
-				pool.push(sl)
-			}
-		}(w, sl)
-	}
 	sp := spinner{window: cfg.SpinBelow}
 	if cfg.SpinBelow == 0 {
-		sp = spinner{window: Calibrate(), adaptive: true}
+		w := Calibrate()
+		sp = spinner{window: w, over: w / 2, adaptive: true, tolerance: cfg.LateTolerance}
 	}
 	sp.window = max(sp.window, 0)
-	start := time.Now()
-	for seq := int64(0); ; seq++ {
-		off, ok := s.offset(seq)
-		if !ok {
-			break
-		}
-		due := start.Add(off)
-		if !sp.waitUntil(ctx, due) {
-			break
-		}
-		stats.Scheduled.Add(1)
-		sl := pool.pop()
-		if sl == nil {
-			// Workers that finished may not have been scheduled yet to
-			// report it (the dispatcher shares the processors): yield once
-			// before deciding that no worker is free.
-			runtime.Gosched()
-			sl = pool.pop()
-		}
-		if sl == nil {
-			stats.Dropped.Add(1)
-			if drop != nil {
-				drop(seq, due)
-			}
-			continue
-		}
-		sl.jobs <- job{seq: seq, intended: due} // never blocks: the slot was idle
+	ol := &openLoop{ctx: ctx, cfg: cfg, s: s, stats: stats, drop: drop, sp: sp,
+		budget: min(max(cfg.LateTolerance/4, minBudget), maxBudget)}
+	ol.slots = make([]*openSlot, len(workers))
+	for i, w := range workers {
+		ol.slots[i] = &openSlot{w: w, wake: make(chan struct{}, 1)}
 	}
-	for _, sl := range slots {
-		close(sl.jobs)
+	ol.start = time.Now()
+	// Worker 0 starts with the lead; the others start parked (idle, most
+	// recently idle on top: worker 1 is the first to be woken).
+	for i := len(ol.slots) - 1; i >= 1; i-- {
+		sl := ol.slots[i]
+		sl.freeAt = ol.start
+		ol.idle = append(ol.idle, sl)
+	}
+	var wg sync.WaitGroup
+	for i, sl := range ol.slots {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			ol.work(sl, i == 0)
+		}()
 	}
 	wg.Wait()
 }
 
-// workerSlot is one open-loop worker's private job channel.
-type workerSlot struct{ jobs chan job }
+// openLoop runs an open-loop schedule without a dispatcher: the workers
+// claim the starts themselves, in order.
+//
+// At any time at most one worker holds the lead: it waits (spins or sleeps,
+// see spinner) for the next start, claims it and runs it itself. Before
+// running it the lead is released, either to nobody (the next worker to
+// finish an invocation takes it, without parking) or, when no worker is
+// expected to be free by the next start, to a parked worker, which is woken.
+// So a rate one worker can serve costs no goroutine wake-up per start (the
+// same worker waits, runs, waits), a rate that needs several workers in
+// flight is served by the workers finishing their invocations, and parked
+// workers are a reserve, woken only when invocations take longer than the
+// starts' spacing (slow writes, pulls). "Expected" uses a moving average of
+// the service time. A start that came due while the worker that claims it
+// was still running an invocation is dropped if every other worker is
+// running one too (all max_in_flight busy); if some worker is parked it is
+// run, late.
+//
+// Nothing watches the schedule while the lead is released and every worker
+// is running: an invocation that takes far longer than the average (a
+// stall, a first slow write) delays the starts after it until it, or
+// another worker, finishes; they are then late, not dropped, if workers
+// were parked. Once invocations are slow every time, the average makes the
+// lead wake parked workers ahead of time.
+type openLoop struct {
+	ctx    context.Context
+	cfg    Config
+	s      *schedule
+	stats  *Stats
+	drop   DropFunc
+	start  time.Time
+	slots  []*openSlot
+	budget time.Duration // how late a start may be expected to be before a parked worker is woken for it
 
-// idleStack holds the idle workers, most recently idle on top.
-type idleStack struct {
-	mu    sync.Mutex
-	slots []*workerSlot
+	// Held by the lead (handed over under mu): the next start and the spinner.
+	next int64
+	sp   spinner
+
+	service     atomic.Int64 // moving average of the service time (ns)
+	lastService atomic.Int64 // the last sample (ns)
+
+	mu       sync.Mutex
+	idle     []*openSlot // parked workers, most recently idle on top
+	leadFree bool        // nobody holds the lead: the next worker to finish takes it
+	done     bool        // the schedule ended or ctx was cancelled
 }
 
-func newIdleStack(n int) *idleStack { return &idleStack{slots: make([]*workerSlot, 0, n)} }
+// Bounds of how late the next start may be expected to be before a parked
+// worker is woken for it (a quarter of the late tolerance within these).
+const (
+	minBudget = 2 * time.Microsecond
+	maxBudget = 100 * time.Microsecond
+)
 
-func (st *idleStack) push(sl *workerSlot) {
-	st.mu.Lock()
-	st.slots = append(st.slots, sl)
-	st.mu.Unlock()
+// openSlot is one open-loop worker.
+type openSlot struct {
+	w      Worker
+	wake   chan struct{} // a token: take the lead (closed: exit)
+	freeAt time.Time     // when the worker last became free (owned by the worker)
+	// busySince: offset from ol.start (ns) at which the worker's current
+	// invocation began; -1 when it runs none.
+	busySince atomic.Int64
 }
 
-func (st *idleStack) pop() *workerSlot {
-	st.mu.Lock()
-	defer st.mu.Unlock()
-	n := len(st.slots)
-	if n == 0 {
-		return nil
+func (ol *openLoop) work(sl *openSlot, lead bool) {
+	sl.busySince.Store(-1)
+	for {
+		if !lead {
+			if _, ok := <-sl.wake; !ok {
+				return
+			}
+		}
+		var ok bool
+		if lead, ok = ol.lead(sl); !ok {
+			return
+		}
 	}
-	sl := st.slots[n-1]
-	st.slots = st.slots[:n-1]
-	return sl
+}
+
+// lead runs starts while sl holds the lead. It returns whether sl holds the
+// lead again after its last invocation (lead) or must park (!lead), and
+// false ok when the run is over.
+func (ol *openLoop) lead(sl *openSlot) (lead, ok bool) {
+	st := ol.stats
+	for {
+		i := ol.next
+		off, more := ol.s.offset(i)
+		due := ol.start.Add(off)
+		var now time.Time
+		if more {
+			now, more = ol.sp.waitUntil(ol.ctx, due)
+		}
+		if !more {
+			ol.finish()
+			return false, false
+		}
+		ol.next = i + 1
+		st.Scheduled.Add(1)
+		if sl.freeAt.After(due) && ol.noneIdle() {
+			// The start came due while this worker was running an
+			// invocation, and every other worker still is.
+			st.Dropped.Add(1)
+			if ol.drop != nil {
+				ol.drop(i, due)
+			}
+			continue
+		}
+		ol.handOff(now)
+		sl.busySince.Store(int64(now.Sub(ol.start)))
+		st.Started.Add(1)
+		if now.Sub(due) > ol.cfg.LateTolerance {
+			st.Late.Add(1)
+		}
+		end := sl.w.Do(ol.ctx, i, due, now)
+		if end.IsZero() {
+			end = time.Now()
+		}
+		sl.busySince.Store(-1)
+		sl.freeAt = end
+		st.Completed.Add(1)
+		ol.observeService(end.Sub(now))
+		if !ol.retake(sl) {
+			return false, true
+		}
+	}
+}
+
+// observeService updates the service-time average that handOff predicts
+// with. A sample longer than 4 times the average (plus 10µs) counts only if
+// the previous one was as long: one stall (a descheduled thread, a GC
+// pause) does not make the lead wake parked workers for many starts after,
+// while invocations that are slow every time (a slow disk, a pull) move
+// the average to their duration within a few starts.
+func (ol *openLoop) observeService(d time.Duration) {
+	avg := ol.service.Load()
+	prev := ol.lastService.Swap(int64(d))
+	v := min(int64(d), max(prev, 4*avg+int64(10*time.Microsecond)))
+	ol.service.Store(avg + (v-avg)/8)
+}
+
+// noneIdle reports whether every other worker is running an invocation.
+func (ol *openLoop) noneIdle() bool {
+	ol.mu.Lock()
+	defer ol.mu.Unlock()
+	return len(ol.idle) == 0
+}
+
+// handOff releases the lead before its holder runs a start that began at
+// now: to a parked worker if no worker is expected to be free within the
+// budget of the next start (or of now, when the next start is already
+// due), else to whoever finishes first.
+func (ol *openLoop) handOff(now time.Time) {
+	wake := false
+	if off, more := ol.s.offset(ol.next); more {
+		svc := ol.service.Load()
+		// A worker that finishes by then takes the next start about as
+		// soon as a woken one could (waking costs tens of µs too).
+		at := int64(now.Sub(ol.start))
+		by := max(int64(off), at) + int64(ol.budget)
+		// The holder itself is expected to be free at now+svc.
+		if at+svc > by {
+			wake = true
+			for _, o := range ol.slots {
+				// A worker already running for longer than the average
+				// does not count: service times with a long tail (disk
+				// syncs) say nothing about when it will finish.
+				if b := o.busySince.Load(); b >= 0 && b+svc >= at && b+svc <= by {
+					wake = false // a running worker is expected to finish in time
+					break
+				}
+			}
+		}
+	}
+	ol.mu.Lock()
+	if wake && len(ol.idle) > 0 {
+		n := len(ol.idle)
+		w := ol.idle[n-1]
+		ol.idle = ol.idle[:n-1]
+		ol.mu.Unlock()
+		ol.stats.Wakes.Add(1)
+		w.wake <- struct{}{} // never blocks: a parked worker holds no token
+		return
+	}
+	ol.leadFree = true
+	ol.mu.Unlock()
+}
+
+// retake gives sl the lead if nobody holds it; otherwise sl parks (it
+// joins the idle stack, to be woken by a token on its channel).
+func (ol *openLoop) retake(sl *openSlot) bool {
+	ol.mu.Lock()
+	defer ol.mu.Unlock()
+	if ol.leadFree && !ol.done {
+		ol.leadFree = false
+		return true
+	}
+	if ol.done {
+		close(sl.wake)
+		return false
+	}
+	ol.idle = append(ol.idle, sl)
+	return false
+}
+
+// finish ends the run: parked workers exit, running ones exit when their
+// invocation ends.
+func (ol *openLoop) finish() {
+	ol.mu.Lock()
+	ol.done = true
+	for _, sl := range ol.idle {
+		close(sl.wake)
+	}
+	ol.idle = nil
+	ol.mu.Unlock()
 }
 
 // spinner waits for start times: it sleeps until window before a start,
@@ -209,10 +357,29 @@ func (st *idleStack) pop() *workerSlot {
 // process wakes from time.Sleep with millisecond granularity (so it must
 // spin through most gaps), a busy one within microseconds (so it can sleep
 // through them and save the CPU).
+//
+// An adaptive spinner does not spin at all while twice the overshoot it
+// learned is within the late tolerance: a start is then not late for
+// sleeping through its whole gap, and spinning would only burn CPU (at 100k
+// starts/s it is most of a core). An idle Go process wakes from sub-
+// millisecond sleeps about 1ms late, so with the default 1ms tolerance it
+// spins.
 type spinner struct {
-	window   time.Duration
-	adaptive bool
+	window    time.Duration
+	over      time.Duration // adaptive: typical sleep overshoot (unclamped moving average)
+	adaptive  bool
+	tolerance time.Duration // adaptive: 2*over within it means sleep only
+	probeAt   time.Time     // adaptive, spinning: when to sleep through a gap to re-measure
+	probing   bool
 }
+
+// probeEvery is how often a spinning adaptive spinner sleeps through one
+// gap to see whether sleeps have become precise enough for the tolerance.
+// A probe that oversleeps by ~1ms makes the starts of that millisecond
+// late: every 100ms that was 1% of the starts at any rate (the p99 of the
+// start error); every second it is 0.1%. Resuming sleep takes ~7 precise
+// probes in a row, so a few seconds.
+const probeEvery = time.Second
 
 // Bounds of the adaptive spin window.
 const (
@@ -220,41 +387,89 @@ const (
 	maxSpin = 2 * time.Millisecond
 )
 
-// waitUntil returns at due, or false if ctx ends first.
-func (sp *spinner) waitUntil(ctx context.Context, due time.Time) bool {
-	for {
+// spinYield is how many clock reads a spinning wait makes between
+// yields of the processor (and checks of ctx): ~50µs at ~50ns a read.
+// runtime.Gosched on every iteration would make each one a trip through
+// the scheduler, which also wakes an idle processor to look for work
+// (wakep): spinning that way kept both processors busy.
+const spinYield = 1024
+
+// waitUntil returns at due, with the time it read then, or false if ctx
+// ends first.
+func (sp *spinner) waitUntil(ctx context.Context, due time.Time) (time.Time, bool) {
+	w := sp.spinWindow()
+	if sp.adaptive && w > 0 && sp.tolerance > 0 {
+		// While spinning there are no sleeps to learn from: once every
+		// probeEvery, sleep through one gap and learn from it, so that
+		// sleeping is resumed once sleeps are precise enough again (a
+		// loaded machine overshoots by milliseconds, an idle one by ~1ms).
+		// A probe moves the estimate by 1/8 like any sleep: one short
+		// overshoot (they are bimodal: a timer is sometimes caught by a
+		// processor looking for work) does not switch to sleeping; it takes
+		// ~7 precise probes in a row. That start may be late by the
+		// overshoot.
+		if sp.probeAt.IsZero() {
+			sp.probeAt = due.Add(probeEvery)
+		} else if due.After(sp.probeAt) {
+			w, sp.probing = 0, true
+		}
+	}
+	for n := 1; ; n++ {
+		// time.Until reads only the monotonic clock (due has a
+		// monotonic reading): cheaper than time.Now, which also reads the
+		// wall clock.
 		d := time.Until(due)
+		now := due.Add(-d)
 		if d <= 0 {
-			return ctx.Err() == nil
+			return now, ctx.Err() == nil
 		}
 		switch {
 		case d > 20*time.Millisecond:
-			t := time.NewTimer(d - sp.window)
+			t := time.NewTimer(d - w)
 			select {
 			case <-ctx.Done():
 				t.Stop()
-				return false
+				return now, false
 			case <-t.C:
 			}
-		case d > sp.window:
-			target := d - sp.window
-			t0 := time.Now()
+		case d > w:
+			target := d - w
 			time.Sleep(target)
 			if sp.adaptive {
-				sp.learn(time.Since(t0) - target)
+				over := time.Since(now) - target
+				sp.learn(over)
+				if sp.probing {
+					sp.probing = false
+					sp.probeAt = due.Add(probeEvery)
+				}
 			}
 		default:
+			if n%spinYield != 0 {
+				continue
+			}
 			runtime.Gosched()
 		}
 		if ctx.Err() != nil {
-			return false
+			return now, false
 		}
 	}
+}
+
+// spinWindow is how close to a start waitUntil stops sleeping and spins.
+func (sp *spinner) spinWindow() time.Duration {
+	if sp.adaptive && 2*sp.over <= sp.tolerance {
+		return 0
+	}
+	return sp.window
 }
 
 // learn moves the window towards twice the observed overshoot: up at once
 // (a late wake-up costs precision now), down slowly (1/64 per sleep).
 func (sp *spinner) learn(over time.Duration) {
+	// The estimate that decides between sleeping and spinning follows
+	// the typical overshoot (1/8 per sleep): one long preemption on a
+	// loaded machine does not switch to spinning for thousands of starts.
+	sp.over += (over - sp.over) / 8
 	want := min(max(2*over, minSpin), maxSpin)
 	if want > sp.window {
 		sp.window = want
