@@ -164,3 +164,27 @@ func BenchmarkInvokeCounterParallel(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkInvokeCounterInto is BenchmarkInvokeCounter through InvokeInto
+// with one Response reused across invocations, as a runner worker would.
+func BenchmarkInvokeCounterInto(b *testing.B) {
+	for _, mode := range []TimeoutMode{TimeoutNone, TimeoutWatchdog} {
+		b.Run("timeout="+mode.String(), func(b *testing.B) {
+			e := benchEnv(b, mode)
+			f := e.flare("counter")
+			obs := newHDRObserver()
+			ctx := context.Background()
+			req := &Request{Node: "edge-a", Site: "shop.example", Method: "GET", URL: "https://shop.example/count", Observer: obs}
+			var resp Response
+			b.ReportAllocs()
+			b.ResetTimer()
+			c0 := cpuTime()
+			for i := 0; i < b.N; i++ {
+				if err := e.h.InvokeInto(ctx, f, req, &resp); err != nil || resp.Status != 200 {
+					b.Fatalf("invoke: %v %+v", err, resp)
+				}
+			}
+			reportCPU(b, c0)
+		})
+	}
+}

@@ -42,7 +42,8 @@ type invocation struct {
 	writes   int
 	pulls    int
 	logLines int
-	abort    error // why a host function aborted the invocation
+	abort    error  // why a host function aborted the invocation
+	spare    []byte // storage for the response body (len 0), may be nil
 }
 
 // instanceContext carries the instance to the host functions. It is built
@@ -57,14 +58,20 @@ type instanceKey struct{}
 
 // Value implements context.Context.
 func (c *instanceContext) Value(key any) any {
-	if key == (instanceKey{}) {
+	if _, ok := key.(instanceKey); ok {
 		return c.inst
 	}
 	return c.Context.Value(key)
 }
 
-// instanceFrom returns the instance a host function runs for.
+// instanceFrom returns the instance a host function runs for. wazero hands
+// host functions the context the guest was called with: in every mode but
+// TimeoutContext that is the instance's own *instanceContext, found by one
+// type check instead of an interface call and a key comparison.
 func instanceFrom(ctx context.Context) *instance {
+	if c, ok := ctx.(*instanceContext); ok {
+		return c.inst
+	}
 	inst, _ := ctx.Value(instanceKey{}).(*instance)
 	return inst
 }
