@@ -79,4 +79,4 @@ func TestInvokeAllocations(t *testing.T) {
 type nopObserver struct{}
 
 func (nopObserver) ObserveCall(Op, int32, time.Duration) {}
-func (nopObserver) ObserveLimit(Limit, bool)            {}
+func (nopObserver) ObserveLimit(Limit, bool)             {}
