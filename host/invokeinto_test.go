@@ -3,6 +3,7 @@ package host
 import (
 	"context"
 	"errors"
+	"math"
 	"testing"
 	"time"
 )
@@ -59,16 +60,21 @@ func TestInvokeAllocations(t *testing.T) {
 		ctx := context.Background()
 		req := &Request{Node: "edge-a", Site: "shop.example", Method: "GET", URL: "https://shop.example/", Observer: nopObserver{}}
 		var resp Response
-		into := testing.AllocsPerRun(200, func() {
-			if err := e.h.InvokeInto(ctx, f, req, &resp); err != nil {
-				t.Fatal(err)
-			}
-		})
-		plain := testing.AllocsPerRun(200, func() {
-			if _, err := e.h.Invoke(ctx, f, req); err != nil {
-				t.Fatal(err)
-			}
-		})
+		// Background goroutines (the store's sweeper) may allocate during
+		// a run: the least of a few runs is the invocation's own count.
+		into, plain := math.Inf(1), math.Inf(1)
+		for range 3 {
+			into = min(into, testing.AllocsPerRun(200, func() {
+				if err := e.h.InvokeInto(ctx, f, req, &resp); err != nil {
+					t.Fatal(err)
+				}
+			}))
+			plain = min(plain, testing.AllocsPerRun(200, func() {
+				if _, err := e.h.Invoke(ctx, f, req); err != nil {
+					t.Fatal(err)
+				}
+			}))
+		}
 		// The store allocates one record per Set.
 		if into > 1 || plain > 2 {
 			t.Errorf("%v: %.1f allocs per InvokeInto (want <= 1, the store's), %.1f per Invoke (want <= 2)", mode, into, plain)
