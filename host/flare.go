@@ -4,9 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"runtime"
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
+	_ "unsafe" // go:linkname
 
 	"github.com/tetratelabs/wazero"
 	"github.com/tetratelabs/wazero/api"
@@ -25,9 +28,39 @@ type Flare struct {
 	initPages uint32 // memory pages right after instantiation
 	maxPages  uint32 // recycle an instance whose memory grew past this
 
-	mu     sync.Mutex
-	idle   []*instance
-	closed bool
+	// The idle instances, in one shard per P (GOMAXPROCS at Load): an
+	// invocation takes from and returns to the shard of the P it runs on,
+	// stealing from the others only when its own is empty. Workers on
+	// different cores thus share no lock and no cache line, and an
+	// instance tends to stay on the core whose caches hold its memory.
+	shards []poolShard
+	nIdle  atomic.Int64 // idle instances over all shards (MaxIdle)
+	closed atomic.Bool
+}
+
+// poolShard is one P's stack of idle instances, padded to its own cache
+// lines.
+type poolShard struct {
+	mu   sync.Mutex
+	idle []*instance
+	_    [128 - 8 - 24]byte
+}
+
+//go:linkname procPin runtime.procPin
+func procPin() int
+
+//go:linkname procUnpin runtime.procUnpin
+func procUnpin()
+
+// shard returns the shard of the P the caller runs on (it may have moved
+// by the time it locks it: that costs locality, not correctness).
+func (f *Flare) shard() int {
+	p := procPin()
+	procUnpin()
+	if p >= len(f.shards) { // GOMAXPROCS raised after Load
+		p %= len(f.shards)
+	}
+	return p
 }
 
 // Name returns the name the flare was loaded under.
@@ -69,7 +102,8 @@ func (h *Host) Load(ctx context.Context, name string, wasm []byte) (*Flare, erro
 		return nil, fmt.Errorf("flare[%s] load: %w", name, err)
 	}
 	_, hasInit := compiled.ExportedFunctions()["_initialize"]
-	f := &Flare{name: name, h: h, compiled: compiled, hasInit: hasInit}
+	f := &Flare{name: name, h: h, compiled: compiled, hasInit: hasInit,
+		shards: make([]poolShard, max(1, runtime.GOMAXPROCS(0)))}
 
 	// The first instance proves the module instantiates (start code, memory
 	// cap) and fixes the recycling threshold.
@@ -80,7 +114,7 @@ func (h *Host) Load(ctx context.Context, name string, wasm []byte) (*Flare, erro
 	}
 	f.initPages = first.mem.Size() / pageSize
 	f.maxPages = recycleThreshold(f.initPages, h.limits.MaxMemoryPages)
-	f.idle = append(f.idle, first)
+	f.put(first)
 	if err := f.Warm(ctx, h.poolSize); err != nil {
 		f.drain(ctx)
 		return nil, fmt.Errorf("flare[%s] load: %w", name, err)
@@ -230,13 +264,10 @@ func (f *Flare) instantiate(ctx context.Context) (*instance, error) {
 func (f *Flare) Warm(ctx context.Context, n int) error {
 	n = min(n, f.h.maxIdle)
 	for {
-		f.mu.Lock()
-		have, closed := len(f.idle), f.closed
-		f.mu.Unlock()
-		if closed {
+		if f.closed.Load() {
 			return ErrClosed
 		}
-		if have >= n {
+		if int(f.nIdle.Load()) >= n {
 			return nil
 		}
 		inst, err := f.instantiate(ctx)
@@ -247,56 +278,73 @@ func (f *Flare) Warm(ctx context.Context, n int) error {
 	}
 }
 
-// get takes an idle instance, instantiating one only when the pool is empty.
+// get takes an idle instance, its P's own first, instantiating one only
+// when the pool is empty.
 func (f *Flare) get(ctx context.Context) (*instance, error) {
-	f.mu.Lock()
-	if f.closed {
-		f.mu.Unlock()
+	if f.closed.Load() {
 		return nil, ErrClosed
 	}
-	if n := len(f.idle); n > 0 {
-		inst := f.idle[n-1]
-		f.idle[n-1] = nil
-		f.idle = f.idle[:n-1]
-		f.mu.Unlock()
-		return inst, nil
+	if f.nIdle.Load() > 0 {
+		p, n := f.shard(), len(f.shards)
+		for i := 0; i < n; i++ {
+			sh := &f.shards[(p+i)%n]
+			sh.mu.Lock()
+			if k := len(sh.idle); k > 0 {
+				inst := sh.idle[k-1]
+				sh.idle[k-1] = nil
+				sh.idle = sh.idle[:k-1]
+				sh.mu.Unlock()
+				f.nIdle.Add(-1)
+				return inst, nil
+			}
+			sh.mu.Unlock()
+		}
 	}
-	f.mu.Unlock()
 	return f.instantiate(ctx)
 }
 
-// put returns a healthy instance to the pool, or discards it when the
-// pool holds MaxIdle, the flare closed or its memory grew past the threshold.
+// put returns a healthy instance to its P's shard, or discards it when
+// the pool holds MaxIdle, the flare closed or its memory grew past the
+// threshold.
 func (f *Flare) put(inst *instance) {
 	if inst.mem.Size()/pageSize > f.maxPages {
 		inst.discard()
 		return
 	}
-	f.mu.Lock()
-	if !f.closed && len(f.idle) < f.h.maxIdle {
-		f.idle = append(f.idle, inst)
-		f.mu.Unlock()
+	if f.nIdle.Add(1) > int64(f.h.maxIdle) {
+		f.nIdle.Add(-1)
+		inst.discard()
 		return
 	}
-	f.mu.Unlock()
-	inst.discard()
+	sh := &f.shards[f.shard()]
+	sh.mu.Lock()
+	// drain marks the flare closed before it empties each shard under its
+	// lock: a put that gets the lock after that sees the mark.
+	if f.closed.Load() {
+		sh.mu.Unlock()
+		f.nIdle.Add(-1)
+		inst.discard()
+		return
+	}
+	sh.idle = append(sh.idle, inst)
+	sh.mu.Unlock()
 }
 
 // Idle returns the number of idle pooled instances (for tests and reports).
-func (f *Flare) Idle() int {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return len(f.idle)
-}
+func (f *Flare) Idle() int { return int(f.nIdle.Load()) }
 
 func (f *Flare) drain(ctx context.Context) {
-	f.mu.Lock()
-	f.closed = true
-	idle := f.idle
-	f.idle = nil
-	f.mu.Unlock()
-	for _, inst := range idle {
-		inst.discard()
+	f.closed.Store(true)
+	for i := range f.shards {
+		sh := &f.shards[i]
+		sh.mu.Lock()
+		idle := sh.idle
+		sh.idle = nil
+		sh.mu.Unlock()
+		f.nIdle.Add(-int64(len(idle)))
+		for _, inst := range idle {
+			inst.discard()
+		}
 	}
 	_ = f.compiled.Close(ctx)
 }

@@ -65,7 +65,7 @@ func (h *Host) invoke(ctx context.Context, f *Flare, req *Request, resp *Respons
 	inst, b, err := h.acquire(ctx, f, req)
 	if err != nil {
 		if obs != nil {
-			obs.ObserveCall(OpInvocation, int32(KindOf(err))+100, monotime()-t0)
+			obs.ObserveCall(OpInvocation, int32(KindOf(err))+100, elapsed(t0))
 		}
 		return err
 	}
@@ -117,7 +117,7 @@ func (h *Host) invoke(ctx context.Context, f *Flare, req *Request, resp *Respons
 		if err != nil {
 			code = int32(KindOf(err)) + 100
 		}
-		obs.ObserveCall(OpInvocation, code, monotime()-t0)
+		obs.ObserveCall(OpInvocation, code, elapsed(t0))
 	}
 	return err
 }
@@ -129,12 +129,6 @@ type responseAlloc struct {
 	headers [4][2]string
 	body    [32]byte
 }
-
-// clockBase anchors monotime: time.Since of a time carrying a monotonic
-// reading reads only the monotonic clock, half the cost of time.Now.
-var clockBase = time.Now()
-
-func monotime() time.Duration { return time.Since(clockBase) }
 
 // acquire takes an instance and resolves the request's node and site; an
 // instance remembers its last binding, so a worker that keeps invoking for
