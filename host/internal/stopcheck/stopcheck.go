@@ -352,8 +352,9 @@ func hasExport(body []byte, name string) bool {
 	return false
 }
 
-// instrumentCode inserts check at each function entry and a loop check
-// at each loop head; params holds each function's parameter count.
+// instrumentCode inserts check at the entry of each function that calls
+// another and a loop check at each loop head; params holds each function's
+// parameter count.
 func instrumentCode(body []byte, check []byte, g uint32, params []uint32) ([]byte, error) {
 	r := reader{b: body}
 	n := r.u32()
@@ -405,7 +406,16 @@ func instrumentFunc(dst, code, check []byte, g, params uint32) ([]byte, error) {
 	} else {
 		dst = append(dst, code[:r.i]...)
 	}
-	dst = append(dst, check...)
+	calls, err := hasCall(code[r.i:])
+	if err != nil {
+		return nil, err
+	}
+	if calls {
+		// A function that calls no other can neither recurse nor run
+		// unboundedly but in its loops, which are checked: only callers
+		// need the entry check.
+		dst = append(dst, check...)
+	}
 	last := r.i
 	for r.i < len(r.b) {
 		op := r.byte()
@@ -422,4 +432,24 @@ func instrumentFunc(dst, code, check []byte, g, params uint32) ([]byte, error) {
 		}
 	}
 	return append(dst, code[last:]...), nil
+}
+
+// hasCall reports whether the instructions of a function body call a
+// function (directly, indirectly, by reference or as a tail call).
+func hasCall(body []byte) (bool, error) {
+	r := reader{b: body}
+	for r.i < len(r.b) {
+		op := r.byte()
+		switch op {
+		case 0x10, 0x11, 0x12, 0x13, 0x14, 0x15: // call call_indirect return_call return_call_indirect call_ref return_call_ref
+			return true, nil
+		}
+		if err := r.skipImmediates(op); err != nil {
+			return false, err
+		}
+		if r.err != nil {
+			return false, r.err
+		}
+	}
+	return false, nil
 }
