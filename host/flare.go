@@ -31,19 +31,23 @@ type Flare struct {
 	// The idle instances, in one shard per P (GOMAXPROCS at Load): an
 	// invocation takes from and returns to the shard of the P it runs on,
 	// stealing from the others only when its own is empty. Workers on
-	// different cores thus share no lock and no cache line, and an
+	// different cores thus share no lock and no written cache line, and an
 	// instance tends to stay on the core whose caches hold its memory.
 	shards []poolShard
-	nIdle  atomic.Int64 // idle instances over all shards (MaxIdle)
+	// live counts the instances not discarded. While it is at most MaxIdle
+	// the pool cannot exceed MaxIdle and put checks nothing; beyond, put
+	// counts the idle instances with every shard locked.
+	live   atomic.Int64
 	closed atomic.Bool
 }
 
 // poolShard is one P's stack of idle instances, padded to its own cache
-// lines.
+// lines; n mirrors len(idle) for lock-free reads.
 type poolShard struct {
 	mu   sync.Mutex
 	idle []*instance
-	_    [128 - 8 - 24]byte
+	n    atomic.Int64
+	_    [128 - 8 - 24 - 8]byte
 }
 
 //go:linkname procPin runtime.procPin
@@ -211,18 +215,19 @@ func (f *Flare) instantiate(ctx context.Context) (*instance, error) {
 		return nil, fmt.Errorf("instantiate: %w", err)
 	}
 	inst.mod = mod
+	f.live.Add(1) // discard takes it back
 	inst.mem = mod.Memory()
 	inst.alloc = mod.ExportedFunction("alloc")
 	inst.handle = mod.ExportedFunction("handle_request")
 	if inst.mem == nil || inst.alloc == nil || inst.handle == nil {
-		_ = mod.Close(ctx)
+		inst.discard()
 		return nil, fmt.Errorf("instantiate: exports vanished: %w", ErrIncompatible)
 	}
 	if f.h.mode == TimeoutWatchdog {
 		stop, ok1 := mod.ExportedGlobal(stopcheck.ExportName).(api.MutableGlobal)
 		fuel, ok2 := mod.ExportedGlobal(stopcheck.FuelExportName).(api.MutableGlobal)
 		if !ok1 || !ok2 {
-			_ = mod.Close(ctx)
+			inst.discard()
 			return nil, fmt.Errorf("instantiate: no %s global", stopcheck.ExportName)
 		}
 		inst.stop, inst.fuel = stop, fuel
@@ -267,7 +272,7 @@ func (f *Flare) Warm(ctx context.Context, n int) error {
 		if f.closed.Load() {
 			return ErrClosed
 		}
-		if int(f.nIdle.Load()) >= n {
+		if f.Idle() >= n {
 			return nil
 		}
 		inst, err := f.instantiate(ctx)
@@ -284,21 +289,22 @@ func (f *Flare) get(ctx context.Context) (*instance, error) {
 	if f.closed.Load() {
 		return nil, ErrClosed
 	}
-	if f.nIdle.Load() > 0 {
-		p, n := f.shard(), len(f.shards)
-		for i := 0; i < n; i++ {
-			sh := &f.shards[(p+i)%n]
-			sh.mu.Lock()
-			if k := len(sh.idle); k > 0 {
-				inst := sh.idle[k-1]
-				sh.idle[k-1] = nil
-				sh.idle = sh.idle[:k-1]
-				sh.mu.Unlock()
-				f.nIdle.Add(-1)
-				return inst, nil
-			}
-			sh.mu.Unlock()
+	p, n := f.shard(), len(f.shards)
+	for i := 0; i < n; i++ {
+		sh := &f.shards[(p+i)%n]
+		if sh.n.Load() == 0 {
+			continue
 		}
+		sh.mu.Lock()
+		if k := len(sh.idle); k > 0 {
+			inst := sh.idle[k-1]
+			sh.idle[k-1] = nil
+			sh.idle = sh.idle[:k-1]
+			sh.n.Store(int64(k - 1))
+			sh.mu.Unlock()
+			return inst, nil
+		}
+		sh.mu.Unlock()
 	}
 	return f.instantiate(ctx)
 }
@@ -311,27 +317,55 @@ func (f *Flare) put(inst *instance) {
 		inst.discard()
 		return
 	}
-	if f.nIdle.Add(1) > int64(f.h.maxIdle) {
-		f.nIdle.Add(-1)
-		inst.discard()
-		return
-	}
-	sh := &f.shards[f.shard()]
+	p := f.shard()
+	sh := &f.shards[p]
 	sh.mu.Lock()
 	// drain marks the flare closed before it empties each shard under its
-	// lock: a put that gets the lock after that sees the mark.
+	// lock: a put that gets the lock after that sees the mark. live is read
+	// under the lock too: a put counting under every lock (below) has
+	// raised it before, so this put then counts as well.
 	if f.closed.Load() {
 		sh.mu.Unlock()
-		f.nIdle.Add(-1)
 		inst.discard()
 		return
 	}
-	sh.idle = append(sh.idle, inst)
+	if f.live.Load() <= int64(f.h.maxIdle) {
+		sh.idle = append(sh.idle, inst)
+		sh.n.Store(int64(len(sh.idle)))
+		sh.mu.Unlock()
+		return
+	}
 	sh.mu.Unlock()
+	// More instances than MaxIdle exist (peak concurrency past it): count
+	// the idle ones exactly, every shard locked in index order.
+	for i := range f.shards {
+		f.shards[i].mu.Lock()
+	}
+	idle := 0
+	for i := range f.shards {
+		idle += len(f.shards[i].idle)
+	}
+	keep := !f.closed.Load() && idle < f.h.maxIdle
+	if keep {
+		sh.idle = append(sh.idle, inst)
+		sh.n.Store(int64(len(sh.idle)))
+	}
+	for i := range f.shards {
+		f.shards[i].mu.Unlock()
+	}
+	if !keep {
+		inst.discard()
+	}
 }
 
 // Idle returns the number of idle pooled instances (for tests and reports).
-func (f *Flare) Idle() int { return int(f.nIdle.Load()) }
+func (f *Flare) Idle() int {
+	n := int64(0)
+	for i := range f.shards {
+		n += f.shards[i].n.Load()
+	}
+	return int(n)
+}
 
 func (f *Flare) drain(ctx context.Context) {
 	f.closed.Store(true)
@@ -340,8 +374,8 @@ func (f *Flare) drain(ctx context.Context) {
 		sh.mu.Lock()
 		idle := sh.idle
 		sh.idle = nil
+		sh.n.Store(0)
 		sh.mu.Unlock()
-		f.nIdle.Add(-int64(len(idle)))
 		for _, inst := range idle {
 			inst.discard()
 		}

@@ -24,6 +24,7 @@ type instance struct {
 	allocStack [1]uint64 // alloc: one i32 param, one i32 result
 	inAlloc    bool      // guards against a guest alloc that re-enters the host
 	lastBind   *binding  // the (node, site) of the previous invocation
+	discarded  bool
 
 	// wd is the watchdog word: 0 idle, else startTick<<2 | armed (| killed).
 	wd atomic.Uint64
@@ -78,6 +79,11 @@ func instanceFrom(ctx context.Context) *instance {
 
 // discard closes the instance for good.
 func (inst *instance) discard() {
+	if inst.discarded {
+		return
+	}
+	inst.discarded = true
+	inst.flare.live.Add(-1)
 	if inst.h.wd != nil {
 		inst.h.wd.unregister(inst)
 	}
