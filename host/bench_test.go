@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"runtime"
 	"strconv"
+	"strings"
 	"sync/atomic"
 	"syscall"
 	"testing"
@@ -159,6 +160,64 @@ func BenchmarkInvokeCounterParallel(b *testing.B) {
 			b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "invocations/s")
 			// What GOMAXPROCS dedicated cores would sustain at this CPU
 			// cost per invocation (the machine may be shared).
+			used := reportCPU(b, c0)
+			b.ReportMetric(float64(b.N)/used.Seconds()*float64(runtime.GOMAXPROCS(0)), "invocations/s-dedicated")
+		})
+	}
+}
+
+// BenchmarkInvokeCounterInto is BenchmarkInvokeCounter through InvokeInto
+// with one Response reused across invocations, as a runner worker would.
+func BenchmarkInvokeCounterInto(b *testing.B) {
+	for _, mode := range []TimeoutMode{TimeoutNone, TimeoutWatchdog} {
+		b.Run("timeout="+mode.String(), func(b *testing.B) {
+			e := benchEnv(b, mode)
+			f := e.flare("counter")
+			obs := newHDRObserver()
+			ctx := context.Background()
+			req := &Request{Node: "edge-a", Site: "shop.example", Method: "GET", URL: "https://shop.example/count", Observer: obs}
+			var resp Response
+			b.ReportAllocs()
+			b.ResetTimer()
+			c0 := cpuTime()
+			for i := 0; i < b.N; i++ {
+				if err := e.h.InvokeInto(ctx, f, req, &resp); err != nil || resp.Status != 200 {
+					b.Fatalf("invoke: %v %+v", err, resp)
+				}
+			}
+			reportCPU(b, c0)
+		})
+	}
+}
+
+// BenchmarkInvokeCounterParallelSites is BenchmarkInvokeCounterParallel
+// (watchdog) with the workers' keys in one site or spread over two: with
+// one site both workers' spark_get/spark_set meet on that site's store lock
+// (see testdata/bench-2026-12-01.txt), with two they share no store lock.
+func BenchmarkInvokeCounterParallelSites(b *testing.B) {
+	for _, sites := range []string{"shop.example", "shop.example,blog.example"} {
+		b.Run("sites="+strconv.Itoa(len(strings.Split(sites, ","))), func(b *testing.B) {
+			e := benchEnv(b, TimeoutWatchdog)
+			f := e.flare("counter")
+			names := strings.Split(sites, ",")
+			var worker atomic.Int64
+			b.ReportAllocs()
+			b.ResetTimer()
+			start, c0 := time.Now(), cpuTime()
+			b.RunParallel(func(pb *testing.PB) {
+				w := worker.Add(1)
+				req := &Request{Node: "edge-a", Site: names[int(w)%len(names)], Method: "GET", URL: "https://shop.example/count",
+					Headers: [][2]string{{"x-counter-key", "hits:" + strconv.FormatInt(w, 10)}}, Observer: newHDRObserver()}
+				ctx := context.Background()
+				for pb.Next() {
+					resp, err := e.h.Invoke(ctx, f, req)
+					if err != nil || resp.Status != 200 {
+						b.Errorf("invoke: %v %+v", err, resp)
+						return
+					}
+				}
+			})
+			b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "invocations/s")
 			used := reportCPU(b, c0)
 			b.ReportMetric(float64(b.N)/used.Seconds()*float64(runtime.GOMAXPROCS(0)), "invocations/s-dedicated")
 		})

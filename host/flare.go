@@ -4,9 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"runtime"
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
+	_ "unsafe" // go:linkname
 
 	"github.com/tetratelabs/wazero"
 	"github.com/tetratelabs/wazero/api"
@@ -25,9 +28,43 @@ type Flare struct {
 	initPages uint32 // memory pages right after instantiation
 	maxPages  uint32 // recycle an instance whose memory grew past this
 
-	mu     sync.Mutex
-	idle   []*instance
-	closed bool
+	// The idle instances, in one shard per P (GOMAXPROCS at Load): an
+	// invocation takes from and returns to the shard of the P it runs on,
+	// stealing from the others only when its own is empty. Workers on
+	// different cores thus share no lock and no written cache line, and an
+	// instance tends to stay on the core whose caches hold its memory.
+	shards []poolShard
+	// live counts the instances not discarded. While it is at most MaxIdle
+	// the pool cannot exceed MaxIdle and put checks nothing; beyond, put
+	// counts the idle instances with every shard locked.
+	live   atomic.Int64
+	closed atomic.Bool
+}
+
+// poolShard is one P's stack of idle instances, padded to its own cache
+// lines; n mirrors len(idle) for lock-free reads.
+type poolShard struct {
+	mu   sync.Mutex
+	idle []*instance
+	n    atomic.Int64
+	_    [128 - 8 - 24 - 8]byte
+}
+
+//go:linkname procPin runtime.procPin
+func procPin() int
+
+//go:linkname procUnpin runtime.procUnpin
+func procUnpin()
+
+// shard returns the shard of the P the caller runs on (it may have moved
+// by the time it locks it: that costs locality, not correctness).
+func (f *Flare) shard() int {
+	p := procPin()
+	procUnpin()
+	if p >= len(f.shards) { // GOMAXPROCS raised after Load
+		p %= len(f.shards)
+	}
+	return p
 }
 
 // Name returns the name the flare was loaded under.
@@ -69,7 +106,8 @@ func (h *Host) Load(ctx context.Context, name string, wasm []byte) (*Flare, erro
 		return nil, fmt.Errorf("flare[%s] load: %w", name, err)
 	}
 	_, hasInit := compiled.ExportedFunctions()["_initialize"]
-	f := &Flare{name: name, h: h, compiled: compiled, hasInit: hasInit}
+	f := &Flare{name: name, h: h, compiled: compiled, hasInit: hasInit,
+		shards: make([]poolShard, max(1, runtime.GOMAXPROCS(0)))}
 
 	// The first instance proves the module instantiates (start code, memory
 	// cap) and fixes the recycling threshold.
@@ -80,7 +118,7 @@ func (h *Host) Load(ctx context.Context, name string, wasm []byte) (*Flare, erro
 	}
 	f.initPages = first.mem.Size() / pageSize
 	f.maxPages = recycleThreshold(f.initPages, h.limits.MaxMemoryPages)
-	f.idle = append(f.idle, first)
+	f.put(first)
 	if err := f.Warm(ctx, h.poolSize); err != nil {
 		f.drain(ctx)
 		return nil, fmt.Errorf("flare[%s] load: %w", name, err)
@@ -177,18 +215,19 @@ func (f *Flare) instantiate(ctx context.Context) (*instance, error) {
 		return nil, fmt.Errorf("instantiate: %w", err)
 	}
 	inst.mod = mod
+	f.live.Add(1) // discard takes it back
 	inst.mem = mod.Memory()
 	inst.alloc = mod.ExportedFunction("alloc")
 	inst.handle = mod.ExportedFunction("handle_request")
 	if inst.mem == nil || inst.alloc == nil || inst.handle == nil {
-		_ = mod.Close(ctx)
+		inst.discard()
 		return nil, fmt.Errorf("instantiate: exports vanished: %w", ErrIncompatible)
 	}
 	if f.h.mode == TimeoutWatchdog {
 		stop, ok1 := mod.ExportedGlobal(stopcheck.ExportName).(api.MutableGlobal)
 		fuel, ok2 := mod.ExportedGlobal(stopcheck.FuelExportName).(api.MutableGlobal)
 		if !ok1 || !ok2 {
-			_ = mod.Close(ctx)
+			inst.discard()
 			return nil, fmt.Errorf("instantiate: no %s global", stopcheck.ExportName)
 		}
 		inst.stop, inst.fuel = stop, fuel
@@ -230,13 +269,10 @@ func (f *Flare) instantiate(ctx context.Context) (*instance, error) {
 func (f *Flare) Warm(ctx context.Context, n int) error {
 	n = min(n, f.h.maxIdle)
 	for {
-		f.mu.Lock()
-		have, closed := len(f.idle), f.closed
-		f.mu.Unlock()
-		if closed {
+		if f.closed.Load() {
 			return ErrClosed
 		}
-		if have >= n {
+		if f.Idle() >= n {
 			return nil
 		}
 		inst, err := f.instantiate(ctx)
@@ -247,56 +283,102 @@ func (f *Flare) Warm(ctx context.Context, n int) error {
 	}
 }
 
-// get takes an idle instance, instantiating one only when the pool is empty.
+// get takes an idle instance, its P's own first, instantiating one only
+// when the pool is empty.
 func (f *Flare) get(ctx context.Context) (*instance, error) {
-	f.mu.Lock()
-	if f.closed {
-		f.mu.Unlock()
+	if f.closed.Load() {
 		return nil, ErrClosed
 	}
-	if n := len(f.idle); n > 0 {
-		inst := f.idle[n-1]
-		f.idle[n-1] = nil
-		f.idle = f.idle[:n-1]
-		f.mu.Unlock()
-		return inst, nil
+	p, n := f.shard(), len(f.shards)
+	for i := 0; i < n; i++ {
+		sh := &f.shards[(p+i)%n]
+		if sh.n.Load() == 0 {
+			continue
+		}
+		sh.mu.Lock()
+		if k := len(sh.idle); k > 0 {
+			inst := sh.idle[k-1]
+			sh.idle[k-1] = nil
+			sh.idle = sh.idle[:k-1]
+			sh.n.Store(int64(k - 1))
+			sh.mu.Unlock()
+			return inst, nil
+		}
+		sh.mu.Unlock()
 	}
-	f.mu.Unlock()
 	return f.instantiate(ctx)
 }
 
-// put returns a healthy instance to the pool, or discards it when the
-// pool holds MaxIdle, the flare closed or its memory grew past the threshold.
+// put returns a healthy instance to its P's shard, or discards it when
+// the pool holds MaxIdle, the flare closed or its memory grew past the
+// threshold.
 func (f *Flare) put(inst *instance) {
 	if inst.mem.Size()/pageSize > f.maxPages {
 		inst.discard()
 		return
 	}
-	f.mu.Lock()
-	if !f.closed && len(f.idle) < f.h.maxIdle {
-		f.idle = append(f.idle, inst)
-		f.mu.Unlock()
+	p := f.shard()
+	sh := &f.shards[p]
+	sh.mu.Lock()
+	// drain marks the flare closed before it empties each shard under its
+	// lock: a put that gets the lock after that sees the mark. live is read
+	// under the lock too: a put counting under every lock (below) has
+	// raised it before, so this put then counts as well.
+	if f.closed.Load() {
+		sh.mu.Unlock()
+		inst.discard()
 		return
 	}
-	f.mu.Unlock()
-	inst.discard()
+	if f.live.Load() <= int64(f.h.maxIdle) {
+		sh.idle = append(sh.idle, inst)
+		sh.n.Store(int64(len(sh.idle)))
+		sh.mu.Unlock()
+		return
+	}
+	sh.mu.Unlock()
+	// More instances than MaxIdle exist (peak concurrency past it): count
+	// the idle ones exactly, every shard locked in index order.
+	for i := range f.shards {
+		f.shards[i].mu.Lock()
+	}
+	idle := 0
+	for i := range f.shards {
+		idle += len(f.shards[i].idle)
+	}
+	keep := !f.closed.Load() && idle < f.h.maxIdle
+	if keep {
+		sh.idle = append(sh.idle, inst)
+		sh.n.Store(int64(len(sh.idle)))
+	}
+	for i := range f.shards {
+		f.shards[i].mu.Unlock()
+	}
+	if !keep {
+		inst.discard()
+	}
 }
 
 // Idle returns the number of idle pooled instances (for tests and reports).
 func (f *Flare) Idle() int {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return len(f.idle)
+	n := int64(0)
+	for i := range f.shards {
+		n += f.shards[i].n.Load()
+	}
+	return int(n)
 }
 
 func (f *Flare) drain(ctx context.Context) {
-	f.mu.Lock()
-	f.closed = true
-	idle := f.idle
-	f.idle = nil
-	f.mu.Unlock()
-	for _, inst := range idle {
-		inst.discard()
+	f.closed.Store(true)
+	for i := range f.shards {
+		sh := &f.shards[i]
+		sh.mu.Lock()
+		idle := sh.idle
+		sh.idle = nil
+		sh.n.Store(0)
+		sh.mu.Unlock()
+		for _, inst := range idle {
+			inst.discard()
+		}
 	}
 	_ = f.compiled.Close(ctx)
 }

@@ -193,6 +193,9 @@ func (h *Host) respBodySet(ctx context.Context, _ api.Module, stack []uint64) {
 	inst := instanceFrom(ctx)
 	body := inst.arg(stack[0], stack[1], "resp_body_set", "body")
 	if r := inst.inv.resp; r != nil {
+		if r.Body == nil && len(body) > 0 {
+			r.Body = inst.inv.spare // reused storage, when the caller offered some
+		}
 		r.Body = append(r.Body[:0], body...)
 	}
 }

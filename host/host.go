@@ -70,6 +70,7 @@ type bindingKey struct{ node, site string }
 // New builds a Host: one wazero runtime (compiler mode where supported)
 // with the guest memory cap, the flaron/v1 host module and WASI.
 func New(ctx context.Context, cfg Config) (*Host, error) {
+	initClock()
 	h := &Host{
 		limits:   cfg.Limits.withDefaults(),
 		mode:     cfg.TimeoutMode,

@@ -24,6 +24,7 @@ type instance struct {
 	allocStack [1]uint64 // alloc: one i32 param, one i32 result
 	inAlloc    bool      // guards against a guest alloc that re-enters the host
 	lastBind   *binding  // the (node, site) of the previous invocation
+	discarded  bool
 
 	// wd is the watchdog word: 0 idle, else startTick<<2 | armed (| killed).
 	wd atomic.Uint64
@@ -42,7 +43,8 @@ type invocation struct {
 	writes   int
 	pulls    int
 	logLines int
-	abort    error // why a host function aborted the invocation
+	abort    error  // why a host function aborted the invocation
+	spare    []byte // storage for the response body (len 0), may be nil
 }
 
 // instanceContext carries the instance to the host functions. It is built
@@ -57,20 +59,31 @@ type instanceKey struct{}
 
 // Value implements context.Context.
 func (c *instanceContext) Value(key any) any {
-	if key == (instanceKey{}) {
+	if _, ok := key.(instanceKey); ok {
 		return c.inst
 	}
 	return c.Context.Value(key)
 }
 
-// instanceFrom returns the instance a host function runs for.
+// instanceFrom returns the instance a host function runs for. wazero hands
+// host functions the context the guest was called with: in every mode but
+// TimeoutContext that is the instance's own *instanceContext, found by one
+// type check instead of an interface call and a key comparison.
 func instanceFrom(ctx context.Context) *instance {
+	if c, ok := ctx.(*instanceContext); ok {
+		return c.inst
+	}
 	inst, _ := ctx.Value(instanceKey{}).(*instance)
 	return inst
 }
 
 // discard closes the instance for good.
 func (inst *instance) discard() {
+	if inst.discarded {
+		return
+	}
+	inst.discarded = true
+	inst.flare.live.Add(-1)
 	if inst.h.wd != nil {
 		inst.h.wd.unregister(inst)
 	}

@@ -20,11 +20,42 @@ import (
 // starts and passed to pull transports, but the guest itself is bounded by
 // Limits.InvocationTimeout, not by ctx.
 func (h *Host) Invoke(ctx context.Context, f *Flare, req *Request) (*Response, error) {
+	ra := &responseAlloc{}
+	resp := &ra.Response
+	resp.Headers = ra.headers[:0]
+	if err := h.invoke(ctx, f, req, resp, ra.body[:0]); err != nil {
+		return nil, err
+	}
+	return resp, nil
+}
+
+// InvokeInto is Invoke writing the flare's response into resp, whose
+// Headers and Body storage it reuses: a caller that keeps one Response per
+// worker invokes without allocating a response. Everything resp held
+// before is overwritten (do not retain its Headers or Body across calls).
+// On error resp holds no response (its fields are reset).
+func (h *Host) InvokeInto(ctx context.Context, f *Flare, req *Request, resp *Response) error {
+	if resp == nil {
+		return fmt.Errorf("host: invoke: nil response: %w", ErrBadConfig)
+	}
+	headers, body := resp.Headers[:0], resp.Body[:0]
+	clear(headers[:cap(headers)]) // drop the previous strings
+	*resp = Response{Headers: headers}
+	err := h.invoke(ctx, f, req, resp, body)
+	if err != nil {
+		*resp = Response{Headers: headers}
+	}
+	return err
+}
+
+// invoke runs one invocation into resp (Headers empty, Status unset);
+// spare is storage respBodySet may use for the body.
+func (h *Host) invoke(ctx context.Context, f *Flare, req *Request, resp *Response, spare []byte) error {
 	if f == nil {
-		return nil, fmt.Errorf("host: invoke: %w", ErrUnknownFlare)
+		return fmt.Errorf("host: invoke: %w", ErrUnknownFlare)
 	}
 	if err := ctx.Err(); err != nil {
-		return nil, fmt.Errorf("flare[%s] invoke: %w", f.name, err)
+		return fmt.Errorf("flare[%s] invoke: %w", f.name, err)
 	}
 	obs := req.Observer
 	var t0 time.Duration
@@ -34,16 +65,13 @@ func (h *Host) Invoke(ctx context.Context, f *Flare, req *Request) (*Response, e
 	inst, b, err := h.acquire(ctx, f, req)
 	if err != nil {
 		if obs != nil {
-			obs.ObserveCall(OpInvocation, int32(KindOf(err))+100, monotime()-t0)
+			obs.ObserveCall(OpInvocation, int32(KindOf(err))+100, elapsed(t0))
 		}
-		return nil, err
+		return err
 	}
-	ra := &responseAlloc{}
-	resp := &ra.Response
 	resp.Status = 200
-	resp.Headers = ra.headers[:0]
 	inv := &inst.inv
-	*inv = invocation{b: b, req: req, resp: resp, obs: obs, ctx: ctx}
+	*inv = invocation{b: b, req: req, resp: resp, obs: obs, ctx: ctx, spare: spare}
 
 	var callErr error
 	killed := false
@@ -81,7 +109,6 @@ func (h *Host) Invoke(ctx context.Context, f *Flare, req *Request) (*Response, e
 	inst.inv = invocation{} // drop references to the request and response
 	if err != nil {
 		inst.discard()
-		resp = nil
 	} else {
 		f.put(inst)
 	}
@@ -90,23 +117,18 @@ func (h *Host) Invoke(ctx context.Context, f *Flare, req *Request) (*Response, e
 		if err != nil {
 			code = int32(KindOf(err)) + 100
 		}
-		obs.ObserveCall(OpInvocation, code, monotime()-t0)
+		obs.ObserveCall(OpInvocation, code, elapsed(t0))
 	}
-	return resp, err
+	return err
 }
 
-// responseAlloc allocates a Response with room for a few headers in one
-// allocation.
+// responseAlloc allocates a Response with room for a few headers and a
+// short body in one allocation.
 type responseAlloc struct {
 	Response
 	headers [4][2]string
+	body    [32]byte
 }
-
-// clockBase anchors monotime: time.Since of a time carrying a monotonic
-// reading reads only the monotonic clock, half the cost of time.Now.
-var clockBase = time.Now()
-
-func monotime() time.Duration { return time.Since(clockBase) }
 
 // acquire takes an instance and resolves the request's node and site; an
 // instance remembers its last binding, so a worker that keeps invoking for

@@ -2,6 +2,7 @@ package host
 
 import (
 	"context"
+	"sync"
 	"testing"
 )
 
@@ -63,5 +64,48 @@ func TestPoolKeepsPeakConcurrency(t *testing.T) {
 				t.Fatalf("Invoke after Warm: %v, %+v", err, resp)
 			}
 		})
+	}
+}
+
+// TestPoolCountsLiveInstances: discarded instances leave the live count,
+// so that the pool goes back to its unchecked fast path, and a pool past
+// MaxIdle from concurrent returns still keeps exactly MaxIdle.
+func TestPoolCountsLiveInstances(t *testing.T) {
+	ctx := context.Background()
+	o := defaultEnvOptions()
+	o.poolSize = 2
+	e := newEnv(t, o)
+	cfgIdle := e.h.maxIdle
+	e.h.maxIdle = 4
+	t.Cleanup(func() { e.h.maxIdle = cfgIdle })
+	f := e.flare("counter")
+	var held []*instance
+	for range 10 {
+		inst, err := f.get(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		held = append(held, inst)
+	}
+	if got := f.live.Load(); got != 10 {
+		t.Fatalf("live = %d with 10 held, want 10", got)
+	}
+	var wg sync.WaitGroup
+	for _, inst := range held {
+		wg.Add(1)
+		go func() { defer wg.Done(); f.put(inst) }()
+	}
+	wg.Wait()
+	if got, live := f.Idle(), f.live.Load(); got != 4 || live != 4 {
+		t.Fatalf("after returning 10 with MaxIdle 4: Idle() = %d, live = %d, want 4 and 4", got, live)
+	}
+	// A failed invocation discards its instance: live follows.
+	bad := e.load(hostileDir + "trap.wasm")
+	before := bad.live.Load()
+	if _, err := e.h.Invoke(ctx, bad, &Request{Node: "edge-a", Site: "shop.example", Method: "GET", URL: "/"}); err == nil {
+		t.Fatal("trap: no error")
+	}
+	if got := bad.live.Load(); got != before-1 {
+		t.Fatalf("live after a trap = %d, want %d", got, before-1)
 	}
 }

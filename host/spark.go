@@ -31,7 +31,7 @@ func (inv *invocation) callStart() time.Duration {
 // callEnd reports a host call begun at t0 to the observer, if any.
 func (inv *invocation) callEnd(op Op, code int32, t0 time.Duration) {
 	if inv.obs != nil {
-		inv.obs.ObserveCall(op, code, monotime()-t0)
+		inv.obs.ObserveCall(op, code, elapsed(t0))
 	}
 }
 

@@ -74,8 +74,10 @@ func (w *watchdog) run() {
 			// (now-t0-1) periods; kill only when that exceeds the timeout.
 			if now-(s>>2) > w.limitTicks && inst.wd.CompareAndSwap(s, s|wdKilled) {
 				if inst.stop != nil {
-					// Instrumented guest: it traps at its next slow-path
-					// check, which zero fuel makes the very next one.
+					// Instrumented guest: zero fuel makes its next
+					// function-entry check take the slow path and trap; a
+					// loop reads the flag within stopcheck.LoopStride
+					// iterations.
 					inst.stop.Set(1)
 					inst.fuel.Set(0)
 				} else {

@@ -16,12 +16,20 @@ const (
 // the stop flag and give the Go scheduler a preemption point.
 const Fuel = 65536
 
+// LoopStride is how many loop-head checks of one function activation pass
+// between two reads of the stop flag; each read charges LoopStride to the
+// fuel. Between them a loop head only counts in a local (a register): no
+// global is read or written on a loop's fast path.
+const LoopStride = 1024
+
 // ErrMalformed: the module could not be decoded for instrumentation.
 var ErrMalformed = errors.New("stopcheck: malformed or unsupported module")
 
 const (
 	secCustom   = 0
+	secType     = 1
 	secImport   = 2
+	secFunction = 3
 	secMemory   = 5
 	secGlobal   = 6
 	secExport   = 7
@@ -57,8 +65,23 @@ func Instrument(wasm []byte) ([]byte, error) {
 
 	importedGlobals, definedGlobals := 0, 0
 	hasMemory := false
+	var typeParams, funcTypes []uint32
 	for _, s := range secs {
 		switch s.id {
+		case secType:
+			var err error
+			if typeParams, err = paramCounts(s.body); err != nil {
+				return nil, err
+			}
+		case secFunction:
+			r := reader{b: s.body}
+			n := r.u32()
+			for k := uint32(0); k < n && r.err == nil; k++ {
+				funcTypes = append(funcTypes, r.u32())
+			}
+			if r.err != nil {
+				return nil, fmt.Errorf("%w: function section: %v", ErrMalformed, r.err)
+			}
 		case secMemory:
 			r := reader{b: s.body}
 			hasMemory = hasMemory || r.u32() > 0
@@ -83,6 +106,15 @@ func Instrument(wasm []byte) ([]byte, error) {
 	}
 	g := uint32(importedGlobals + definedGlobals) // stop; fuel is g+1
 	check := appendCheck(nil, g, hasMemory)
+	// The number of parameters of each defined function: the index of the
+	// counter local the loop checks add after its locals.
+	params := make([]uint32, len(funcTypes))
+	for k, t := range funcTypes {
+		if int(t) >= len(typeParams) {
+			return nil, fmt.Errorf("%w: function %d has type %d of %d", ErrMalformed, k, t, len(typeParams))
+		}
+		params[k] = typeParams[t]
+	}
 
 	out := append([]byte(nil), wasm[:8]...)
 	haveGlobal, haveExport := false, false
@@ -119,7 +151,7 @@ func Instrument(wasm []byte) ([]byte, error) {
 			emit(secExport, newExportSection(s.body[r.i:], n, g))
 			haveExport = true
 		case secCode:
-			body, err := instrumentCode(s.body, check)
+			body, err := instrumentCode(s.body, check, g, params)
 			if err != nil {
 				return nil, err
 			}
@@ -171,6 +203,82 @@ func appendCheck(dst []byte, g uint32, hasMemory bool) []byte {
 	dst = append(dst, getFuel...)
 	dst = append(dst, 0x41, 0x01, 0x6b)
 	return append(dst, setFuel...)
+}
+
+// appendLoopCheck appends the check of a loop head, with counter local l
+// (zero at function entry, as every local) and the function-entry check
+// for the slow path:
+//
+//	local.get $l
+//	i32.const 1
+//	i32.add
+//	local.tee $l
+//	i32.const LoopStride-1
+//	i32.and
+//	i32.eqz
+//	if               ;; once every LoopStride iterations of this activation
+//	  global.get $stop
+//	  if
+//	    unreachable
+//	  end
+//	  global.get $fuel
+//	  i32.const LoopStride-1
+//	  i32.sub
+//	  global.set $fuel
+//	  CHECK          ;; charges the last unit: refill and preemption point
+//	end
+//
+// The fast path keeps the count in a register: no global is read or
+// written, so a loop carries no dependency through memory.
+func appendLoopCheck(dst []byte, g, l uint32, check []byte) []byte {
+	dst = append(dst, 0x20)
+	dst = appendU32(dst, l)
+	dst = append(dst, 0x41, 0x01, 0x6a, 0x22)
+	dst = appendU32(dst, l)
+	dst = append(dst, 0x41)
+	dst = appendS32(dst, LoopStride-1)
+	dst = append(dst, 0x71, 0x45, 0x04, 0x40, 0x23)
+	dst = appendU32(dst, g)
+	dst = append(dst, 0x04, 0x40, 0x00, 0x0b, 0x23)
+	dst = appendU32(dst, g+1)
+	dst = append(dst, 0x41)
+	dst = appendS32(dst, LoopStride-1)
+	dst = append(dst, 0x6b, 0x24)
+	dst = appendU32(dst, g+1)
+	dst = append(dst, check...)
+	return append(dst, 0x0b)
+}
+
+// maxLocals bounds the locals of a function the loop counter is added to;
+// beyond it (no real module comes close) loops get the entry check.
+const maxLocals = 50000
+
+// paramCounts returns the number of parameters of each function type.
+func paramCounts(body []byte) ([]uint32, error) {
+	r := reader{b: body}
+	n := r.u32()
+	var out []uint32
+	for k := uint32(0); k < n && r.err == nil; k++ {
+		if form := r.byte(); form != 0x60 {
+			if r.err == nil {
+				return nil, fmt.Errorf("%w: type %d: form 0x%02x", ErrMalformed, k, form)
+			}
+			break
+		}
+		np := r.u32()
+		for i := uint32(0); i < np && r.err == nil; i++ {
+			r.valtype()
+		}
+		nr := r.u32()
+		for i := uint32(0); i < nr && r.err == nil; i++ {
+			r.valtype()
+		}
+		out = append(out, np)
+	}
+	if r.err != nil {
+		return nil, fmt.Errorf("%w: type section: %v", ErrMalformed, r.err)
+	}
+	return out, nil
 }
 
 // newGlobalSection appends stop (mut i32) = 0 and fuel (mut i32) = Fuel
@@ -244,10 +352,15 @@ func hasExport(body []byte, name string) bool {
 	return false
 }
 
-// instrumentCode inserts check at each function entry and loop head.
-func instrumentCode(body []byte, check []byte) ([]byte, error) {
+// instrumentCode inserts check at the entry of each function that calls
+// another and a loop check at each loop head; params holds each function's
+// parameter count.
+func instrumentCode(body []byte, check []byte, g uint32, params []uint32) ([]byte, error) {
 	r := reader{b: body}
 	n := r.u32()
+	if int(n) != len(params) {
+		return nil, fmt.Errorf("%w: %d code entries for %d functions", ErrMalformed, n, len(params))
+	}
 	out := appendU32(make([]byte, 0, len(body)+len(body)/8), n)
 	var fn []byte
 	for k := uint32(0); k < n; k++ {
@@ -257,7 +370,7 @@ func instrumentCode(body []byte, check []byte) ([]byte, error) {
 			return nil, fmt.Errorf("%w: code entry %d: %v", ErrMalformed, k, r.err)
 		}
 		var err error
-		fn, err = instrumentFunc(fn[:0], code, check)
+		fn, err = instrumentFunc(fn[:0], code, check, g, params[k])
 		if err != nil {
 			return nil, fmt.Errorf("%w: function body %d: %v", ErrMalformed, k, err)
 		}
@@ -270,18 +383,39 @@ func instrumentCode(body []byte, check []byte) ([]byte, error) {
 	return out, nil
 }
 
-func instrumentFunc(dst, code, check []byte) ([]byte, error) {
+func instrumentFunc(dst, code, check []byte, g, params uint32) ([]byte, error) {
 	r := reader{b: code}
 	groups := r.u32()
+	first := r.i // the first local group
+	locals := uint64(params)
 	for k := uint32(0); k < groups && r.err == nil; k++ {
-		r.u32()
+		locals += uint64(r.u32())
 		r.valtype()
 	}
 	if r.err != nil {
 		return nil, r.err
 	}
-	dst = append(dst, code[:r.i]...)
-	dst = append(dst, check...)
+	loopCheck := check
+	if locals < maxLocals {
+		// One more local, the loop counter, after all the others: no
+		// index shifts.
+		dst = appendU32(dst, groups+1)
+		dst = append(dst, code[first:r.i]...)
+		dst = append(dst, 0x01, 0x7f)
+		loopCheck = appendLoopCheck(nil, g, uint32(locals), check)
+	} else {
+		dst = append(dst, code[:r.i]...)
+	}
+	calls, err := hasCall(code[r.i:])
+	if err != nil {
+		return nil, err
+	}
+	if calls {
+		// A function that calls no other can neither recurse nor run
+		// unboundedly but in its loops, which are checked: only callers
+		// need the entry check.
+		dst = append(dst, check...)
+	}
 	last := r.i
 	for r.i < len(r.b) {
 		op := r.byte()
@@ -293,9 +427,29 @@ func instrumentFunc(dst, code, check []byte) ([]byte, error) {
 		}
 		if op == 0x03 { // loop blocktype: the check runs on every iteration
 			dst = append(dst, code[last:r.i]...)
-			dst = append(dst, check...)
+			dst = append(dst, loopCheck...)
 			last = r.i
 		}
 	}
 	return append(dst, code[last:]...), nil
+}
+
+// hasCall reports whether the instructions of a function body call a
+// function (directly, indirectly, by reference or as a tail call).
+func hasCall(body []byte) (bool, error) {
+	r := reader{b: body}
+	for r.i < len(r.b) {
+		op := r.byte()
+		switch op {
+		case 0x10, 0x11, 0x12, 0x13, 0x14, 0x15: // call call_indirect return_call return_call_indirect call_ref return_call_ref
+			return true, nil
+		}
+		if err := r.skipImmediates(op); err != nil {
+			return false, err
+		}
+		if r.err != nil {
+			return false, r.err
+		}
+	}
+	return false, nil
 }
