@@ -138,32 +138,38 @@ func BenchmarkInvokeCounter(b *testing.B) {
 func BenchmarkInvokeCounterParallel(b *testing.B) {
 	for _, mode := range benchModes {
 		b.Run("timeout="+mode.String(), func(b *testing.B) {
-			e := benchEnv(b, mode)
-			f := e.flare("counter")
-			var worker atomic.Int64
-			b.ReportAllocs()
-			b.ResetTimer()
-			start, c0 := time.Now(), cpuTime()
-			b.RunParallel(func(pb *testing.PB) {
-				obs := newHDRObserver()
-				req := &Request{Node: "edge-a", Site: "shop.example", Method: "GET", URL: "https://shop.example/count",
-					Headers: [][2]string{{"x-counter-key", "hits:" + strconv.FormatInt(worker.Add(1), 10)}}, Observer: obs}
-				ctx := context.Background()
-				for pb.Next() {
-					resp, err := e.h.Invoke(ctx, f, req)
-					if err != nil || resp.Status != 200 {
-						b.Errorf("invoke: %v %+v", err, resp)
-						return
-					}
-				}
-			})
-			b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "invocations/s")
-			// What GOMAXPROCS dedicated cores would sustain at this CPU
-			// cost per invocation (the machine may be shared).
-			used := reportCPU(b, c0)
-			b.ReportMetric(float64(b.N)/used.Seconds()*float64(runtime.GOMAXPROCS(0)), "invocations/s-dedicated")
+			benchCounterParallel(b, mode, []string{"shop.example"})
 		})
 	}
+}
+
+// benchCounterParallel runs the counter from GOMAXPROCS goroutines, worker
+// w on sites[w%len(sites)], and reports the wall-clock rate and the rate
+// GOMAXPROCS dedicated cores would sustain at the CPU cost measured (the
+// machine may be shared).
+func benchCounterParallel(b *testing.B, mode TimeoutMode, sites []string) {
+	e := benchEnv(b, mode)
+	f := e.flare("counter")
+	var worker atomic.Int64
+	b.ReportAllocs()
+	b.ResetTimer()
+	start, c0 := time.Now(), cpuTime()
+	b.RunParallel(func(pb *testing.PB) {
+		w := worker.Add(1)
+		req := &Request{Node: "edge-a", Site: sites[int(w)%len(sites)], Method: "GET", URL: "https://shop.example/count",
+			Headers: [][2]string{{"x-counter-key", "hits:" + strconv.FormatInt(w, 10)}}, Observer: newHDRObserver()}
+		ctx := context.Background()
+		for pb.Next() {
+			resp, err := e.h.Invoke(ctx, f, req)
+			if err != nil || resp.Status != 200 {
+				b.Errorf("invoke: %v %+v", err, resp)
+				return
+			}
+		}
+	})
+	b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "invocations/s")
+	used := reportCPU(b, c0)
+	b.ReportMetric(float64(b.N)/used.Seconds()*float64(runtime.GOMAXPROCS(0)), "invocations/s-dedicated")
 }
 
 // BenchmarkInvokeCounterInto is BenchmarkInvokeCounter through InvokeInto
@@ -196,30 +202,9 @@ func BenchmarkInvokeCounterInto(b *testing.B) {
 // (see testdata/bench-2026-12-01.txt), with two they share no store lock.
 func BenchmarkInvokeCounterParallelSites(b *testing.B) {
 	for _, sites := range []string{"shop.example", "shop.example,blog.example"} {
-		b.Run("sites="+strconv.Itoa(len(strings.Split(sites, ","))), func(b *testing.B) {
-			e := benchEnv(b, TimeoutWatchdog)
-			f := e.flare("counter")
-			names := strings.Split(sites, ",")
-			var worker atomic.Int64
-			b.ReportAllocs()
-			b.ResetTimer()
-			start, c0 := time.Now(), cpuTime()
-			b.RunParallel(func(pb *testing.PB) {
-				w := worker.Add(1)
-				req := &Request{Node: "edge-a", Site: names[int(w)%len(names)], Method: "GET", URL: "https://shop.example/count",
-					Headers: [][2]string{{"x-counter-key", "hits:" + strconv.FormatInt(w, 10)}}, Observer: newHDRObserver()}
-				ctx := context.Background()
-				for pb.Next() {
-					resp, err := e.h.Invoke(ctx, f, req)
-					if err != nil || resp.Status != 200 {
-						b.Errorf("invoke: %v %+v", err, resp)
-						return
-					}
-				}
-			})
-			b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "invocations/s")
-			used := reportCPU(b, c0)
-			b.ReportMetric(float64(b.N)/used.Seconds()*float64(runtime.GOMAXPROCS(0)), "invocations/s-dedicated")
+		names := strings.Split(sites, ",")
+		b.Run("sites="+strconv.Itoa(len(names)), func(b *testing.B) {
+			benchCounterParallel(b, TimeoutWatchdog, names)
 		})
 	}
 }
