@@ -14,6 +14,7 @@ import (
 
 	"github.com/sparkbench/sparkbench/host/internal/abi"
 	"github.com/sparkbench/sparkbench/host/internal/plasma"
+	"github.com/sparkbench/sparkbench/internal/clock"
 	"github.com/sparkbench/sparkbench/store"
 )
 
@@ -70,7 +71,7 @@ type bindingKey struct{ node, site string }
 // New builds a Host: one wazero runtime (compiler mode where supported)
 // with the guest memory cap, the flaron/v1 host module and WASI.
 func New(ctx context.Context, cfg Config) (*Host, error) {
-	initClock()
+	clock.Init()
 	h := &Host{
 		limits:   cfg.Limits.withDefaults(),
 		mode:     cfg.TimeoutMode,

@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/tetratelabs/wazero/sys"
+
+	"github.com/sparkbench/sparkbench/internal/clock"
 )
 
 // Invoke runs f's handle_request for req on a pooled instance and returns
@@ -60,12 +62,12 @@ func (h *Host) invoke(ctx context.Context, f *Flare, req *Request, resp *Respons
 	obs := req.Observer
 	var t0 time.Duration
 	if obs != nil {
-		t0 = monotime()
+		t0 = clock.Now()
 	}
 	inst, b, err := h.acquire(ctx, f, req)
 	if err != nil {
 		if obs != nil {
-			obs.ObserveCall(OpInvocation, int32(KindOf(err))+100, elapsed(t0))
+			obs.ObserveCall(OpInvocation, int32(KindOf(err))+100, clock.Since(t0))
 		}
 		return err
 	}
@@ -117,7 +119,7 @@ func (h *Host) invoke(ctx context.Context, f *Flare, req *Request, resp *Respons
 		if err != nil {
 			code = int32(KindOf(err)) + 100
 		}
-		obs.ObserveCall(OpInvocation, code, elapsed(t0))
+		obs.ObserveCall(OpInvocation, code, clock.Since(t0))
 	}
 	return err
 }

@@ -8,6 +8,7 @@ import (
 
 	"github.com/tetratelabs/wazero/api"
 
+	"github.com/sparkbench/sparkbench/internal/clock"
 	"github.com/sparkbench/sparkbench/store"
 )
 
@@ -25,13 +26,13 @@ func (inv *invocation) callStart() time.Duration {
 	if inv.obs == nil {
 		return 0
 	}
-	return monotime()
+	return clock.Now()
 }
 
 // callEnd reports a host call begun at t0 to the observer, if any.
 func (inv *invocation) callEnd(op Op, code int32, t0 time.Duration) {
 	if inv.obs != nil {
-		inv.obs.ObserveCall(op, code, elapsed(t0))
+		inv.obs.ObserveCall(op, code, clock.Since(t0))
 	}
 }
 

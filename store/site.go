@@ -7,6 +7,7 @@ import (
 	"time"
 	"unsafe"
 
+	"github.com/sparkbench/sparkbench/internal/clock"
 	"github.com/sparkbench/sparkbench/store/internal/backend"
 	disk "github.com/sparkbench/sparkbench/store/internal/record"
 )
@@ -67,9 +68,9 @@ func (t *Site) Get(key []byte) (value []byte, ttlSecs uint32, ok bool) {
 }
 
 func (t *Site) getObserved(key []byte) ([]byte, uint32, bool) {
-	start := time.Now()
+	start := clock.Now()
 	v, ttl, ok := t.get(key)
-	t.s.obs.ObserveBackend(BackendRead, time.Since(start), nil)
+	t.s.obs.ObserveBackend(BackendRead, clock.Since(start), nil)
 	return v, ttl, ok
 }
 

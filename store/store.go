@@ -7,6 +7,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/sparkbench/sparkbench/internal/clock"
 	"github.com/sparkbench/sparkbench/store/internal/backend"
 	disk "github.com/sparkbench/sparkbench/store/internal/record"
 )
@@ -120,6 +121,9 @@ func open(opts Options, cfg backend.Config, wrap func(backend.Backend) backend.B
 	}
 	if wrap != nil {
 		be = wrap(be)
+	}
+	if opts.Observer != nil {
+		clock.Init() // before the first timed read or write
 	}
 	s := &Store{
 		opts:       opts,
@@ -337,9 +341,9 @@ func (s *Store) apply(muts []backend.Mutation) error {
 	if s.obs == nil {
 		return s.commit(muts)
 	}
-	start := time.Now()
+	start := clock.Now()
 	err := s.commit(muts)
-	s.obs.ObserveBackend(BackendWrite, time.Since(start), err)
+	s.obs.ObserveBackend(BackendWrite, clock.Since(start), err)
 	return err
 }
 
