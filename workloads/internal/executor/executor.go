@@ -374,32 +374,12 @@ type spinner struct {
 }
 
 // probeEvery is how often a spinning adaptive spinner sleeps through one
-// gap to see whether sleeps have become precise enough for the tolerance,
-// while a probe is likely to make its start late (the typical overshoot
-// is beyond the tolerance, as with the default 1ms tolerance on an idle
-// machine). A probe that oversleeps by ~1ms makes the starts of that
-// millisecond late: every 100ms that was 1% of the starts at any rate (the
-// p99 of the start error); every second it is 0.1%. Resuming sleep takes
-// ~7 precise probes in a row, so a few seconds.
-//
-// probeOften applies while a probe is unlikely to make a start late (the
-// typical overshoot is within the tolerance, only not within half of it):
-// then one spike of overshoot, say a GC or another process, must not keep
-// the spinner burning a core for seconds; with probes every probeOften it
-// resumes sleeping within ~7 of them.
-const (
-	probeEvery = time.Second
-	probeOften = 20 * time.Millisecond
-)
-
-// probeInterval is how long a spinning adaptive spinner spins before its
-// next probe.
-func (sp *spinner) probeInterval() time.Duration {
-	if sp.over < sp.tolerance {
-		return probeOften
-	}
-	return probeEvery
-}
+// gap to see whether sleeps have become precise enough for the tolerance.
+// A probe that oversleeps by ~1ms makes the starts of that millisecond
+// late: every 100ms that was 1% of the starts at any rate (the p99 of the
+// start error); every second it is 0.1%. Resuming sleep takes ~7 precise
+// probes in a row, so a few seconds.
+const probeEvery = time.Second
 
 // Bounds of the adaptive spin window.
 const (
@@ -420,7 +400,7 @@ func (sp *spinner) waitUntil(ctx context.Context, due time.Time) (time.Time, boo
 	w := sp.spinWindow()
 	if sp.adaptive && w > 0 && sp.tolerance > 0 {
 		// While spinning there are no sleeps to learn from: once every
-		// probeInterval, sleep through one gap and learn from it, so that
+		// probeEvery, sleep through one gap and learn from it, so that
 		// sleeping is resumed once sleeps are precise enough again (a
 		// loaded machine overshoots by milliseconds, an idle one by ~1ms).
 		// A probe moves the estimate by 1/8 like any sleep: one short
@@ -429,7 +409,7 @@ func (sp *spinner) waitUntil(ctx context.Context, due time.Time) (time.Time, boo
 		// ~7 precise probes in a row. That start may be late by the
 		// overshoot.
 		if sp.probeAt.IsZero() {
-			sp.probeAt = due.Add(sp.probeInterval())
+			sp.probeAt = due.Add(probeEvery)
 		} else if due.After(sp.probeAt) {
 			w, sp.probing = 0, true
 		}
@@ -460,7 +440,7 @@ func (sp *spinner) waitUntil(ctx context.Context, due time.Time) (time.Time, boo
 				sp.learn(over)
 				if sp.probing {
 					sp.probing = false
-					sp.probeAt = due.Add(sp.probeInterval())
+					sp.probeAt = due.Add(probeEvery)
 				}
 			}
 		default:

@@ -339,23 +339,3 @@ func TestOpenLoopWakesReserve(t *testing.T) {
 		t.Errorf("no parked worker was woken although starts overlap")
 	}
 }
-
-// TestSpinnerProbeInterval: a spinning adaptive spinner probes often while
-// a probe's likely overshoot is within the tolerance (so one spike does not
-// keep it spinning for seconds) and once a second while a probe would make
-// its start late.
-func TestSpinnerProbeInterval(t *testing.T) {
-	for _, tc := range []struct {
-		over, tolerance, want time.Duration
-	}{
-		{over: 1600 * time.Microsecond, tolerance: 3 * time.Millisecond, want: probeOften},
-		{over: 1050 * time.Microsecond, tolerance: time.Millisecond, want: probeEvery},
-		{over: time.Millisecond, tolerance: time.Millisecond, want: probeEvery},
-		{over: 5 * time.Millisecond, tolerance: 3 * time.Millisecond, want: probeEvery},
-	} {
-		sp := spinner{window: maxSpin, over: tc.over, adaptive: true, tolerance: tc.tolerance}
-		if got := sp.probeInterval(); got != tc.want {
-			t.Errorf("over %v tolerance %v: probe every %v, want %v", tc.over, tc.tolerance, got, tc.want)
-		}
-	}
-}
