@@ -80,8 +80,8 @@ func wantMiss(t testing.TB, site *Site, key string) {
 // recount sums len(key)+len(value) over the site's index, the way Usage
 // should.
 func recount(t *Site) (bytes int64, keys int) {
-	t.mu.RLock()
-	defer t.mu.RUnlock()
+	t.mu.Lock()
+	defer t.mu.Unlock()
 	for e := range t.ix.all() {
 		bytes += e.size()
 		keys++
@@ -93,14 +93,14 @@ func recount(t *Site) (bytes int64, keys int) {
 // running sweeper cannot slip between them.
 func checkUsage(t testing.TB, site *Site) {
 	t.Helper()
-	site.mu.RLock()
+	site.mu.Lock()
 	var b int64
 	for e := range site.ix.all() {
 		b += e.size()
 	}
 	n := site.ix.len()
 	u := Usage{UsedBytes: site.used, QuotaBytes: site.s.opts.SiteQuotaBytes, Keys: n}
-	site.mu.RUnlock()
+	site.mu.Unlock()
 	if u.UsedBytes != b || u.Keys != n {
 		t.Fatalf("%s: Usage = %+v, recount = %d bytes %d keys", site.Name(), u, b, n)
 	}

@@ -19,7 +19,14 @@ type Site struct {
 	s    *Store
 	name string
 
-	mu   sync.RWMutex
+	// mu guards the index and the quota counters. A plain Mutex, not an
+	// RWMutex: every critical section is a few tens of ns, and a reader
+	// that finds an RWMutex write-locked parks at once, leaving its core
+	// idle until woken (two workers mixing spark_get and spark_set on one
+	// site ran at ~0.5M counter invocations/s, against ~1.1M on two
+	// sites), while a Mutex spins briefly first. It is cheaper uncontended
+	// too (one atomic each way).
+	mu   sync.Mutex
 	idle sync.Cond // signalled when a key leaves inflight
 	ix   index
 	// used is len(key)+len(value) over indexed entries plus the growth
@@ -78,9 +85,9 @@ func (t *Site) get(key []byte) ([]byte, uint32, bool) {
 	if len(key) == 0 || len(key) > MaxKeyBytes {
 		return nil, 0, false // never indexed; do not hash a huge key
 	}
-	t.mu.RLock()
+	t.mu.Lock()
 	e, ok := t.ix.get(unsafe.String(unsafe.SliceData(key), len(key))) // key is not retained
-	t.mu.RUnlock()
+	t.mu.Unlock()
 	if !ok {
 		return nil, 0, false // invalid keys are never indexed
 	}
@@ -358,14 +365,14 @@ func (t *Site) deleteExpiredLocked(keys []string) (freed int64) {
 // List returns the site's live keys, sorted.
 func (t *Site) List() []string {
 	now := t.s.now()
-	t.mu.RLock()
+	t.mu.Lock()
 	keys := make([]string, 0, t.ix.len())
 	for e := range t.ix.all() {
 		if e.live(now) {
 			keys = append(keys, e.key()) // aliases the immutable record
 		}
 	}
-	t.mu.RUnlock()
+	t.mu.Unlock()
 	slices.Sort(keys)
 	return keys
 }
@@ -375,8 +382,8 @@ func (t *Site) List() []string {
 func (t *Site) Export(keys []string) []Entry {
 	now := t.s.now()
 	var out []Entry
-	t.mu.RLock()
-	defer t.mu.RUnlock()
+	t.mu.Lock()
+	defer t.mu.Unlock()
 	for _, k := range keys {
 		e, ok := t.ix.get(k)
 		if !ok || !e.live(now) {
@@ -391,7 +398,7 @@ func (t *Site) Export(keys []string) []Entry {
 // entries not reclaimed yet and growth reserved by writes in progress), the
 // quota, and the number of indexed keys.
 func (t *Site) Usage() Usage {
-	t.mu.RLock()
-	defer t.mu.RUnlock()
+	t.mu.Lock()
+	defer t.mu.Unlock()
 	return Usage{UsedBytes: t.used, QuotaBytes: t.s.opts.SiteQuotaBytes, Keys: t.ix.len()}
 }

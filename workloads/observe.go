@@ -37,7 +37,7 @@ var limitNames = func() [256]string {
 // it found it; an accepted one adds its own bytes). Sampling per write
 // rather than per second matters: a site fills within a fraction of a
 // second, and a stale sample put refusals into the low bands. The sample
-// costs a read lock on the site plus the band sample (BenchmarkObserveSet:
+// costs the site lock plus the band sample (BenchmarkObserveSet:
 // ~35-60 ns per spark_set, measured under load), on the set path only.
 type recObserver struct {
 	rec      *reports.Recorder
