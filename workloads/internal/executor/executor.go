@@ -107,7 +107,7 @@ func runOpen(ctx context.Context, cfg Config, s *schedule, workers []Worker, sta
 	sp := spinner{window: cfg.SpinBelow}
 	if cfg.SpinBelow == 0 {
 		w := Calibrate()
-		sp = spinner{window: w, over: w / 2, adaptive: true, tolerance: cfg.LateTolerance}
+		sp = newAdaptiveSpinner(w, cfg.LateTolerance)
 	}
 	sp.window = max(sp.window, 0)
 	ol := &openLoop{ctx: ctx, cfg: cfg, s: s, stats: stats, drop: drop, sp: sp,
@@ -358,28 +358,65 @@ func (ol *openLoop) finish() {
 // spin through most gaps), a busy one within microseconds (so it can sleep
 // through them and save the CPU).
 //
-// An adaptive spinner does not spin at all while twice the overshoot it
-// learned is within the late tolerance: a start is then not late for
-// sleeping through its whole gap, and spinning would only burn CPU (at 100k
-// starts/s it is most of a core). An idle Go process wakes from sub-
-// millisecond sleeps about 1ms late, so with the default 1ms tolerance it
-// spins.
+// An adaptive spinner does not spin at all while twice the high
+// overshoot of its recent sleeps (the second largest of the last 16, a
+// q90) is within the late tolerance: a start is then not late for sleeping
+// through its whole gap, and spinning would only burn CPU (at 100k starts/s
+// it is most of a core). An idle Go process wakes from sub-millisecond
+// sleeps about 1ms late, so with the default 1ms tolerance it spins.
+//
+// The decision rests on a high percentile, not on an average, because
+// overshoots are bimodal: a timer caught by a processor that is looking for
+// work fires within microseconds, one left to the netpoller about 1ms late.
+// An average of the two drifts below the tolerance while one sleep in
+// three is still late; the q90 does not. It also ignores one long
+// preemption (the largest sample), so a single stall does not switch to
+// spinning for thousands of starts; two in 16 sleeps do.
 type spinner struct {
 	window    time.Duration
-	over      time.Duration // adaptive: typical sleep overshoot (unclamped moving average)
 	adaptive  bool
-	tolerance time.Duration // adaptive: 2*over within it means sleep only
+	tolerance time.Duration // adaptive: 2*q90 within it means sleep only
+	recent    [overRing]time.Duration
+	recentAt  int           // next slot of recent to overwrite
+	q90       time.Duration // the overRank-th smallest of recent
 	probeAt   time.Time     // adaptive, spinning: when to sleep through a gap to re-measure
 	probing   bool
+}
+
+// overRing is how many recent overshoots the sleep-or-spin decision looks
+// at, and overRank the rank (0-based, ascending) of the one it uses.
+const (
+	overRing = 16
+	overRank = overRing - 2
+)
+
+// newAdaptiveSpinner returns a spinner that starts with spin window w
+// (from Calibrate: twice a typical overshoot) and learns from its sleeps.
+func newAdaptiveSpinner(w, tolerance time.Duration) spinner {
+	sp := spinner{window: w, adaptive: true, tolerance: tolerance}
+	for i := range sp.recent {
+		sp.recent[i] = w / 2
+	}
+	sp.q90 = w / 2
+	return sp
 }
 
 // probeEvery is how often a spinning adaptive spinner sleeps through one
 // gap to see whether sleeps have become precise enough for the tolerance.
 // A probe that oversleeps by ~1ms makes the starts of that millisecond
 // late: every 100ms that was 1% of the starts at any rate (the p99 of the
-// start error); every second it is 0.1%. Resuming sleep takes ~7 precise
-// probes in a row, so a few seconds.
-const probeEvery = time.Second
+// start error); every second it is 0.1%.
+//
+// After a probe that was precise enough (twice its overshoot within the
+// tolerance), the next comes after quickProbe instead: such a probe makes
+// no start late, and resuming sleep takes 15 precise sleeps of the last 16,
+// which at one a second would keep a 3ms-tolerance run spinning for 15s
+// after two stalls. Where sleeps overshoot the tolerance (the idle default)
+// probes stay a second apart.
+const (
+	probeEvery = time.Second
+	quickProbe = 20 * time.Millisecond
+)
 
 // Bounds of the adaptive spin window.
 const (
@@ -440,7 +477,7 @@ func (sp *spinner) waitUntil(ctx context.Context, due time.Time) (time.Time, boo
 				sp.learn(over)
 				if sp.probing {
 					sp.probing = false
-					sp.probeAt = due.Add(probeEvery)
+					sp.probeAt = due.Add(sp.nextProbe(over))
 				}
 			}
 		default:
@@ -457,19 +494,30 @@ func (sp *spinner) waitUntil(ctx context.Context, due time.Time) (time.Time, boo
 
 // spinWindow is how close to a start waitUntil stops sleeping and spins.
 func (sp *spinner) spinWindow() time.Duration {
-	if sp.adaptive && 2*sp.over <= sp.tolerance {
+	if sp.adaptive && 2*sp.q90 <= sp.tolerance {
 		return 0
 	}
 	return sp.window
 }
 
-// learn moves the window towards twice the observed overshoot: up at once
-// (a late wake-up costs precision now), down slowly (1/64 per sleep).
+// nextProbe is how long after a probe that overshot by over the next one
+// is due.
+func (sp *spinner) nextProbe(over time.Duration) time.Duration {
+	if 2*over <= sp.tolerance {
+		return quickProbe
+	}
+	return probeEvery
+}
+
+// learn records an overshoot for the sleep-or-spin decision and moves the
+// window towards twice it: up at once (a late wake-up costs precision
+// now), down slowly (1/64 per sleep).
 func (sp *spinner) learn(over time.Duration) {
-	// The estimate that decides between sleeping and spinning follows
-	// the typical overshoot (1/8 per sleep): one long preemption on a
-	// loaded machine does not switch to spinning for thousands of starts.
-	sp.over += (over - sp.over) / 8
+	sp.recent[sp.recentAt] = over
+	sp.recentAt = (sp.recentAt + 1) % overRing
+	sorted := sp.recent // a copy: 16 values, sorted about a thousand times a second at most
+	sortDurations(sorted[:])
+	sp.q90 = sorted[overRank]
 	want := min(max(2*over, minSpin), maxSpin)
 	if want > sp.window {
 		sp.window = want

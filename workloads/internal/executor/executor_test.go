@@ -246,29 +246,96 @@ func TestSpinnerLearns(t *testing.T) {
 }
 
 // TestSpinnerSleepsWithinTolerance: an adaptive spinner spins only when
-// its sleeps overshoot by more than half the late tolerance.
+// its recent sleeps' high overshoot (q90) exceeds half the late tolerance.
 func TestSpinnerSleepsWithinTolerance(t *testing.T) {
-	sp := spinner{window: maxSpin, over: time.Millisecond, adaptive: true, tolerance: time.Millisecond}
-	if w := sp.spinWindow(); w != maxSpin {
-		t.Errorf("1ms overshoot, 1ms tolerance: window %v, want %v", w, maxSpin)
+	const ms = time.Millisecond
+	type step struct {
+		learn []time.Duration // overshoots learned, in order
+		sleep bool            // want: sleep only (window 0) afterwards
 	}
-	sp.tolerance = 3 * time.Millisecond
-	if w := sp.spinWindow(); w != 0 {
-		t.Errorf("1ms overshoot, 3ms tolerance: window %v, want 0 (sleep only)", w)
+	repeat := func(d time.Duration, n int) []time.Duration {
+		r := make([]time.Duration, n)
+		for i := range r {
+			r[i] = d
+		}
+		return r
 	}
-	sp.learn(5 * time.Millisecond)
-	if w := sp.spinWindow(); w != 0 {
-		t.Errorf("after one 5ms overshoot, 3ms tolerance: window %v, want 0 (one preemption does not switch)", w)
+	tests := []struct {
+		name      string
+		tolerance time.Duration
+		steps     []step
+	}{
+		{"1ms sleeps, 1ms tolerance: spin", ms, []step{{repeat(ms, overRing), false}}},
+		{"1ms sleeps, 3ms tolerance: sleep", 3 * ms, []step{{repeat(ms, overRing), true}}},
+		{"one stall does not switch", 3 * ms, []step{
+			{repeat(ms, overRing), true},
+			{[]time.Duration{5 * ms}, true},
+		}},
+		{"two stalls in 16 switch, 15 precise sleeps switch back", 3 * ms, []step{
+			{repeat(ms, overRing), true},
+			{[]time.Duration{5 * ms, ms, 5 * ms}, false},
+			{repeat(ms, overRing-3), false}, // the first stall is still in the window
+			{repeat(ms, 1), true},
+		}},
+		// Bimodal overshoots: a third of the sleeps ~1ms late. Their mean
+		// (~0.35ms) is within half the tolerance; their q90 is not.
+		{"bimodal sleeps, 1ms tolerance: spin", ms, []step{
+			{[]time.Duration{10 * time.Microsecond, 10 * time.Microsecond, 1050 * time.Microsecond,
+				10 * time.Microsecond, 10 * time.Microsecond, 1050 * time.Microsecond,
+				10 * time.Microsecond, 10 * time.Microsecond, 1050 * time.Microsecond,
+				10 * time.Microsecond, 10 * time.Microsecond, 1050 * time.Microsecond,
+				10 * time.Microsecond, 10 * time.Microsecond, 1050 * time.Microsecond,
+				10 * time.Microsecond}, false},
+		}},
+		{"precise sleeps, 1ms tolerance: sleep", ms, []step{{repeat(20*time.Microsecond, overRing), true}}},
 	}
-	for i := 0; i < 20; i++ {
-		sp.learn(2 * time.Millisecond)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			sp := newAdaptiveSpinner(maxSpin, tt.tolerance)
+			for i, st := range tt.steps {
+				for _, d := range st.learn {
+					sp.learn(d)
+				}
+				if got := sp.spinWindow() == 0; got != st.sleep {
+					t.Errorf("step %d: sleep only = %v (q90 %v, window %v), want %v", i, got, sp.q90, sp.spinWindow(), st.sleep)
+				}
+			}
+		})
 	}
-	if w := sp.spinWindow(); w != maxSpin {
-		t.Errorf("after 2ms overshoots, 3ms tolerance: window %v, want %v", w, maxSpin)
+	// A fresh adaptive spinner decides on the calibrated overshoot
+	// (half the calibrated window) until it has slept.
+	fresh := newAdaptiveSpinner(2*ms, 3*ms)
+	if w := fresh.spinWindow(); w != 0 {
+		t.Errorf("calibrated 1ms overshoot, 3ms tolerance: window %v, want 0", w)
+	}
+	fresh = newAdaptiveSpinner(2*ms, ms)
+	if w := fresh.spinWindow(); w != 2*ms {
+		t.Errorf("calibrated 1ms overshoot, 1ms tolerance: window %v, want 2ms", w)
 	}
 	fixed := spinner{window: 50 * time.Microsecond, tolerance: time.Hour}
 	if w := fixed.spinWindow(); w != 50*time.Microsecond {
 		t.Errorf("fixed window %v, want 50µs", w)
+	}
+}
+
+// TestSpinnerProbeCadence: a spinning adaptive spinner probes again soon
+// after a probe that fitted the tolerance (it made no start late), and a
+// second later after one that did not.
+func TestSpinnerProbeCadence(t *testing.T) {
+	tests := []struct {
+		tolerance, over, want time.Duration
+	}{
+		{3 * time.Millisecond, time.Millisecond, quickProbe},
+		{3 * time.Millisecond, 1500 * time.Microsecond, quickProbe},
+		{3 * time.Millisecond, 2 * time.Millisecond, probeEvery},
+		{time.Millisecond, 1050 * time.Microsecond, probeEvery},
+		{time.Millisecond, 10 * time.Microsecond, quickProbe},
+	}
+	for _, tt := range tests {
+		sp := newAdaptiveSpinner(maxSpin, tt.tolerance)
+		if got := sp.nextProbe(tt.over); got != tt.want {
+			t.Errorf("tolerance %v, probe overshoot %v: next probe after %v, want %v", tt.tolerance, tt.over, got, tt.want)
+		}
 	}
 }
 
