@@ -124,6 +124,7 @@ func runOpen(ctx context.Context, cfg Config, s *schedule, workers []Worker, sta
 		sl.freeAt = ol.start
 		ol.idle = append(ol.idle, sl)
 	}
+	ol.idleN.Store(int32(len(ol.idle)))
 	var wg sync.WaitGroup
 	for i, sl := range ol.slots {
 		wg.Add(1)
@@ -176,10 +177,16 @@ type openLoop struct {
 	service     atomic.Int64 // moving average of the service time (ns)
 	lastService atomic.Int64 // the last sample (ns)
 
+	// The lead changes hands on every start, so releasing and retaking it
+	// when no parked worker is involved is an atomic each, not a mutex
+	// round trip; mu guards the parked workers. Only the holder of the
+	// lead sets leadFree, and it always tries to retake it after its
+	// invocation, so a released lead is never left without a taker.
 	mu       sync.Mutex
-	idle     []*openSlot // parked workers, most recently idle on top
-	leadFree bool        // nobody holds the lead: the next worker to finish takes it
-	done     bool        // the schedule ended or ctx was cancelled
+	idle     []*openSlot  // parked workers, most recently idle on top
+	idleN    atomic.Int32 // len(idle), for reads without mu
+	leadFree atomic.Bool  // nobody holds the lead: the next worker to finish takes it
+	done     atomic.Bool  // the schedule ended or ctx was cancelled (set under mu)
 }
 
 // Bounds of how late the next start may be expected to be before a parked
@@ -277,9 +284,7 @@ func (ol *openLoop) observeService(d time.Duration) {
 
 // noneIdle reports whether every other worker is running an invocation.
 func (ol *openLoop) noneIdle() bool {
-	ol.mu.Lock()
-	defer ol.mu.Unlock()
-	return len(ol.idle) == 0
+	return ol.idleN.Load() == 0
 }
 
 // handOff releases the lead before its holder runs a start that began at
@@ -308,34 +313,40 @@ func (ol *openLoop) handOff(now time.Time) {
 			}
 		}
 	}
-	ol.mu.Lock()
-	if wake && len(ol.idle) > 0 {
-		n := len(ol.idle)
-		w := ol.idle[n-1]
-		ol.idle = ol.idle[:n-1]
+	if wake && ol.idleN.Load() > 0 {
+		ol.mu.Lock()
+		if n := len(ol.idle); n > 0 {
+			w := ol.idle[n-1]
+			ol.idle = ol.idle[:n-1]
+			ol.idleN.Store(int32(n - 1))
+			ol.mu.Unlock()
+			ol.stats.Wakes.Add(1)
+			w.wake <- struct{}{} // never blocks: a parked worker holds no token
+			return
+		}
 		ol.mu.Unlock()
-		ol.stats.Wakes.Add(1)
-		w.wake <- struct{}{} // never blocks: a parked worker holds no token
-		return
 	}
-	ol.leadFree = true
-	ol.mu.Unlock()
+	ol.leadFree.Store(true)
 }
 
 // retake gives sl the lead if nobody holds it; otherwise sl parks (it
 // joins the idle stack, to be woken by a token on its channel).
 func (ol *openLoop) retake(sl *openSlot) bool {
-	ol.mu.Lock()
-	defer ol.mu.Unlock()
-	if ol.leadFree && !ol.done {
-		ol.leadFree = false
+	if !ol.done.Load() && ol.leadFree.CompareAndSwap(true, false) {
 		return true
 	}
-	if ol.done {
+	ol.mu.Lock()
+	defer ol.mu.Unlock()
+	if ol.done.Load() {
 		close(sl.wake)
 		return false
 	}
+	// The holder may have released the lead since the first try.
+	if ol.leadFree.CompareAndSwap(true, false) {
+		return true
+	}
 	ol.idle = append(ol.idle, sl)
+	ol.idleN.Store(int32(len(ol.idle)))
 	return false
 }
 
@@ -343,11 +354,12 @@ func (ol *openLoop) retake(sl *openSlot) bool {
 // invocation ends.
 func (ol *openLoop) finish() {
 	ol.mu.Lock()
-	ol.done = true
+	ol.done.Store(true)
 	for _, sl := range ol.idle {
 		close(sl.wake)
 	}
 	ol.idle = nil
+	ol.idleN.Store(0)
 	ol.mu.Unlock()
 }
 
