@@ -41,6 +41,27 @@ func BenchmarkGet(b *testing.B) {
 	}
 }
 
+// BenchmarkGetHotSet varies BenchmarkGet's working set at 1k and 1M keys.
+// A cyclic hot set of h keys spread over a large index touches at least h
+// distinct 4 KiB pages per cycle (2h with the map group and the record);
+// once that exceeds what the second-level TLB holds (see BenchmarkTLBReach)
+// every first touch is a page walk, whatever the layout:
+//
+//	go test -run '^$' -bench 'GetHotSet' ./store/
+func BenchmarkGetHotSet(b *testing.B) {
+	for _, n := range []int{1_000, 1_000_000} {
+		for _, hot := range []int{128, 512, 1024} {
+			if hot > n {
+				continue
+			}
+			b.Run(fmt.Sprintf("keys=%d/hot=%d", n, hot), func(b *testing.B) {
+				site := benchIndex(b, n)
+				benchLookups(b, site, n, hot)
+			})
+		}
+	}
+}
+
 // BenchmarkGetUniform looks up every key of the index in a scattered
 // order: beyond the CPU caches each hit pays DRAM misses (the map group and
 // the record), which no in-memory index avoids.
