@@ -80,7 +80,10 @@ func (o *recObserver) ObserveLimit(l host.Limit, refused bool) {
 // while pinned no other goroutine can run there, so the recorder needs no
 // lock, and the hot path writes no shared cache line. This replaced a
 // sync.Pool Get and Put per sample (BenchmarkStoreObserver). Recorders are
-// never dropped, so every sample is reported.
+// never dropped, so every sample is reported. A pinned section cannot be
+// preempted, which is fine here: Record takes ~10 ns, and about 1 µs once
+// a second when it flushes the finished second (BenchmarkRecordBeforeStart
+// measured the flush before it was fixed to run only then).
 type storeObserver struct {
 	labels reports.Labels
 	gen    atomic.Pointer[observerGen]
