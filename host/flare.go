@@ -9,7 +9,6 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
-	_ "unsafe" // go:linkname
 
 	"github.com/tetratelabs/wazero"
 	"github.com/tetratelabs/wazero/api"
@@ -17,6 +16,7 @@ import (
 
 	"github.com/sparkbench/sparkbench/host/internal/abi"
 	"github.com/sparkbench/sparkbench/host/internal/stopcheck"
+	"github.com/sparkbench/sparkbench/internal/procpin"
 )
 
 // Flare is a compiled flaron/v1 module with its pool of idle instances.
@@ -50,17 +50,11 @@ type poolShard struct {
 	_    [128 - 8 - 24 - 8]byte
 }
 
-//go:linkname procPin runtime.procPin
-func procPin() int
-
-//go:linkname procUnpin runtime.procUnpin
-func procUnpin()
-
 // shard returns the shard of the P the caller runs on (it may have moved
 // by the time it locks it: that costs locality, not correctness).
 func (f *Flare) shard() int {
-	p := procPin()
-	procUnpin()
+	p := procpin.Pin()
+	procpin.Unpin()
 	if p >= len(f.shards) { // GOMAXPROCS raised after Load
 		p %= len(f.shards)
 	}

@@ -1,6 +1,7 @@
 package reports
 
 import (
+	"math"
 	"time"
 )
 
@@ -32,6 +33,12 @@ type Recorder struct {
 	cur    *secondRec
 	curSec int
 	secEnd int64 // time (on now's scale) at which cur ends
+	// secBegin is the earliest time that maps to cur: math.MinInt64 for
+	// second 0, which also takes the samples from before start. (The
+	// coarse clock lags time.Now by up to a tick, so a recorder starting
+	// now sees times before start for a while; testing only "within a
+	// second of secEnd" sent each of those samples through flushSecond.)
+	secBegin int64
 
 	fill      float64 // last sampled quota fill (0..1) of any site, for the pressure table
 	fillKnown bool
@@ -125,7 +132,7 @@ func (r *Recorder) Labels() Labels { return r.labels }
 // second returns the time-series slot for the current coarse time.
 func (r *Recorder) second() *secondRec {
 	t := r.now()
-	if r.cur != nil && t < r.secEnd && t >= r.secEnd-int64(time.Second) {
+	if r.cur != nil && t < r.secEnd && t >= r.secBegin {
 		return r.cur
 	}
 	r.flushSecond()
@@ -141,6 +148,10 @@ func (r *Recorder) second() *secondRec {
 	}
 	r.cur, r.curSec = r.series[sec], sec
 	r.secEnd = r.start + int64(sec+1)*int64(time.Second)
+	r.secBegin = r.secEnd - int64(time.Second)
+	if sec == 0 {
+		r.secBegin = math.MinInt64
+	}
 	return r.cur
 }
 

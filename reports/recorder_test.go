@@ -223,3 +223,56 @@ func TestLateThreshold(t *testing.T) {
 		})
 	}
 }
+
+// TestRecordBeforeStart: samples taken while the clock reads before start
+// (the coarse clock lags time.Now, from which start is usually taken) are
+// second 0's, like those of second 0 itself, and later seconds are
+// unaffected, whatever order the clock reaches them in.
+func TestRecordBeforeStart(t *testing.T) {
+	start := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	tests := []struct {
+		name   string
+		at     []time.Duration // clock readings relative to start, one sample each
+		perSec []int64         // samples per second of the series
+	}{
+		{"only before start", []time.Duration{-10 * time.Millisecond, -time.Nanosecond}, []int64{2}},
+		{"before, then second 0", []time.Duration{-5 * time.Millisecond, 0, 999 * time.Millisecond}, []int64{3}},
+		{"before, then second 1", []time.Duration{-5 * time.Millisecond, time.Second, 1500 * time.Millisecond}, []int64{1, 2}},
+		{"second 0, then seconds 1 and 2", []time.Duration{-time.Millisecond, 500 * time.Millisecond, time.Second, 2 * time.Second}, []int64{2, 1, 1}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			var now int64
+			r := newTestRecorder(Labels{Scenario: "s"}, start, func() int64 { return now })
+			for _, at := range tc.at {
+				now = start.Add(at).UnixNano()
+				r.Record(OpSparkGet, CodeOK, time.Microsecond)
+			}
+			s := Build(RunInfo{}, []*Recorder{r}).Groups[0].Series
+			if len(s) != len(tc.perSec) {
+				t.Fatalf("%d seconds, want %d: %+v", len(s), len(tc.perSec), s)
+			}
+			for i, want := range tc.perSec {
+				var got int64
+				for _, o := range s[i].Ops {
+					got += o.Hist.Count()
+				}
+				if got != want {
+					t.Errorf("second %d: %d samples, want %d", i, got, want)
+				}
+			}
+		})
+	}
+}
+
+// BenchmarkRecordBeforeStart is BenchmarkRecord with the clock reading
+// before start, as a recorder's first samples do until the coarse clock
+// catches up with the time.Now that start was taken from.
+func BenchmarkRecordBeforeStart(b *testing.B) {
+	start := time.Now()
+	now := start.Add(-5 * time.Millisecond).UnixNano()
+	r := newTestRecorder(Labels{Scenario: "bench"}, start, func() int64 { return now })
+	for i := 0; i < b.N; i++ {
+		r.Record(OpSparkGet, CodeOK, time.Microsecond)
+	}
+}

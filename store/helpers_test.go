@@ -89,8 +89,8 @@ func recount(t *Site) (bytes int64, keys int) {
 	return bytes, keys
 }
 
-// checkUsage compares Usage with a recount, both under one lock so that a
-// running sweeper cannot slip between them.
+// checkUsage compares Usage and the lock-free UsedBytes with a recount, all
+// under one lock so that a running sweeper cannot slip between them.
 func checkUsage(t testing.TB, site *Site) {
 	t.Helper()
 	site.mu.Lock()
@@ -99,8 +99,12 @@ func checkUsage(t testing.TB, site *Site) {
 		b += e.size()
 	}
 	n := site.ix.len()
-	u := Usage{UsedBytes: site.used, QuotaBytes: site.s.opts.SiteQuotaBytes, Keys: n}
+	u := Usage{UsedBytes: site.used.Load(), QuotaBytes: site.s.opts.SiteQuotaBytes, Keys: n}
+	lockFree := site.UsedBytes()
 	site.mu.Unlock()
+	if lockFree != u.UsedBytes || site.QuotaBytes() != u.QuotaBytes {
+		t.Fatalf("%s: UsedBytes, QuotaBytes = %d, %d; Usage = %+v", site.Name(), lockFree, site.QuotaBytes(), u)
+	}
 	if u.UsedBytes != b || u.Keys != n {
 		t.Fatalf("%s: Usage = %+v, recount = %d bytes %d keys", site.Name(), u, b, n)
 	}

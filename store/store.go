@@ -207,7 +207,7 @@ func (s *Store) reloadIndex() error {
 			s.sites[t.name] = t
 		}
 		t.ix.put(newRecord(key, value, exp))
-		t.used += int64(len(key) + len(value))
+		t.used.Add(int64(len(key) + len(value)))
 		t.noteExpiry(exp)
 		s.reload.keys++
 		return nil

@@ -2,6 +2,8 @@ package workloads
 
 import (
 	"fmt"
+	"runtime"
+	"sync"
 	"testing"
 	"time"
 
@@ -10,25 +12,58 @@ import (
 	"github.com/sparkbench/sparkbench/store"
 )
 
+// TestStoreObserverRecordsEverything: every backend sample from any
+// number of goroutines is reported by recorders(), including those taken
+// on a P beyond the shards (GOMAXPROCS raised during the generation), and
+// nothing from before a reset is.
 func TestStoreObserverRecordsEverything(t *testing.T) {
-	start := time.Now()
-	o := newStoreObserver(reports.Labels{Scenario: "store", Node: "n", Backend: "memory"}, start)
-	done := make(chan bool)
-	for g := 0; g < 8; g++ {
-		go func() {
-			for i := 0; i < 1000; i++ {
-				o.ObserveBackend(store.BackendRead, time.Microsecond, nil)
-				o.ObserveBackend(store.BackendWrite, time.Millisecond, nil)
+	tests := []struct {
+		name       string
+		goroutines int
+		raiseProcs int // GOMAXPROCS during the samples if > 0
+		warmup     bool
+	}{
+		{"one goroutine", 1, 0, false},
+		{"8 goroutines", 8, 0, false},
+		{"64 goroutines", 64, 0, false},
+		{"GOMAXPROCS raised", 8, runtime.GOMAXPROCS(0) + 3, false},
+		{"after reset", 8, 0, true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			start := time.Now()
+			o := newStoreObserver(reports.Labels{Scenario: "store", Node: "n", Backend: "memory"}, start)
+			if tc.raiseProcs > 0 {
+				defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(tc.raiseProcs))
 			}
-			done <- true
-		}()
-	}
-	for g := 0; g < 8; g++ {
-		<-done
-	}
-	run := reports.Build(reports.RunInfo{Duration: time.Second}, o.recorders())
-	if r, w := run.Op(reports.OpBackendRead).Count(), run.Op(reports.OpBackendWrite).Count(); r != 8000 || w != 8000 {
-		t.Errorf("recorded %d reads, %d writes; want 8000 each", r, w)
+			observe := func(n int) {
+				var wg sync.WaitGroup
+				for range tc.goroutines {
+					wg.Go(func() {
+						for range n {
+							o.ObserveBackend(store.BackendRead, time.Microsecond, nil)
+							o.ObserveBackend(store.BackendWrite, time.Millisecond, nil)
+							runtime.Gosched() // move between Ps
+						}
+					})
+				}
+				wg.Wait()
+			}
+			if tc.warmup {
+				observe(100)
+				o.reset(time.Now())
+			}
+			observe(1000)
+			recs := o.recorders()
+			if limit := len(o.gen.Load().shards) + 1; len(recs) > limit {
+				t.Errorf("%d recorders, want at most %d (one per P and the extra)", len(recs), limit)
+			}
+			run := reports.Build(reports.RunInfo{Duration: time.Second}, recs)
+			want := int64(tc.goroutines * 1000)
+			if r, w := run.Op(reports.OpBackendRead).Count(), run.Op(reports.OpBackendWrite).Count(); r != want || w != want {
+				t.Errorf("recorded %d reads, %d writes; want %d each", r, w, want)
+			}
+		})
 	}
 }
 
