@@ -370,47 +370,62 @@ func (ol *openLoop) finish() {
 // spin through most gaps), a busy one within microseconds (so it can sleep
 // through them and save the CPU).
 //
-// An adaptive spinner does not spin at all while twice the high
-// overshoot of its recent sleeps (the second largest of the last 16, a
-// q90) is within the late tolerance: a start is then not late for sleeping
-// through its whole gap, and spinning would only burn CPU (at 100k starts/s
-// it is most of a core). An idle Go process wakes from sub-millisecond
-// sleeps about 1ms late, so with the default 1ms tolerance it spins.
+// An adaptive spinner does not spin at all while its recent sleeps would
+// have made no start late: while at most one of the last 32 overshot by
+// more than three quarters of the late tolerance (lateOver). Spinning would
+// then only burn CPU (at 100k starts/s it is most of a core). An idle Go
+// process wakes from back-to-back sub-millisecond sleeps ~1ms late one
+// time in three, so with the default 1ms tolerance it spins.
 //
-// The decision rests on a high percentile, not on an average, because
-// overshoots are bimodal: a timer caught by a processor that is looking for
-// work fires within microseconds, one left to the netpoller about 1ms late.
-// An average of the two drifts below the tolerance while one sleep in
-// three is still late; the q90 does not. It also ignores one long
-// preemption (the largest sample), so a single stall does not switch to
-// spinning for thousands of starts; two in 16 sleeps do.
+// The decision counts would-be-late sleeps rather than averaging
+// overshoots because overshoots are bimodal: a timer caught by a processor
+// that is looking for work fires within microseconds, one left to the
+// netpoller ~1ms late. An average of the two drifts below the tolerance
+// while a third of the sleeps are still late. One stall is forgiven, so a
+// single preemption does not switch to spinning for thousands of starts.
 type spinner struct {
 	window    time.Duration
 	adaptive  bool
-	tolerance time.Duration // adaptive: 2*q90 within it means sleep only
+	tolerance time.Duration // adaptive: sleeping must not make starts later than this
 	recent    [overRing]time.Duration
-	recentAt  int           // next slot of recent to overwrite
-	q90       time.Duration // the overRank-th smallest of recent
-	probeAt   time.Time     // adaptive, spinning: when to sleep through a gap to re-measure
-	probing   bool
+	recentAt  int // next slot of recent to overwrite
+	lateN     int // how many of recent exceed lateOver
+	// floor is the calibrated overshoot of back-to-back sleeps: what
+	// sleeping through every gap will see, unlike a probe (below).
+	floor      time.Duration
+	goodProbes int       // precise probes in a row
+	probeAt    time.Time // adaptive, spinning: when to sleep through a gap to re-measure
+	probing    bool
 }
 
-// overRing is how many recent overshoots the sleep-or-spin decision looks
-// at, and overRank the rank (0-based, ascending) of the one it uses.
+// Sleep-or-spin decision: of the last overRing sleeps, at most
+// maxLateSleeps may have overshot by more than lateOver.
 const (
-	overRing = 16
-	overRank = overRing - 2
+	overRing      = 32
+	maxLateSleeps = 1
 )
 
 // newAdaptiveSpinner returns a spinner that starts with spin window w
-// (from Calibrate: twice a typical overshoot) and learns from its sleeps.
+// (from Calibrate: twice the calibrated overshoot) and learns from its
+// sleeps.
 func newAdaptiveSpinner(w, tolerance time.Duration) spinner {
-	sp := spinner{window: w, adaptive: true, tolerance: tolerance}
-	for i := range sp.recent {
-		sp.recent[i] = w / 2
-	}
-	sp.q90 = w / 2
+	sp := spinner{window: w, adaptive: true, tolerance: tolerance, floor: w / 2}
+	sp.fill(sp.floor)
 	return sp
+}
+
+// lateOver is the overshoot beyond which a sleep may make its start late.
+func (sp *spinner) lateOver() time.Duration { return sp.tolerance * 3 / 4 }
+
+// fill replaces every recent overshoot with over.
+func (sp *spinner) fill(over time.Duration) {
+	for i := range sp.recent {
+		sp.recent[i] = over
+	}
+	sp.lateN = 0
+	if over > sp.lateOver() {
+		sp.lateN = overRing
+	}
 }
 
 // probeEvery is how often a spinning adaptive spinner sleeps through one
@@ -419,15 +434,20 @@ func newAdaptiveSpinner(w, tolerance time.Duration) spinner {
 // late: every 100ms that was 1% of the starts at any rate (the p99 of the
 // start error); every second it is 0.1%.
 //
-// After a probe that was precise enough (twice its overshoot within the
-// tolerance), the next comes after quickProbe instead: such a probe makes
-// no start late, and resuming sleep takes 15 precise sleeps of the last 16,
-// which at one a second would keep a 3ms-tolerance run spinning for 15s
-// after two stalls. Where sleeps overshoot the tolerance (the idle default)
-// probes stay a second apart.
+// A probe is not a sample of sleeping, though: a sleep after spinning
+// wakes within ~50µs nearly every time on an idle machine, where sleeps
+// back to back (sleep mode) wake ~1ms late one time in three. So probes
+// resume sleeping only where the calibrated overshoot of back-to-back
+// sleeps fits the tolerance (the spinner spins because of recent stalls,
+// not because of the machine's timers): there, after probesToResume
+// precise probes quickProbe apart, it sleeps again. Elsewhere (the idle
+// default of 1ms) a probe is one sample among the last 32 sleeps, so
+// precise probes switch to sleeping at most every half minute, each switch
+// costing the ~2ms of late starts that the next sleeps take to switch back.
 const (
-	probeEvery = time.Second
-	quickProbe = 20 * time.Millisecond
+	probeEvery     = time.Second
+	quickProbe     = 20 * time.Millisecond
+	probesToResume = 4
 )
 
 // Bounds of the adaptive spin window.
@@ -448,15 +468,9 @@ const spinYield = 1024
 func (sp *spinner) waitUntil(ctx context.Context, due time.Time) (time.Time, bool) {
 	w := sp.spinWindow()
 	if sp.adaptive && w > 0 && sp.tolerance > 0 {
-		// While spinning there are no sleeps to learn from: once every
-		// probeEvery, sleep through one gap and learn from it, so that
-		// sleeping is resumed once sleeps are precise enough again (a
-		// loaded machine overshoots by milliseconds, an idle one by ~1ms).
-		// A probe moves the estimate by 1/8 like any sleep: one short
-		// overshoot (they are bimodal: a timer is sometimes caught by a
-		// processor looking for work) does not switch to sleeping; it takes
-		// ~7 precise probes in a row. That start may be late by the
-		// overshoot.
+		// While spinning there are no sleeps to learn from: now and
+		// then sleep through one gap (see probeEvery). That start may be
+		// late by the overshoot.
 		if sp.probeAt.IsZero() {
 			sp.probeAt = due.Add(probeEvery)
 		} else if due.After(sp.probeAt) {
@@ -506,30 +520,39 @@ func (sp *spinner) waitUntil(ctx context.Context, due time.Time) (time.Time, boo
 
 // spinWindow is how close to a start waitUntil stops sleeping and spins.
 func (sp *spinner) spinWindow() time.Duration {
-	if sp.adaptive && 2*sp.q90 <= sp.tolerance {
+	if sp.adaptive && sp.tolerance > 0 && sp.lateN <= maxLateSleeps {
 		return 0
 	}
 	return sp.window
 }
 
-// nextProbe is how long after a probe that overshot by over the next one
-// is due.
+// nextProbe takes a probe that overshot by over (already learned) and
+// returns how long after it the next one is due.
 func (sp *spinner) nextProbe(over time.Duration) time.Duration {
-	if 2*over <= sp.tolerance {
-		return quickProbe
+	if sp.floor > sp.lateOver() || over > sp.lateOver() {
+		sp.goodProbes = 0
+		return probeEvery
 	}
-	return probeEvery
+	if sp.goodProbes++; sp.goodProbes >= probesToResume {
+		sp.goodProbes = 0
+		sp.fill(over) // sleep again
+	}
+	return quickProbe
 }
 
 // learn records an overshoot for the sleep-or-spin decision and moves the
 // window towards twice it: up at once (a late wake-up costs precision
 // now), down slowly (1/64 per sleep).
 func (sp *spinner) learn(over time.Duration) {
+	late := sp.lateOver()
+	if sp.recent[sp.recentAt] > late {
+		sp.lateN--
+	}
+	if over > late {
+		sp.lateN++
+	}
 	sp.recent[sp.recentAt] = over
 	sp.recentAt = (sp.recentAt + 1) % overRing
-	sorted := sp.recent // a copy: 16 values, sorted about a thousand times a second at most
-	sortDurations(sorted[:])
-	sp.q90 = sorted[overRank]
 	want := min(max(2*over, minSpin), maxSpin)
 	if want > sp.window {
 		sp.window = want

@@ -245,18 +245,20 @@ func TestSpinnerLearns(t *testing.T) {
 	}
 }
 
-// TestSpinnerSleepsWithinTolerance: an adaptive spinner spins only when
-// its recent sleeps' high overshoot (q90) exceeds half the late tolerance.
+// TestSpinnerSleepsWithinTolerance: an adaptive spinner spins once two of
+// its last 32 sleeps overshot by more than three quarters of the late
+// tolerance, and sleeps again once 32 newer sleeps show at most one.
 func TestSpinnerSleepsWithinTolerance(t *testing.T) {
 	const ms = time.Millisecond
+	const us = time.Microsecond
 	type step struct {
 		learn []time.Duration // overshoots learned, in order
 		sleep bool            // want: sleep only (window 0) afterwards
 	}
-	repeat := func(d time.Duration, n int) []time.Duration {
-		r := make([]time.Duration, n)
-		for i := range r {
-			r[i] = d
+	repeat := func(n int, d ...time.Duration) []time.Duration {
+		var r []time.Duration
+		for range n {
+			r = append(r, d...)
 		}
 		return r
 	}
@@ -265,29 +267,25 @@ func TestSpinnerSleepsWithinTolerance(t *testing.T) {
 		tolerance time.Duration
 		steps     []step
 	}{
-		{"1ms sleeps, 1ms tolerance: spin", ms, []step{{repeat(ms, overRing), false}}},
-		{"1ms sleeps, 3ms tolerance: sleep", 3 * ms, []step{{repeat(ms, overRing), true}}},
+		{"1ms sleeps, 1ms tolerance: spin", ms, []step{{repeat(overRing, ms), false}}},
+		{"1ms sleeps, 3ms tolerance: sleep", 3 * ms, []step{{repeat(overRing, ms), true}}},
+		{"2ms sleeps, 3ms tolerance: sleep", 3 * ms, []step{{repeat(overRing, 2*ms), true}}},
 		{"one stall does not switch", 3 * ms, []step{
-			{repeat(ms, overRing), true},
+			{repeat(overRing, ms), true},
+			{[]time.Duration{5 * ms}, true},
+			{repeat(overRing, ms), true},
 			{[]time.Duration{5 * ms}, true},
 		}},
-		{"two stalls in 16 switch, 15 precise sleeps switch back", 3 * ms, []step{
-			{repeat(ms, overRing), true},
+		{"two stalls in 32 switch, 32 newer sleeps switch back", 3 * ms, []step{
+			{repeat(overRing, ms), true},
 			{[]time.Duration{5 * ms, ms, 5 * ms}, false},
-			{repeat(ms, overRing-3), false}, // the first stall is still in the window
-			{repeat(ms, 1), true},
+			{repeat(overRing-3, ms), false}, // the first stall is still among the last 32
+			{repeat(1, ms), true},
 		}},
 		// Bimodal overshoots: a third of the sleeps ~1ms late. Their mean
-		// (~0.35ms) is within half the tolerance; their q90 is not.
-		{"bimodal sleeps, 1ms tolerance: spin", ms, []step{
-			{[]time.Duration{10 * time.Microsecond, 10 * time.Microsecond, 1050 * time.Microsecond,
-				10 * time.Microsecond, 10 * time.Microsecond, 1050 * time.Microsecond,
-				10 * time.Microsecond, 10 * time.Microsecond, 1050 * time.Microsecond,
-				10 * time.Microsecond, 10 * time.Microsecond, 1050 * time.Microsecond,
-				10 * time.Microsecond, 10 * time.Microsecond, 1050 * time.Microsecond,
-				10 * time.Microsecond}, false},
-		}},
-		{"precise sleeps, 1ms tolerance: sleep", ms, []step{{repeat(20*time.Microsecond, overRing), true}}},
+		// (~0.35ms) is within half the tolerance, but they make starts late.
+		{"bimodal sleeps, 1ms tolerance: spin", ms, []step{{repeat(overRing, 10*us, 10*us, 1050*us), false}}},
+		{"precise sleeps, 1ms tolerance: sleep", ms, []step{{repeat(overRing, 20*us), true}}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -297,13 +295,13 @@ func TestSpinnerSleepsWithinTolerance(t *testing.T) {
 					sp.learn(d)
 				}
 				if got := sp.spinWindow() == 0; got != st.sleep {
-					t.Errorf("step %d: sleep only = %v (q90 %v, window %v), want %v", i, got, sp.q90, sp.spinWindow(), st.sleep)
+					t.Errorf("step %d: sleep only = %v (%d late of %d), want %v", i, got, sp.lateN, overRing, st.sleep)
 				}
 			}
 		})
 	}
-	// A fresh adaptive spinner decides on the calibrated overshoot
-	// (half the calibrated window) until it has slept.
+	// A fresh adaptive spinner decides on the calibrated overshoot (half
+	// the calibrated window) until it has slept.
 	fresh := newAdaptiveSpinner(2*ms, 3*ms)
 	if w := fresh.spinWindow(); w != 0 {
 		t.Errorf("calibrated 1ms overshoot, 3ms tolerance: window %v, want 0", w)
@@ -312,31 +310,77 @@ func TestSpinnerSleepsWithinTolerance(t *testing.T) {
 	if w := fresh.spinWindow(); w != 2*ms {
 		t.Errorf("calibrated 1ms overshoot, 1ms tolerance: window %v, want 2ms", w)
 	}
-	fixed := spinner{window: 50 * time.Microsecond, tolerance: time.Hour}
-	if w := fixed.spinWindow(); w != 50*time.Microsecond {
+	fixed := spinner{window: 50 * us, tolerance: time.Hour}
+	if w := fixed.spinWindow(); w != 50*us {
 		t.Errorf("fixed window %v, want 50µs", w)
 	}
 }
 
-// TestSpinnerProbeCadence: a spinning adaptive spinner probes again soon
-// after a probe that fitted the tolerance (it made no start late), and a
-// second later after one that did not.
-func TestSpinnerProbeCadence(t *testing.T) {
-	tests := []struct {
-		tolerance, over, want time.Duration
-	}{
-		{3 * time.Millisecond, time.Millisecond, quickProbe},
-		{3 * time.Millisecond, 1500 * time.Microsecond, quickProbe},
-		{3 * time.Millisecond, 2 * time.Millisecond, probeEvery},
-		{time.Millisecond, 1050 * time.Microsecond, probeEvery},
-		{time.Millisecond, 10 * time.Microsecond, quickProbe},
+// TestSpinnerProbes: where back-to-back sleeps fit the tolerance (the
+// calibrated overshoot), precise probes come quickProbe apart and a few in
+// a row resume sleeping after stalls; where they do not (the idle 1ms
+// default), probes stay a second apart and do not resume sleeping.
+func TestSpinnerProbes(t *testing.T) {
+	const ms = time.Millisecond
+	probe := func(sp *spinner, over time.Duration) time.Duration {
+		sp.learn(over) // as waitUntil does before nextProbe
+		return sp.nextProbe(over)
 	}
-	for _, tt := range tests {
-		sp := newAdaptiveSpinner(maxSpin, tt.tolerance)
-		if got := sp.nextProbe(tt.over); got != tt.want {
-			t.Errorf("tolerance %v, probe overshoot %v: next probe after %v, want %v", tt.tolerance, tt.over, got, tt.want)
+	stalled := func(calibrated, tolerance time.Duration) *spinner {
+		sp := newAdaptiveSpinner(calibrated, tolerance)
+		for range overRing {
+			sp.learn(10 * ms)
 		}
+		return &sp
 	}
+	t.Run("3ms tolerance resumes after precise probes", func(t *testing.T) {
+		sp := stalled(maxSpin, 3*ms)
+		for i := range probesToResume {
+			if sp.spinWindow() == 0 {
+				t.Fatalf("sleeping after %d probes, want spinning until %d", i, probesToResume)
+			}
+			if next := probe(sp, 30*time.Microsecond); next != quickProbe {
+				t.Fatalf("probe %d: next after %v, want %v", i, next, quickProbe)
+			}
+		}
+		if w := sp.spinWindow(); w != 0 {
+			t.Errorf("after %d precise probes: window %v, want 0 (sleep)", probesToResume, w)
+		}
+	})
+	t.Run("a late probe restarts the count", func(t *testing.T) {
+		sp := stalled(maxSpin, 3*ms)
+		probe(sp, 30*time.Microsecond)
+		probe(sp, 30*time.Microsecond)
+		if next := probe(sp, 5*ms); next != probeEvery {
+			t.Errorf("after a 5ms probe: next after %v, want %v", next, probeEvery)
+		}
+		for range probesToResume - 1 {
+			probe(sp, 30*time.Microsecond)
+		}
+		if sp.spinWindow() == 0 {
+			t.Errorf("sleeping after %d precise probes following a late one, want %d", probesToResume-1, probesToResume)
+		}
+	})
+	t.Run("1ms tolerance with 1ms timers keeps spinning", func(t *testing.T) {
+		sp := stalled(maxSpin, ms)
+		for i := range 3 * probesToResume {
+			if next := probe(sp, 30*time.Microsecond); next != probeEvery {
+				t.Fatalf("probe %d: next after %v, want %v", i, next, probeEvery)
+			}
+		}
+		if sp.spinWindow() == 0 {
+			t.Errorf("sleeping after %d precise probes, want spinning (back-to-back sleeps overshoot 1ms)", 3*probesToResume)
+		}
+	})
+	t.Run("1ms tolerance with precise timers resumes", func(t *testing.T) {
+		sp := stalled(100*time.Microsecond, ms)
+		for range probesToResume {
+			probe(sp, 30*time.Microsecond)
+		}
+		if w := sp.spinWindow(); w != 0 {
+			t.Errorf("window %v, want 0", w)
+		}
+	})
 }
 
 // idWorker counts the invocations each worker ran; with spin set it
