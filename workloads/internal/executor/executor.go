@@ -11,6 +11,7 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"math/bits"
 	"runtime"
 	"sync"
 	"sync/atomic"
@@ -387,9 +388,8 @@ type spinner struct {
 	window    time.Duration
 	adaptive  bool
 	tolerance time.Duration // adaptive: sleeping must not make starts later than this
-	recent    [overRing]time.Duration
-	recentAt  int // next slot of recent to overwrite
-	lateN     int // how many of recent exceed lateOver
+	lateBits  uint32        // bit i: recent sleep i overshot by more than lateOver
+	recentAt  int           // next bit of lateBits to overwrite
 	// floor is the calibrated overshoot of back-to-back sleeps: what
 	// sleeping through every gap will see, unlike a probe (below).
 	floor      time.Duration
@@ -401,7 +401,7 @@ type spinner struct {
 // Sleep-or-spin decision: of the last overRing sleeps, at most
 // maxLateSleeps may have overshot by more than lateOver.
 const (
-	overRing      = 32
+	overRing      = 32 // the bits of lateBits
 	maxLateSleeps = 1
 )
 
@@ -419,14 +419,15 @@ func (sp *spinner) lateOver() time.Duration { return sp.tolerance * 3 / 4 }
 
 // fill replaces every recent overshoot with over.
 func (sp *spinner) fill(over time.Duration) {
-	for i := range sp.recent {
-		sp.recent[i] = over
-	}
-	sp.lateN = 0
+	sp.lateBits = 0
 	if over > sp.lateOver() {
-		sp.lateN = overRing
+		sp.lateBits = ^uint32(0)
 	}
 }
+
+// lateSleeps is how many of the recent sleeps overshot by more than
+// lateOver.
+func (sp *spinner) lateSleeps() int { return bits.OnesCount32(sp.lateBits) }
 
 // probeEvery is how often a spinning adaptive spinner sleeps through one
 // gap to see whether sleeps have become precise enough for the tolerance.
@@ -520,7 +521,7 @@ func (sp *spinner) waitUntil(ctx context.Context, due time.Time) (time.Time, boo
 
 // spinWindow is how close to a start waitUntil stops sleeping and spins.
 func (sp *spinner) spinWindow() time.Duration {
-	if sp.adaptive && sp.tolerance > 0 && sp.lateN <= maxLateSleeps {
+	if sp.adaptive && sp.tolerance > 0 && sp.lateSleeps() <= maxLateSleeps {
 		return 0
 	}
 	return sp.window
@@ -544,14 +545,12 @@ func (sp *spinner) nextProbe(over time.Duration) time.Duration {
 // window towards twice it: up at once (a late wake-up costs precision
 // now), down slowly (1/64 per sleep).
 func (sp *spinner) learn(over time.Duration) {
-	late := sp.lateOver()
-	if sp.recent[sp.recentAt] > late {
-		sp.lateN--
+	bit := uint32(1) << sp.recentAt
+	if over > sp.lateOver() {
+		sp.lateBits |= bit
+	} else {
+		sp.lateBits &^= bit
 	}
-	if over > late {
-		sp.lateN++
-	}
-	sp.recent[sp.recentAt] = over
 	sp.recentAt = (sp.recentAt + 1) % overRing
 	want := min(max(2*over, minSpin), maxSpin)
 	if want > sp.window {

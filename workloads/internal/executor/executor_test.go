@@ -295,7 +295,7 @@ func TestSpinnerSleepsWithinTolerance(t *testing.T) {
 					sp.learn(d)
 				}
 				if got := sp.spinWindow() == 0; got != st.sleep {
-					t.Errorf("step %d: sleep only = %v (%d late of %d), want %v", i, got, sp.lateN, overRing, st.sleep)
+					t.Errorf("step %d: sleep only = %v (%d late of %d), want %v", i, got, sp.lateSleeps(), overRing, st.sleep)
 				}
 			}
 		})
