@@ -139,6 +139,17 @@ func segmentsIn(t *testing.T, dir string) []uint64 {
 	return s
 }
 
+// onlySegment returns the path of dir's one WAL segment, failing if there
+// is not exactly one.
+func onlySegment(t *testing.T, dir string) string {
+	t.Helper()
+	segs := segmentsIn(t, dir)
+	if len(segs) != 1 {
+		t.Fatalf("segments %v, want one", segs)
+	}
+	return filepath.Join(dir, walSegmentName(segs[0]))
+}
+
 // TestWALTornTail writes a segment of records, then cuts it at every byte
 // offset of its last record: recovery applies exactly the records before.
 func TestWALTornTail(t *testing.T) {
@@ -216,11 +227,8 @@ func TestWALCrashBetweenCheckpointAndDelete(t *testing.T) {
 	if err := w.Apply([]Mutation{put("x", "old"), put("y", "old")}); err != nil {
 		t.Fatal(err)
 	}
-	segs := segmentsIn(t, dir)
-	if len(segs) != 1 {
-		t.Fatalf("segments %v after one append", segs)
-	}
-	saved, err := os.ReadFile(filepath.Join(dir, walSegmentName(segs[0])))
+	seg := onlySegment(t, dir)
+	saved, err := os.ReadFile(seg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -239,7 +247,7 @@ func TestWALCrashBetweenCheckpointAndDelete(t *testing.T) {
 	}
 	// The crash came after the first checkpoint's commit, before it deleted
 	// its segment.
-	if err := os.WriteFile(filepath.Join(dir, walSegmentName(segs[0])), saved, 0o644); err != nil {
+	if err := os.WriteFile(seg, saved, 0o644); err != nil {
 		t.Fatal(err)
 	}
 	if got, want := fmt.Sprint(scanDir(t, dir)), fmt.Sprint([]kv{{"y", "new"}}); got != want {
@@ -452,11 +460,7 @@ func TestWALSpareSegment(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	segs := segmentsIn(t, dir)
-	if len(segs) != 1 {
-		t.Fatalf("segments %v", segs)
-	}
-	fi, err := os.Stat(filepath.Join(dir, walSegmentName(segs[0])))
+	fi, err := os.Stat(onlySegment(t, dir))
 	if err != nil {
 		t.Fatal(err)
 	}
