@@ -2,15 +2,20 @@ package workloads
 
 import (
 	"fmt"
-	"os"
 	"path/filepath"
 	"strings"
 
 	"go.yaml.in/yaml/v3"
 
 	"github.com/sparkbench/sparkbench/flares"
+	"github.com/sparkbench/sparkbench/internal/safefile"
 	"github.com/sparkbench/sparkbench/workloads/internal/wasmscan"
 )
+
+// MaxFlareBytes caps the size of a flare module read from disk; wazero
+// compiles what it is given, so the cap is what keeps a path such as
+// /dev/zero or a multi-gigabyte file from exhausting memory first.
+const MaxFlareBytes = 64 << 20
 
 // BuiltinPrefix marks a reference flare embedded in the binary.
 const BuiltinPrefix = "builtin:"
@@ -93,7 +98,7 @@ func (d *decoder) flare(sc *ScenarioSpec, n *yaml.Node, p, baseDir string) {
 	if !filepath.IsAbs(path) {
 		path = filepath.Join(baseDir, path)
 	}
-	wasm, err := os.ReadFile(path)
+	wasm, err := safefile.ReadFile(path, MaxFlareBytes)
 	if err != nil {
 		d.failf(n, p, ErrFlare, "cannot read flare %s: %v", path, unwrapPathErr(err))
 		return
@@ -119,7 +124,7 @@ func (sc *ScenarioSpec) FlareBytes() ([]byte, error) {
 		}
 		return b, nil
 	}
-	b, err := os.ReadFile(sc.FlarePath)
+	b, err := safefile.ReadFile(sc.FlarePath, MaxFlareBytes)
 	if err != nil {
 		return nil, fmt.Errorf("flare %s: %w: %v", sc.Flare, ErrFlare, err)
 	}

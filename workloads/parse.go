@@ -11,6 +11,7 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/sparkbench/sparkbench/internal/safefile"
 	"github.com/sparkbench/sparkbench/reports"
 )
 
@@ -27,7 +28,7 @@ const (
 // ParseFile reads and parses the workload file at path, applying overrides.
 // Flare paths are resolved relative to the file's directory.
 func ParseFile(path string, overrides ...Override) (*Workload, error) {
-	data, err := os.ReadFile(path)
+	data, err := safefile.ReadFile(path, maxFileBytes)
 	if err != nil {
 		return nil, &FieldError{File: path, Msg: fmt.Sprintf("cannot read workload: %v", unwrapPathErr(err)), Err: err}
 	}

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -11,8 +12,13 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/sparkbench/sparkbench/internal/safefile"
 	"github.com/sparkbench/sparkbench/reports"
 )
+
+// maxResultBytes caps a result file read by compare, merge and report: a
+// long soak with many groups stays far below it, /dev/zero does not.
+const maxResultBytes = 1 << 30
 
 const compareUsage = `usage: sparkbench compare [flags] BASE NEW
 
@@ -140,12 +146,11 @@ func expandFiles(spec string) ([]string, error) {
 }
 
 func readReportFile(path string) (*reports.Report, error) {
-	f, err := os.Open(path)
+	data, err := safefile.ReadFile(path, maxResultBytes)
 	if err != nil {
 		return nil, err
 	}
-	defer f.Close()
-	rep, err := reports.ReadJSON(f)
+	rep, err := reports.ReadJSON(bytes.NewReader(data))
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
@@ -154,11 +159,12 @@ func readReportFile(path string) (*reports.Report, error) {
 
 // exitForReadError: a missing or unreadable file is a runtime error (1); a
 // file that is not a sparkbench result (bad JSON, other schema, corrupt
-// histogram) is a usage error (2).
+// histogram, a device, FIFO or oversized file) is a usage error (2).
 func exitForReadError(err error) int {
 	var syntax *json.SyntaxError
 	var typ *json.UnmarshalTypeError
-	if errors.Is(err, reports.ErrSchema) || errors.Is(err, reports.ErrHistogram) ||
+	if errors.Is(err, safefile.ErrNotRegular) || errors.Is(err, safefile.ErrTooLarge) ||
+		errors.Is(err, reports.ErrSchema) || errors.Is(err, reports.ErrHistogram) ||
 		errors.As(err, &syntax) || errors.As(err, &typ) || errors.Is(err, io.ErrUnexpectedEOF) || strings.Contains(err.Error(), "json: unknown field") {
 		return 2
 	}

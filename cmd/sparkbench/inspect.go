@@ -4,12 +4,12 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"os"
 	"path/filepath"
 	"strings"
 
 	"github.com/sparkbench/sparkbench/flares"
 	"github.com/sparkbench/sparkbench/host"
+	"github.com/sparkbench/sparkbench/internal/safefile"
 	"github.com/sparkbench/sparkbench/workloads"
 )
 
@@ -43,7 +43,7 @@ func runInspect(args []string, stdout, stderr io.Writer) int {
 		}
 		wasm, name = w, b
 	} else {
-		wasm, err = os.ReadFile(ref)
+		wasm, err = safefile.ReadFile(ref, workloads.MaxFlareBytes)
 		if err != nil {
 			fmt.Fprintf(stderr, "sparkbench inspect: %v\n", err)
 			return exitUsage
