@@ -459,7 +459,7 @@ func (d *decoder) preloads(n *yaml.Node, w *Workload) []PreloadSpec {
 		if !d.ok() {
 			return nil
 		}
-		ps := PreloadSpec{line: it.Line, col: it.Column}
+		ps := PreloadSpec{Pos: Pos{it.Line, it.Column}}
 		ps.Node = d.nodeRef(f, it, p, w)
 		if n := w.node(ps.Node); d.ok() && n != nil && !n.Spark {
 			at := it
@@ -538,7 +538,7 @@ func (d *decoder) scenarios(n, root *yaml.Node, w *Workload, baseDir string) []S
 		sc.Node = d.nodeRef(f, it, p, w)
 		sc.Site = d.siteRef(f, it, p, w)
 		if v, ok := f["flare"]; ok {
-			sc.flareLine, sc.flareCol = v.val.Line, v.val.Column
+			sc.FlarePos = Pos{v.val.Line, v.val.Column}
 			d.flare(&sc, v.val, p+".flare", baseDir)
 		} else {
 			d.failf(it, p, nil, "missing flare (builtin:NAME or a path to a .wasm)")

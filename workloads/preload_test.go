@@ -29,7 +29,7 @@ scenarios: [{flare: builtin:counter, executor: {type: closed, vus: 1}}]
 			t.Fatal(err)
 		}
 		t.Cleanup(func() { st.Close() })
-		if err := w.preload(context.Background(), map[string]*store.Store{"edge": st}, nil); err != nil {
+		if err := preload(context.Background(), w, map[string]*store.Store{"edge": st}, nil); err != nil {
 			t.Fatal(err)
 		}
 		return st
@@ -72,7 +72,7 @@ scenarios: [{flare: builtin:counter, executor: {type: closed, vus: 1}}]
 	st, _ := store.Open(store.Options{Backend: "memory", SiteQuotaBytes: 10 << 10})
 	defer st.Close()
 	var warn bytes.Buffer
-	if err := w.preload(context.Background(), map[string]*store.Store{"edge": st}, &warn); err != nil {
+	if err := preload(context.Background(), w, map[string]*store.Store{"edge": st}, &warn); err != nil {
 		t.Fatal(err)
 	}
 	if !strings.Contains(warn.String(), "quota_exceeded") {

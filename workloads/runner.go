@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -47,7 +48,7 @@ func Run(ctx context.Context, w *Workload, opts RunOptions) (*reports.Run, error
 	if backend == "" {
 		backend = w.Store.Backend
 	}
-	if !contains(store.Backends(), backend) {
+	if !slices.Contains(store.Backends(), backend) {
 		return nil, fmt.Errorf("backend %q: %w (want one of %s)", backend, store.ErrUnknownBackend, strings.Join(store.Backends(), ", "))
 	}
 	durability, err := store.ParseDurability(w.Store.Durability)
@@ -110,7 +111,7 @@ func Run(ctx context.Context, w *Workload, opts RunOptions) (*reports.Run, error
 		stats = st.Stats()
 	}
 
-	limits := w.hostLimits()
+	limits := hostLimits(w)
 	transport, stopServers, err := startPullServers(hostNodes, w.Nodes)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrRun, err)
@@ -139,7 +140,7 @@ func Run(ctx context.Context, w *Workload, opts RunOptions) (*reports.Run, error
 		}
 		f, err := loadFlare(ctx, h, sc)
 		if err != nil {
-			return nil, w.flareError(i, err)
+			return nil, flareError(w, i, err)
 		}
 		flares[sc.Flare] = f
 	}
@@ -156,7 +157,7 @@ func Run(ctx context.Context, w *Workload, opts RunOptions) (*reports.Run, error
 		}
 	}
 
-	if err := w.preload(ctx, stores, opts.Warn); err != nil {
+	if err := preload(ctx, w, stores, opts.Warn); err != nil {
 		return nil, err
 	}
 
@@ -191,7 +192,7 @@ func Run(ctx context.Context, w *Workload, opts RunOptions) (*reports.Run, error
 	close(prog.done)
 	// An open-loop schedule's last start comes one gap before its end: the
 	// measured phase is the planned one unless the run was stopped early.
-	if planned := w.plannedDuration(); ctx.Err() == nil && elapsed < planned {
+	if planned := plannedDuration(w); ctx.Err() == nil && elapsed < planned {
 		elapsed = planned
 	}
 	if err != nil {
@@ -216,7 +217,7 @@ func Run(ctx context.Context, w *Workload, opts RunOptions) (*reports.Run, error
 		Repeat:        opts.Repeat,
 		Started:       start,
 		Duration:      elapsed,
-		Limits:        w.limitConfig(limits, stores),
+		Limits:        limitConfig(w, limits),
 		TimerOverhead: overhead,
 		CodeNames:     codeNames(),
 	}
@@ -224,7 +225,7 @@ func Run(ctx context.Context, w *Workload, opts RunOptions) (*reports.Run, error
 }
 
 // plannedDuration is the longest executor schedule.
-func (w *Workload) plannedDuration() time.Duration {
+func plannedDuration(w *Workload) time.Duration {
 	var d time.Duration
 	for _, sc := range w.Scenarios {
 		d = max(d, sc.Executor.TotalDuration())
@@ -240,9 +241,9 @@ func codeNames() map[int32]string {
 	return m
 }
 
-func (w *Workload) flareError(i int, err error) error {
+func flareError(w *Workload, i int, err error) error {
 	sc := &w.Scenarios[i]
-	return &FieldError{File: w.File, Line: sc.flareLine, Column: sc.flareCol, Path: fmt.Sprintf("scenarios.%d.flare", i),
+	return &FieldError{File: w.File, Line: sc.FlarePos.Line, Column: sc.FlarePos.Column, Path: fmt.Sprintf("scenarios.%d.flare", i),
 		Msg: strings.ReplaceAll(err.Error(), "\n", "; "), Err: ErrFlare}
 }
 
@@ -257,7 +258,7 @@ func Check(ctx context.Context, w *Workload) error {
 	for _, s := range w.Sites {
 		cfg.Sites = append(cfg.Sites, host.Site{Domain: s.Domain, WritesSpark: s.WritesSpark()})
 	}
-	cfg.Limits = w.hostLimits()
+	cfg.Limits = hostLimits(w)
 	h, err := host.New(ctx, cfg)
 	if err != nil {
 		return &FieldError{File: w.File, Path: "limits", Msg: err.Error(), Err: err}
@@ -270,7 +271,7 @@ func Check(ctx context.Context, w *Workload) error {
 			continue
 		}
 		if _, err := loadFlare(ctx, h, sc); err != nil {
-			return w.flareError(i, err)
+			return flareError(w, i, err)
 		}
 		loaded[sc.Flare] = true
 	}
@@ -290,7 +291,7 @@ func loadFlare(ctx context.Context, h *host.Host, sc *ScenarioSpec) (*host.Flare
 }
 
 // hostLimits returns the host limits: defaults with the file's overrides.
-func (w *Workload) hostLimits() host.Limits {
+func hostLimits(w *Workload) host.Limits {
 	l := host.DefaultLimits()
 	ws := w.Limits
 	if ws.MaxReadsPerInvocation > 0 {
@@ -318,7 +319,7 @@ func (w *Workload) hostLimits() host.Limits {
 
 // limitConfig lists the configured value of every enforced limit, named as
 // host.Limit names them, for the enforcement table.
-func (w *Workload) limitConfig(l host.Limits, stores map[string]*store.Store) []reports.LimitConfig {
+func limitConfig(w *Workload, l host.Limits) []reports.LimitConfig {
 	def := store.DefaultOptions()
 	valueBytes, ttl, quota := int64(def.MaxValueBytes), def.MaxTTLSecs, def.SiteQuotaBytes
 	if w.Limits.MaxValueBytes > 0 {
@@ -374,11 +375,11 @@ const preloadWorkers = 32
 // but the store's own: key rules, value size, quota). Worker w of the
 // preload writes every preloadWorkers-th key with its own RNG, so the data
 // is the same on every run with the same seed.
-func (w *Workload) preload(ctx context.Context, stores map[string]*store.Store, warn io.Writer) error {
+func preload(ctx context.Context, w *Workload, stores map[string]*store.Store, warn io.Writer) error {
 	for i, p := range w.Preload {
 		st := stores[p.Node]
 		if st == nil {
-			return &FieldError{File: w.File, Line: p.line, Column: p.col, Path: fmt.Sprintf("preload.%d.node", i), Msg: fmt.Sprintf("node %q has spark: false: nothing to preload into", p.Node)}
+			return &FieldError{File: w.File, Line: p.Pos.Line, Column: p.Pos.Column, Path: fmt.Sprintf("preload.%d.node", i), Msg: fmt.Sprintf("node %q has spark: false: nothing to preload into", p.Node)}
 		}
 		site := st.Site(p.Site)
 		key, err := p.Key.Bind(func(name string) (int, string, bool) {
@@ -393,11 +394,11 @@ func (w *Workload) preload(ctx context.Context, stores map[string]*store.Store, 
 			return 0, "", false
 		})
 		if err != nil {
-			return &FieldError{File: w.File, Line: p.line, Column: p.col, Path: fmt.Sprintf("preload.%d.key", i), Msg: err.Error()}
+			return &FieldError{File: w.File, Line: p.Pos.Line, Column: p.Pos.Column, Path: fmt.Sprintf("preload.%d.key", i), Msg: err.Error()}
 		}
 		stride, first := int64(1), int64(0)
-		if p.shard.Count > 1 {
-			stride, first = int64(p.shard.Count), int64(p.shard.Index)
+		if sh := w.Shard(); sh.Count > 1 {
+			stride, first = int64(sh.Count), int64(sh.Index)
 		}
 		var written, refused atomic.Int64
 		var firstCode atomic.Int32

@@ -45,8 +45,8 @@ func newScenarioRT(w *Workload, i int, h *host.Host, f *host.Flare, stores map[s
 	nv := len(sc.Vars)
 	rt.seqSlot, rt.wkSlot, rt.nvals = nv, nv+1, nv+2
 	shardIdx, shards := "0", "1"
-	if w.shard.Count > 1 {
-		shardIdx, shards = fmt.Sprint(w.shard.Index), fmt.Sprint(w.shard.Count)
+	if sh := w.Shard(); sh.Count > 1 {
+		shardIdx, shards = fmt.Sprint(sh.Index), fmt.Sprint(sh.Count)
 	}
 	resolve := func(name string) (int, string, bool) {
 		for k, v := range sc.Vars {

@@ -80,9 +80,6 @@ func (w *Workload) ApplyShard(s Shard) {
 			}
 		}
 	}
-	for k := range w.Preload {
-		w.Preload[k].shard = s
-	}
 }
 
 // SetDuration changes the measured phase to d: the workload duration and

@@ -23,6 +23,14 @@ type Workload struct {
 	shard          Shard // set by ApplyShard
 }
 
+// Shard is the part of the workload this is (ApplyShard); the zero Shard
+// for the whole workload.
+func (w *Workload) Shard() Shard { return w.shard }
+
+// Pos is a position in a workload file: 1-based line and column, zero when
+// unknown (a value given with --set).
+type Pos struct{ Line, Column int }
+
 // OriginSpec configures the synthetic origin behind beam_fetch.
 type OriginSpec struct {
 	Latency  *DurationDist // nil = none
@@ -93,8 +101,7 @@ type PreloadSpec struct {
 	Key        *Template // default "key:{{seq}}"
 	ValueSize  *SizeDist
 	TTL        *DurationDist // nil or 0 = no expiry
-	line, col  int
-	shard      Shard
+	Pos        Pos           // of the preload entry in the file
 }
 
 // ScenarioSpec is one concurrently running scenario.
@@ -110,8 +117,7 @@ type ScenarioSpec struct {
 	Expect    []int // expected statuses; default [200]
 	// WritesSpark is whether the flare can write Spark (set/delete/pull).
 	WritesSpark bool
-	flareLine   int
-	flareCol    int
+	FlarePos    Pos // of the flare field in the file
 }
 
 // Executor kinds.
