@@ -16,6 +16,7 @@ import (
 	"github.com/sparkbench/sparkbench/reports"
 	"github.com/sparkbench/sparkbench/store"
 	"github.com/sparkbench/sparkbench/workloads"
+	"github.com/sparkbench/sparkbench/workloads/engine"
 )
 
 const runUsage = `usage: sparkbench run [flags] FILE...
@@ -125,7 +126,7 @@ func runRun(args []string, stdout, stderr io.Writer) int {
 	for i, file := range files {
 		w, err := workloads.ParseFile(file, overrides...)
 		if err == nil {
-			err = workloads.Check(ctx, w)
+			err = engine.Check(ctx, w)
 		}
 		if err != nil {
 			fmt.Fprintln(stderr, oneLine(err))
@@ -186,9 +187,9 @@ outer:
 					w.SetDuration(f.duration)
 				}
 				pr := newProgressPrinter(stderr, f.quiet, w.Name)
-				opts := workloads.RunOptions{Backend: backend, Repeat: rep, Shard: shard, TimeoutMode: f.timeoutMode,
+				opts := engine.RunOptions{Backend: backend, Repeat: rep, Shard: shard, TimeoutMode: f.timeoutMode,
 					OnMeasure: pr.start, GuestLog: guestLog, Warn: stderr}
-				r, err := workloads.Run(ctx, w, opts)
+				r, err := engine.Run(ctx, w, opts)
 				pr.wait()
 				if err != nil {
 					runErr = err

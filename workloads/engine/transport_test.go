@@ -1,10 +1,12 @@
-package workloads
+package engine
 
 import (
 	"context"
 	"testing"
 
 	"github.com/sparkbench/sparkbench/reports"
+
+	. "github.com/sparkbench/sparkbench/workloads"
 )
 
 // TestPullOverHTTP: sessions preloaded on one node are pulled by another

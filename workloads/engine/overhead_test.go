@@ -1,4 +1,4 @@
-package workloads
+package engine
 
 import (
 	"context"
@@ -12,6 +12,8 @@ import (
 	"github.com/sparkbench/sparkbench/reports"
 	"github.com/sparkbench/sparkbench/store"
 	"github.com/sparkbench/sparkbench/workloads/internal/executor"
+
+	. "github.com/sparkbench/sparkbench/workloads"
 )
 
 // cpuTime is the process's user+system CPU time.

@@ -1,4 +1,4 @@
-package workloads
+package engine
 
 import (
 	"context"
@@ -11,6 +11,8 @@ import (
 	"github.com/sparkbench/sparkbench/store"
 	"github.com/sparkbench/sparkbench/workloads/internal/executor"
 	"github.com/sparkbench/sparkbench/workloads/internal/gen"
+
+	. "github.com/sparkbench/sparkbench/workloads"
 )
 
 // scenarioRT is a scenario ready to run: bound templates, its flare, the

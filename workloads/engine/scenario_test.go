@@ -1,4 +1,4 @@
-package workloads
+package engine
 
 import (
 	"context"
@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/sparkbench/sparkbench/reports"
+
+	. "github.com/sparkbench/sparkbench/workloads"
 )
 
 const renderSrc = `

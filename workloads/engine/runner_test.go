@@ -1,4 +1,4 @@
-package workloads
+package engine
 
 import (
 	"context"
@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"github.com/sparkbench/sparkbench/reports"
+
+	. "github.com/sparkbench/sparkbench/workloads"
 )
 
 func TestRunTiny(t *testing.T) {

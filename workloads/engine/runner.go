@@ -1,4 +1,4 @@
-package workloads
+package engine
 
 import (
 	"context"
@@ -18,6 +18,8 @@ import (
 	"github.com/sparkbench/sparkbench/store"
 	"github.com/sparkbench/sparkbench/workloads/internal/executor"
 	"github.com/sparkbench/sparkbench/workloads/internal/gen"
+
+	. "github.com/sparkbench/sparkbench/workloads"
 )
 
 // RunOptions configure one run of a workload: one backend, one repeat.

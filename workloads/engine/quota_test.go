@@ -1,10 +1,12 @@
-package workloads
+package engine
 
 import (
 	"context"
 	"testing"
 
 	"github.com/sparkbench/sparkbench/reports"
+
+	. "github.com/sparkbench/sparkbench/workloads"
 )
 
 // quotaFillSrc fills a 16 KiB quota with 256 B values under fresh keys,

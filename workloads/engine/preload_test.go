@@ -1,4 +1,4 @@
-package workloads
+package engine
 
 import (
 	"bytes"
@@ -8,6 +8,8 @@ import (
 	"testing"
 
 	"github.com/sparkbench/sparkbench/store"
+
+	. "github.com/sparkbench/sparkbench/workloads"
 )
 
 func TestPreloadDeterministicAndSharded(t *testing.T) {

@@ -1,4 +1,4 @@
-package workloads
+package engine
 
 import (
 	"context"
@@ -9,6 +9,8 @@ import (
 
 	"github.com/sparkbench/sparkbench/host"
 	"github.com/sparkbench/sparkbench/store"
+
+	. "github.com/sparkbench/sparkbench/workloads"
 )
 
 // mixedTransport sends a pull to its origin over loopback HTTP when the
