@@ -9,7 +9,7 @@ import (
 
 	"github.com/sparkbench/sparkbench/store"
 
-	. "github.com/sparkbench/sparkbench/workloads"
+	"github.com/sparkbench/sparkbench/workloads"
 )
 
 func TestPreloadDeterministicAndSharded(t *testing.T) {
@@ -20,8 +20,8 @@ sites: [{domain: a.example, capabilities: [writes_spark_kv]}]
 preload: {keys: 1000, key: "k{{seq}}", value_size: {dist: uniform, min: 1, max: 100}, ttl: 1h}
 scenarios: [{flare: builtin:counter, executor: {type: closed, vus: 1}}]
 `
-	load := func(shard Shard) *store.Store {
-		w, err := Parse("p.yaml", []byte(src))
+	load := func(shard workloads.Shard) *store.Store {
+		w, err := workloads.Parse("p.yaml", []byte(src))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -36,7 +36,7 @@ scenarios: [{flare: builtin:counter, executor: {type: closed, vus: 1}}]
 		}
 		return st
 	}
-	a, b := load(Shard{}).Site("a.example"), load(Shard{}).Site("a.example")
+	a, b := load(workloads.Shard{}).Site("a.example"), load(workloads.Shard{}).Site("a.example")
 	if n := len(a.List()); n != 1000 {
 		t.Fatalf("%d keys preloaded, want 1000", n)
 	}
@@ -47,7 +47,7 @@ scenarios: [{flare: builtin:counter, executor: {type: closed, vus: 1}}]
 			t.Fatalf("key %s differs between runs or has ttl %d", k, ttl)
 		}
 	}
-	s1 := load(Shard{Index: 1, Count: 3}).Site("a.example").List()
+	s1 := load(workloads.Shard{Index: 1, Count: 3}).Site("a.example").List()
 	if len(s1) != 333 {
 		t.Errorf("shard 1/3 loaded %d keys, want 333", len(s1))
 	}
@@ -67,7 +67,7 @@ sites: [{domain: a.example, capabilities: [writes_spark_kv]}]
 preload: {keys: 1000, value_size: 1KiB}
 scenarios: [{flare: builtin:counter, executor: {type: closed, vus: 1}}]
 `
-	w, err := Parse("q.yaml", []byte(src))
+	w, err := workloads.Parse("q.yaml", []byte(src))
 	if err != nil {
 		t.Fatal(err)
 	}

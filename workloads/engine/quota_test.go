@@ -6,7 +6,7 @@ import (
 
 	"github.com/sparkbench/sparkbench/reports"
 
-	. "github.com/sparkbench/sparkbench/workloads"
+	"github.com/sparkbench/sparkbench/workloads"
 )
 
 // quotaFillSrc fills a 16 KiB quota with 256 B values under fresh keys,
@@ -34,7 +34,7 @@ scenarios:
 // only once the site is full. With a fill sampled once per second, every
 // write of this sub-second run landed in the first band.
 func TestQuotaBandsUseFillAtWrite(t *testing.T) {
-	w, err := Parse("quota-fill.yaml", []byte(quotaFillSrc))
+	w, err := workloads.Parse("quota-fill.yaml", []byte(quotaFillSrc))
 	if err != nil {
 		t.Fatal(err)
 	}

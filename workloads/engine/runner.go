@@ -19,15 +19,15 @@ import (
 	"github.com/sparkbench/sparkbench/workloads/internal/executor"
 	"github.com/sparkbench/sparkbench/workloads/internal/gen"
 
-	. "github.com/sparkbench/sparkbench/workloads"
+	"github.com/sparkbench/sparkbench/workloads"
 )
 
 // RunOptions configure one run of a workload: one backend, one repeat.
 type RunOptions struct {
-	Backend     string // "" = the workload's store.backend
-	Repeat      int    // 0-based, recorded in RunInfo
-	Shard       Shard  // recorded in RunInfo; apply it with ApplyShard first
-	TimeoutMode string // host timeout enforcement; "" = host default
+	Backend     string          // "" = the workload's store.backend
+	Repeat      int             // 0-based, recorded in RunInfo
+	Shard       workloads.Shard // recorded in RunInfo; apply it with ApplyShard first
+	TimeoutMode string          // host timeout enforcement; "" = host default
 	// OnMeasure, if set, is called when the measured phase starts, with its
 	// live progress; Progress.Done is closed when it ends.
 	OnMeasure func(*Progress)
@@ -45,7 +45,7 @@ var ErrRun = errors.New("run failed")
 // and the measured phase with every scenario's executor running
 // concurrently. Cancelling ctx stops scheduling; invocations in flight
 // finish and what was measured is returned.
-func Run(ctx context.Context, w *Workload, opts RunOptions) (*reports.Run, error) {
+func Run(ctx context.Context, w *workloads.Workload, opts RunOptions) (*reports.Run, error) {
 	backend := opts.Backend
 	if backend == "" {
 		backend = w.Store.Backend
@@ -227,7 +227,7 @@ func Run(ctx context.Context, w *Workload, opts RunOptions) (*reports.Run, error
 }
 
 // plannedDuration is the longest executor schedule.
-func plannedDuration(w *Workload) time.Duration {
+func plannedDuration(w *workloads.Workload) time.Duration {
 	var d time.Duration
 	for _, sc := range w.Scenarios {
 		d = max(d, sc.Executor.TotalDuration())
@@ -243,16 +243,16 @@ func codeNames() map[int32]string {
 	return m
 }
 
-func flareError(w *Workload, i int, err error) error {
+func flareError(w *workloads.Workload, i int, err error) error {
 	sc := &w.Scenarios[i]
-	return &FieldError{File: w.File, Line: sc.FlarePos.Line, Column: sc.FlarePos.Column, Path: fmt.Sprintf("scenarios.%d.flare", i),
-		Msg: strings.ReplaceAll(err.Error(), "\n", "; "), Err: ErrFlare}
+	return &workloads.FieldError{File: w.File, Line: sc.FlarePos.Line, Column: sc.FlarePos.Column, Path: fmt.Sprintf("scenarios.%d.flare", i),
+		Msg: strings.ReplaceAll(err.Error(), "\n", "; "), Err: workloads.ErrFlare}
 }
 
 // Check loads every flare of w into a host without stores, so that a module
 // this host cannot run is reported (with the flare's file position) before a
 // run starts.
-func Check(ctx context.Context, w *Workload) error {
+func Check(ctx context.Context, w *workloads.Workload) error {
 	cfg := host.Config{PoolSize: 1}
 	for _, n := range w.Nodes {
 		cfg.Nodes = append(cfg.Nodes, host.Node{ID: n.ID})
@@ -263,7 +263,7 @@ func Check(ctx context.Context, w *Workload) error {
 	cfg.Limits = hostLimits(w)
 	h, err := host.New(ctx, cfg)
 	if err != nil {
-		return &FieldError{File: w.File, Path: "limits", Msg: err.Error(), Err: err}
+		return &workloads.FieldError{File: w.File, Path: "limits", Msg: err.Error(), Err: err}
 	}
 	defer h.Close(context.Background())
 	loaded := map[string]bool{}
@@ -280,12 +280,12 @@ func Check(ctx context.Context, w *Workload) error {
 	return nil
 }
 
-func loadFlare(ctx context.Context, h *host.Host, sc *ScenarioSpec) (*host.Flare, error) {
+func loadFlare(ctx context.Context, h *host.Host, sc *workloads.ScenarioSpec) (*host.Flare, error) {
 	wasm, err := sc.FlareBytes()
 	if err != nil {
 		return nil, err
 	}
-	name := strings.TrimPrefix(sc.Flare, BuiltinPrefix)
+	name := strings.TrimPrefix(sc.Flare, workloads.BuiltinPrefix)
 	if sc.FlarePath != "" {
 		name = strings.TrimSuffix(filepath.Base(sc.FlarePath), ".wasm")
 	}
@@ -293,7 +293,7 @@ func loadFlare(ctx context.Context, h *host.Host, sc *ScenarioSpec) (*host.Flare
 }
 
 // hostLimits returns the host limits: defaults with the file's overrides.
-func hostLimits(w *Workload) host.Limits {
+func hostLimits(w *workloads.Workload) host.Limits {
 	l := host.DefaultLimits()
 	ws := w.Limits
 	if ws.MaxReadsPerInvocation > 0 {
@@ -321,7 +321,7 @@ func hostLimits(w *Workload) host.Limits {
 
 // limitConfig lists the configured value of every enforced limit, named as
 // host.Limit names them, for the enforcement table.
-func limitConfig(w *Workload, l host.Limits) []reports.LimitConfig {
+func limitConfig(w *workloads.Workload, l host.Limits) []reports.LimitConfig {
 	def := store.DefaultOptions()
 	valueBytes, ttl, quota := int64(def.MaxValueBytes), def.MaxTTLSecs, def.SiteQuotaBytes
 	if w.Limits.MaxValueBytes > 0 {
@@ -355,7 +355,7 @@ func limitConfig(w *Workload, l host.Limits) []reports.LimitConfig {
 
 // latencyFunc turns a pull latency distribution into the host's callback.
 // It is called concurrently, so it draws under a lock.
-func latencyFunc(d *DurationDist, seed int64, node string) func() time.Duration {
+func latencyFunc(d *workloads.DurationDist, seed int64, node string) func() time.Duration {
 	if d == nil {
 		return nil
 	}
@@ -377,11 +377,11 @@ const preloadWorkers = 32
 // but the store's own: key rules, value size, quota). Worker w of the
 // preload writes every preloadWorkers-th key with its own RNG, so the data
 // is the same on every run with the same seed.
-func preload(ctx context.Context, w *Workload, stores map[string]*store.Store, warn io.Writer) error {
+func preload(ctx context.Context, w *workloads.Workload, stores map[string]*store.Store, warn io.Writer) error {
 	for i, p := range w.Preload {
 		st := stores[p.Node]
 		if st == nil {
-			return &FieldError{File: w.File, Line: p.Pos.Line, Column: p.Pos.Column, Path: fmt.Sprintf("preload.%d.node", i), Msg: fmt.Sprintf("node %q has spark: false: nothing to preload into", p.Node)}
+			return &workloads.FieldError{File: w.File, Line: p.Pos.Line, Column: p.Pos.Column, Path: fmt.Sprintf("preload.%d.node", i), Msg: fmt.Sprintf("node %q has spark: false: nothing to preload into", p.Node)}
 		}
 		site := st.Site(p.Site)
 		key, err := p.Key.Bind(func(name string) (int, string, bool) {
@@ -396,7 +396,7 @@ func preload(ctx context.Context, w *Workload, stores map[string]*store.Store, w
 			return 0, "", false
 		})
 		if err != nil {
-			return &FieldError{File: w.File, Line: p.Pos.Line, Column: p.Pos.Column, Path: fmt.Sprintf("preload.%d.key", i), Msg: err.Error()}
+			return &workloads.FieldError{File: w.File, Line: p.Pos.Line, Column: p.Pos.Column, Path: fmt.Sprintf("preload.%d.key", i), Msg: err.Error()}
 		}
 		stride, first := int64(1), int64(0)
 		if sh := w.Shard(); sh.Count > 1 {
@@ -458,7 +458,7 @@ func fillValue(b []byte, n int, seq int64) []byte {
 
 // runPhase runs every scenario concurrently. With start zero it is the
 // warmup: nothing is recorded. It returns the recorders of the phase.
-func runPhase(ctx context.Context, w *Workload, rts []*scenarioRT, backend string, start time.Time) ([]*reports.Recorder, error) {
+func runPhase(ctx context.Context, w *workloads.Workload, rts []*scenarioRT, backend string, start time.Time) ([]*reports.Recorder, error) {
 	warm := start.IsZero()
 	var errs []error
 	var mu sync.Mutex

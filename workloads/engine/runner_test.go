@@ -7,11 +7,11 @@ import (
 
 	"github.com/sparkbench/sparkbench/reports"
 
-	. "github.com/sparkbench/sparkbench/workloads"
+	"github.com/sparkbench/sparkbench/workloads"
 )
 
 func TestRunTiny(t *testing.T) {
-	w, err := ParseFile("testdata/tiny.yaml")
+	w, err := workloads.ParseFile("testdata/tiny.yaml")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -71,7 +71,7 @@ scenarios:
     executor: {type: constant-arrival-rate, rate: 400/s, duration: 500ms, max_in_flight: 4, late_tolerance: ` + tol + `}
     request: {url: "https://l.example/", headers: {x-counter-key: "k"}}
 `
-			w, err := Parse("late.yaml", []byte(src))
+			w, err := workloads.Parse("late.yaml", []byte(src))
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -12,19 +12,19 @@ import (
 	"github.com/sparkbench/sparkbench/workloads/internal/executor"
 	"github.com/sparkbench/sparkbench/workloads/internal/gen"
 
-	. "github.com/sparkbench/sparkbench/workloads"
+	"github.com/sparkbench/sparkbench/workloads"
 )
 
 // scenarioRT is a scenario ready to run: bound templates, its flare, the
 // site handle it samples quota from.
 type scenarioRT struct {
-	spec     *ScenarioSpec
+	spec     *workloads.ScenarioSpec
 	h        *host.Host
 	flare    *host.Flare
-	method   *Template
-	url      *Template
-	headers  []HeaderTemplate
-	body     *Template
+	method   *workloads.Template
+	url      *workloads.Template
+	headers  []workloads.HeaderTemplate
+	body     *workloads.Template
 	nvals    int // user variables + built-ins with a per-request value
 	seqSlot  int
 	wkSlot   int
@@ -38,7 +38,7 @@ type scenarioRT struct {
 	invoke func(ctx context.Context, req *host.Request, resp *host.Response) error
 }
 
-func newScenarioRT(w *Workload, i int, h *host.Host, f *host.Flare, stores map[string]*store.Store) (*scenarioRT, error) {
+func newScenarioRT(w *workloads.Workload, i int, h *host.Host, f *host.Flare, stores map[string]*store.Store) (*scenarioRT, error) {
 	sc := &w.Scenarios[i]
 	rt := &scenarioRT{spec: sc, h: h, flare: f}
 	rt.invoke = func(ctx context.Context, req *host.Request, resp *host.Response) error {
@@ -74,13 +74,13 @@ func newScenarioRT(w *Workload, i int, h *host.Host, f *host.Flare, stores map[s
 		}
 		return 0, "", false
 	}
-	bind := func(t *Template, field string) (*Template, error) {
+	bind := func(t *workloads.Template, field string) (*workloads.Template, error) {
 		if t == nil {
 			return nil, nil
 		}
 		b, err := t.Bind(resolve)
 		if err != nil {
-			return nil, &FieldError{File: w.File, Path: fmt.Sprintf("scenarios.%d.request.%s", i, field), Msg: err.Error()}
+			return nil, &workloads.FieldError{File: w.File, Path: fmt.Sprintf("scenarios.%d.request.%s", i, field), Msg: err.Error()}
 		}
 		return b, nil
 	}
@@ -99,7 +99,7 @@ func newScenarioRT(w *Workload, i int, h *host.Host, f *host.Flare, stores map[s
 		if err != nil {
 			return nil, err
 		}
-		rt.headers = append(rt.headers, HeaderTemplate{Name: hd.Name, Value: v})
+		rt.headers = append(rt.headers, workloads.HeaderTemplate{Name: hd.Name, Value: v})
 	}
 	for _, s := range sc.Expect {
 		rt.expect[s] = true
@@ -108,7 +108,7 @@ func newScenarioRT(w *Workload, i int, h *host.Host, f *host.Flare, stores map[s
 		rt.site = st.Site(sc.Site)
 	}
 	e := sc.Executor
-	rt.openLoop = e.Type != Closed
+	rt.openLoop = e.Type != workloads.Closed
 	rt.progress = &ScenarioProgress{Name: sc.Name, Planned: e.TotalDuration(), Iterations: e.Iterations}
 	if rt.openLoop && rt.progress.Planned > 0 {
 		rt.progress.Rate = float64(plannedStarts(e)) / rt.progress.Planned.Seconds()
@@ -117,8 +117,8 @@ func newScenarioRT(w *Workload, i int, h *host.Host, f *host.Flare, stores map[s
 }
 
 // plannedStarts is the number of starts an open-loop schedule issues.
-func plannedStarts(e ExecutorSpec) int64 {
-	if e.Type == ConstantArrivalRate {
+func plannedStarts(e workloads.ExecutorSpec) int64 {
+	if e.Type == workloads.ConstantArrivalRate {
 		return int64(e.Rate * e.Duration.Seconds())
 	}
 	var n float64
@@ -133,7 +133,7 @@ func plannedStarts(e ExecutorSpec) int64 {
 // execConfig is the executor configuration of the measured phase, or of
 // the warmup: the same executor for w.Warmup (ramps warm up at their first
 // non-zero rate).
-func (rt *scenarioRT) execConfig(w *Workload, warm bool) executor.Config {
+func (rt *scenarioRT) execConfig(w *workloads.Workload, warm bool) executor.Config {
 	e := rt.spec.Executor
 	c := executor.Config{Type: e.Type, Rate: e.Rate, StartRate: e.StartRate, Duration: e.Duration,
 		MaxInFlight: e.MaxInFlight, LateTolerance: e.LateTolerance, VUs: e.VUs, Iterations: e.Iterations, SpinBelow: e.Spin}
@@ -144,7 +144,7 @@ func (rt *scenarioRT) execConfig(w *Workload, warm bool) executor.Config {
 		return c
 	}
 	c.Duration, c.Iterations = w.Warmup, 0
-	if e.Type == RampingArrivalRate {
+	if e.Type == workloads.RampingArrivalRate {
 		c.Type, c.Rate = executor.ConstantArrivalRate, e.StartRate
 		for _, s := range e.Stages {
 			if c.Rate > 0 {
@@ -210,7 +210,7 @@ func (wk *worker) render(seq int64) {
 	wk.vals[rt.seqSlot] = seq
 	b := wk.buf[:0]
 	offs := wk.offs[:0]
-	part := func(t *Template) {
+	part := func(t *workloads.Template) {
 		if t == nil {
 			offs = append(offs, len(b), len(b))
 			return

@@ -12,7 +12,7 @@ import (
 
 	"github.com/sparkbench/sparkbench/reports"
 
-	. "github.com/sparkbench/sparkbench/workloads"
+	"github.com/sparkbench/sparkbench/workloads"
 )
 
 const renderSrc = `
@@ -37,7 +37,7 @@ scenarios:
 // renderN renders n requests of worker id of the first scenario.
 func renderN(t *testing.T, src string, id, n int) []string {
 	t.Helper()
-	w, err := Parse("r.yaml", []byte(src))
+	w, err := workloads.Parse("r.yaml", []byte(src))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -82,7 +82,7 @@ func TestRequestSequenceDeterministic(t *testing.T) {
 }
 
 func TestRenderDoesNotAllocate(t *testing.T) {
-	w, _ := Parse("r.yaml", []byte(renderSrc))
+	w, _ := workloads.Parse("r.yaml", []byte(renderSrc))
 	rt, err := newScenarioRT(w, 0, nil, nil, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -96,7 +96,7 @@ func TestRenderDoesNotAllocate(t *testing.T) {
 }
 
 func BenchmarkRender(b *testing.B) {
-	w, _ := Parse("r.yaml", []byte(renderSrc))
+	w, _ := workloads.Parse("r.yaml", []byte(renderSrc))
 	rt, _ := newScenarioRT(w, 0, nil, nil, nil)
 	wk := rt.newWorker(w.Seed, 0, 1, false)
 	var seq int64
@@ -114,15 +114,15 @@ func TestCheckRefusesUnloadableModule(t *testing.T) {
 	ro := []byte("\x00asm\x01\x00\x00\x00\x01\x04\x01\x60\x00\x00\x02\x17\x01\x09flaron/v1\x09spark_get\x00\x00")
 	os.WriteFile(filepath.Join(dir, "ro.wasm"), ro, 0o644)
 	src := "sites: [{domain: ro.example}]\nscenarios:\n  - flare: ro.wasm\n    executor: {type: closed, vus: 1}\n"
-	w, err := Parse(filepath.Join(dir, "f.yaml"), []byte(src))
+	w, err := workloads.Parse(filepath.Join(dir, "f.yaml"), []byte(src))
 	if err != nil {
 		t.Fatal(err)
 	}
 	err = Check(context.Background(), w)
-	if err == nil || !errors.Is(err, ErrFlare) || !strings.Contains(err.Error(), "f.yaml:3:12: scenarios.0.flare: flare[ro]") {
+	if err == nil || !errors.Is(err, workloads.ErrFlare) || !strings.Contains(err.Error(), "f.yaml:3:12: scenarios.0.flare: flare[ro]") {
 		t.Errorf("Check: %v", err)
 	}
-	ok, _ := ParseFile("testdata/tiny.yaml")
+	ok, _ := workloads.ParseFile("testdata/tiny.yaml")
 	if err := Check(context.Background(), ok); err != nil {
 		t.Errorf("Check(tiny): %v", err)
 	}
@@ -131,7 +131,7 @@ func TestCheckRefusesUnloadableModule(t *testing.T) {
 // TestDoAllocations: a worker's Do (render, recording, observer adapters)
 // allocates nothing per invocation once warm; only the invocation may.
 func TestDoAllocations(t *testing.T) {
-	w, _ := Parse("r.yaml", []byte(renderSrc))
+	w, _ := workloads.Parse("r.yaml", []byte(renderSrc))
 	rt, err := newScenarioRT(w, 0, nil, nil, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -153,11 +153,11 @@ func TestDoAllocations(t *testing.T) {
 
 func TestShardTemplateVars(t *testing.T) {
 	src := strings.Replace(renderSrc, `x-fixed: "1"`, `x-fixed: "{{shard}}/{{shards}}"`, 1)
-	w, err := Parse("r.yaml", []byte(src))
+	w, err := workloads.Parse("r.yaml", []byte(src))
 	if err != nil {
 		t.Fatal(err)
 	}
-	w.ApplyShard(Shard{Index: 2, Count: 5})
+	w.ApplyShard(workloads.Shard{Index: 2, Count: 5})
 	rt, err := newScenarioRT(w, 0, nil, nil, nil)
 	if err != nil {
 		t.Fatal(err)

@@ -10,7 +10,7 @@ import (
 	"github.com/sparkbench/sparkbench/host"
 	"github.com/sparkbench/sparkbench/store"
 
-	. "github.com/sparkbench/sparkbench/workloads"
+	"github.com/sparkbench/sparkbench/workloads"
 )
 
 // mixedTransport sends a pull to its origin over loopback HTTP when the
@@ -30,7 +30,7 @@ func (t *mixedTransport) Pull(ctx context.Context, origin, site string, keys []s
 
 // startPullServers serves each http-transport node's pulls on a loopback
 // port and returns the transport and a function that stops the servers.
-func startPullServers(nodes []host.Node, specs []NodeSpec) (host.Transport, func(), error) {
+func startPullServers(nodes []host.Node, specs []workloads.NodeSpec) (host.Transport, func(), error) {
 	endpoints := map[string]string{}
 	viaHTTP := map[string]bool{}
 	var servers []*http.Server

@@ -6,7 +6,7 @@ import (
 
 	"github.com/sparkbench/sparkbench/reports"
 
-	. "github.com/sparkbench/sparkbench/workloads"
+	"github.com/sparkbench/sparkbench/workloads"
 )
 
 // TestPullOverHTTP: sessions preloaded on one node are pulled by another
@@ -30,7 +30,7 @@ scenarios:
     request:
       headers: {x-origin-node: "fra", x-session-id: "u{{u}}"}
 `
-	w, err := Parse("pull.yaml", []byte(src))
+	w, err := workloads.Parse("pull.yaml", []byte(src))
 	if err != nil {
 		t.Fatal(err)
 	}
