@@ -32,6 +32,9 @@ type scenarioRT struct {
 	site     *store.Site // nil when the node has no Spark
 	openLoop bool
 	progress *ScenarioProgress
+	// sources are the prepared distributions of the variables, built by
+	// the first newWorker and shared by every worker of the run.
+	sources []*gen.IntSource
 	// invoke runs one request into the worker's resp; h.InvokeInto on
 	// the scenario's flare, or a stand-in in benchmarks that measure the
 	// harness's own cost.
@@ -182,8 +185,13 @@ func (rt *scenarioRT) newWorker(seed int64, id, workers int, warm bool) *worker 
 	}
 	r := gen.NewRand(seed, stream, id)
 	wk := &worker{rt: rt, vals: make([]int64, rt.nvals), buf: make([]byte, 0, 512)}
-	for _, v := range rt.spec.Vars {
-		wk.gens = append(wk.gens, gen.NewInt(v.Dist, r, id, workers))
+	if rt.sources == nil {
+		for _, v := range rt.spec.Vars {
+			rt.sources = append(rt.sources, gen.Prepare(v.Dist))
+		}
+	}
+	for _, src := range rt.sources {
+		wk.gens = append(wk.gens, src.NewInt(r, id, workers))
 	}
 	wk.vals[rt.wkSlot] = int64(id)
 	wk.req = host.Request{Node: rt.spec.Node, Site: rt.spec.Site, Headers: make([][2]string, len(rt.headers))}
