@@ -20,11 +20,11 @@ type Workload struct {
 	Thresholds map[string]string
 	// ThresholdOrder keeps the thresholds in file order for stable output.
 	ThresholdOrder []string
-	shard          Shard // set by ApplyShard
+	shard          Shard // set by Sharded
 }
 
-// Shard is the part of the workload this is (ApplyShard); the zero Shard
-// for the whole workload.
+// Shard is the part of the workload this is (Sharded); the zero Shard for
+// the whole workload.
 func (w *Workload) Shard() Shard { return w.shard }
 
 // Pos is a position in a workload file: 1-based line and column, zero when

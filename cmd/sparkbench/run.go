@@ -121,7 +121,8 @@ func runRun(args []string, stdout, stderr io.Writer) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
-	// Validate everything before running anything.
+	// Validate everything before running anything. Each file is parsed
+	// once: its runs (backends, repeats, the shard) derive from the parse.
 	parsed := make([]*workloads.Workload, len(files))
 	for i, file := range files {
 		w, err := workloads.ParseFile(file, overrides...)
@@ -131,6 +132,9 @@ func runRun(args []string, stdout, stderr io.Writer) int {
 		if err != nil {
 			fmt.Fprintln(stderr, oneLine(err))
 			return exitCodeFor(err)
+		}
+		if f.duration > 0 {
+			w = w.WithDuration(f.duration)
 		}
 		parsed[i] = w
 	}
@@ -163,7 +167,7 @@ func runRun(args []string, stdout, stderr io.Writer) int {
 	fileRuns := make([][]*reports.Run, len(files))
 	var runErr error
 outer:
-	for i, file := range files {
+	for i, w := range parsed {
 		bs := backends
 		if len(bs) == 0 {
 			bs = parsed[i].Store.Backends
@@ -175,16 +179,6 @@ outer:
 			for rep := 0; rep < f.count; rep++ {
 				if ctx.Err() != nil {
 					break outer
-				}
-				// A fresh parse per run: sharding and generators keep state.
-				w, err := workloads.ParseFile(file, overrides...)
-				if err != nil {
-					runErr = err
-					break outer
-				}
-				w.ApplyShard(shard)
-				if f.duration > 0 {
-					w.SetDuration(f.duration)
 				}
 				pr := newProgressPrinter(stderr, f.quiet, w.Name)
 				opts := engine.RunOptions{Backend: backend, Repeat: rep, Shard: shard, TimeoutMode: f.timeoutMode,

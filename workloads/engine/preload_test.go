@@ -25,7 +25,7 @@ scenarios: [{flare: builtin:counter, executor: {type: closed, vus: 1}}]
 		if err != nil {
 			t.Fatal(err)
 		}
-		w.ApplyShard(shard)
+		w = w.Sharded(shard.Index, shard.Count)
 		st, err := store.Open(store.Options{Backend: "memory"})
 		if err != nil {
 			t.Fatal(err)

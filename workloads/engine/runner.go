@@ -26,7 +26,7 @@ import (
 type RunOptions struct {
 	Backend     string          // "" = the workload's store.backend
 	Repeat      int             // 0-based, recorded in RunInfo
-	Shard       workloads.Shard // recorded in RunInfo; apply it with ApplyShard first
+	Shard       workloads.Shard // run this shard of the workload (Run derives it with Sharded)
 	TimeoutMode string          // host timeout enforcement; "" = host default
 	// OnMeasure, if set, is called when the measured phase starts, with its
 	// live progress; Progress.Done is closed when it ends.
@@ -46,6 +46,12 @@ var ErrRun = errors.New("run failed")
 // concurrently. Cancelling ctx stops scheduling; invocations in flight
 // finish and what was measured is returned.
 func Run(ctx context.Context, w *workloads.Workload, opts RunOptions) (*reports.Run, error) {
+	if s := opts.Shard; s.Count > 1 {
+		if s.Index < 0 || s.Index >= s.Count {
+			return nil, fmt.Errorf("shard %d/%d: want 0 <= i < N", s.Index, s.Count)
+		}
+		w = w.Sharded(s.Index, s.Count)
+	}
 	backend := opts.Backend
 	if backend == "" {
 		backend = w.Store.Backend
@@ -215,7 +221,7 @@ func Run(ctx context.Context, w *workloads.Workload, opts RunOptions) (*reports.
 		Durable:       stats.Durable,
 		TimeoutMode:   timeoutMode,
 		Seed:          w.Seed,
-		Shard:         opts.Shard.String(),
+		Shard:         w.Shard().String(),
 		Repeat:        opts.Repeat,
 		Started:       start,
 		Duration:      elapsed,

@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"reflect"
 	"testing"
 	"time"
 
@@ -89,5 +90,51 @@ scenarios:
 				t.Errorf("late_tolerance 1ns: only %d of %d starts late", st.Late, st.Total-st.Dropped)
 			}
 		})
+	}
+}
+
+// TestRunsShareOneParse: every run of a workload (repeats, backends,
+// shards) starts from the same parse, which Run leaves as it was.
+func TestRunsShareOneParse(t *testing.T) {
+	src := `
+seed: 5
+duration: 200ms
+warmup: 0s
+store: {backends: [memory, bbolt]}
+sites: [{domain: s.example, capabilities: [writes_spark_kv]}]
+scenarios:
+  - name: seq
+    flare: builtin:kvops
+    executor: {type: closed, vus: 2, iterations: 41}
+    vars: {k: {dist: sequential, n: 1000}, z: {dist: zipfian, n: 1000}}
+    request: {method: POST, body: "set k{{k}} 8 0\nget k{{z}}"}
+`
+	w, err := workloads.Parse("one.yaml", []byte(src))
+	if err != nil {
+		t.Fatal(err)
+	}
+	fresh, _ := workloads.Parse("one.yaml", []byte(src))
+	for _, tc := range []struct {
+		opts RunOptions
+		want int64
+	}{
+		{RunOptions{}, 41},
+		{RunOptions{Shard: workloads.Shard{Index: 0, Count: 2}}, 21},
+		{RunOptions{Backend: "bbolt", Shard: workloads.Shard{Index: 1, Count: 2}, Repeat: 1}, 20},
+		{RunOptions{Repeat: 2}, 41},
+	} {
+		run, err := Run(context.Background(), w, tc.opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n := run.Op(reports.OpInvocation).Count(); n != tc.want {
+			t.Errorf("%+v: %d invocations, want %d", tc.opts, n, tc.want)
+		}
+		if run.Info.Shard != tc.opts.Shard.String() || run.Info.Repeat != tc.opts.Repeat {
+			t.Errorf("%+v: info shard %q repeat %d", tc.opts, run.Info.Shard, run.Info.Repeat)
+		}
+		if !reflect.DeepEqual(w, fresh) {
+			t.Fatalf("%+v: Run changed the workload", tc.opts)
+		}
 	}
 }

@@ -157,7 +157,7 @@ func TestShardTemplateVars(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	w.ApplyShard(workloads.Shard{Index: 2, Count: 5})
+	w = w.Sharded(2, 5)
 	rt, err := newScenarioRT(w, 0, nil, nil, nil)
 	if err != nil {
 		t.Fatal(err)
