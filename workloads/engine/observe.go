@@ -13,16 +13,6 @@ import (
 	"github.com/sparkbench/sparkbench/store"
 )
 
-// hostOps maps host operations to report operations.
-var hostOps = [...]reports.Op{
-	host.OpSparkGet:    reports.OpSparkGet,
-	host.OpSparkSet:    reports.OpSparkSet,
-	host.OpSparkDelete: reports.OpSparkDelete,
-	host.OpSparkList:   reports.OpSparkList,
-	host.OpSparkPull:   reports.OpSparkPull,
-	host.OpInvocation:  reports.OpInvocation,
-}
-
 // limitNames caches host.Limit names so ObserveLimit does not build strings.
 var limitNames = func() [256]string {
 	var n [256]string
@@ -54,14 +44,13 @@ type recObserver struct {
 	limitIDs [256]reports.LimitID
 }
 
+// ObserveCall records op under the same operation: host.Op and
+// reports.Op are both internal/measure's operations.
 func (o *recObserver) ObserveCall(op host.Op, code int32, d time.Duration) {
-	if int(op) >= len(hostOps) {
-		return
-	}
 	if op == host.OpSparkSet && o.site != nil {
 		o.rec.RecordQuota(o.siteName, o.site.UsedBytes(), o.site.QuotaBytes())
 	}
-	o.rec.Record(hostOps[op], code, d)
+	o.rec.Record(reports.Op(op), code, d)
 }
 
 func (o *recObserver) ObserveLimit(l host.Limit, refused bool) {

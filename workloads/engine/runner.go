@@ -241,10 +241,12 @@ func plannedDuration(w *workloads.Workload) time.Duration {
 	return d
 }
 
+// codeNames names the invocation outcome codes in RunInfo, so that a result
+// file says what its codes 101 and up meant when it was written.
 func codeNames() map[int32]string {
 	m := map[int32]string{}
 	for k := host.KindTrap; k <= host.KindOther; k++ {
-		m[100+int32(k)] = k.String()
+		m[k.Code()] = k.String()
 	}
 	return m
 }

@@ -283,11 +283,7 @@ func (wk *worker) Do(ctx context.Context, seq int64, intended, started time.Time
 	if rec == nil {
 		return end
 	}
-	code := int32(0)
-	if err != nil {
-		code = 100 + int32(host.KindOf(err))
-	}
-	rec.Record(reports.OpResponse, code, end.Sub(intended))
+	rec.Record(reports.OpResponse, host.KindOf(err).Code(), end.Sub(intended))
 	if rt.openLoop {
 		rec.RecordStart(started.Sub(intended), false)
 	}
