@@ -1,6 +1,10 @@
 package workloads
 
-import "time"
+import (
+	"time"
+
+	"github.com/sparkbench/sparkbench/workloads/internal/executor"
+)
 
 // Workload is a parsed and validated workload file.
 type Workload struct {
@@ -120,11 +124,11 @@ type ScenarioSpec struct {
 	FlarePos    Pos // of the flare field in the file
 }
 
-// Executor kinds.
+// Executor kinds, as the executor that runs them names them.
 const (
-	ConstantArrivalRate = "constant-arrival-rate"
-	RampingArrivalRate  = "ramping-arrival-rate"
-	Closed              = "closed"
+	ConstantArrivalRate = executor.ConstantArrivalRate
+	RampingArrivalRate  = executor.RampingArrivalRate
+	Closed              = executor.Closed
 )
 
 // ExecutorSpec configures how a scenario issues invocations.
@@ -145,11 +149,9 @@ type ExecutorSpec struct {
 	Iterations int64 // closed: total iterations (0 = run for Duration)
 }
 
-// Stage is one ramping step: go linearly to Target per second over Duration.
-type Stage struct {
-	Target   float64
-	Duration time.Duration
-}
+// Stage is one ramping step: go linearly to Target per second over
+// Duration (the executor's own Stage).
+type Stage = executor.Stage
 
 // Workers is how many invocations the executor can have in flight at once.
 func (e ExecutorSpec) Workers() int {

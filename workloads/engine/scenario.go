@@ -138,11 +138,8 @@ func plannedStarts(e workloads.ExecutorSpec) int64 {
 // non-zero rate).
 func (rt *scenarioRT) execConfig(w *workloads.Workload, warm bool) executor.Config {
 	e := rt.spec.Executor
-	c := executor.Config{Type: e.Type, Rate: e.Rate, StartRate: e.StartRate, Duration: e.Duration,
+	c := executor.Config{Type: e.Type, Rate: e.Rate, StartRate: e.StartRate, Stages: e.Stages, Duration: e.Duration,
 		MaxInFlight: e.MaxInFlight, LateTolerance: e.LateTolerance, VUs: e.VUs, Iterations: e.Iterations, SpinBelow: e.Spin}
-	for _, s := range e.Stages {
-		c.Stages = append(c.Stages, executor.Stage{Target: s.Target, Duration: s.Duration})
-	}
 	if !warm {
 		return c
 	}
