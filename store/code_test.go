@@ -1,6 +1,7 @@
 package store
 
 import (
+	"errors"
 	"testing"
 
 	"github.com/sparkbench/sparkbench/internal/measure"
@@ -17,6 +18,19 @@ func TestCodesAreMeasureCodes(t *testing.T) {
 		BadKey: "bad_key", NoCapability: "no_capability", 42: "code(42)", -1: "code(-1)"} {
 		if c.String() != want {
 			t.Errorf("Code(%d) = %q, want %q", c, c.String(), want)
+		}
+	}
+}
+
+func TestParseBackend(t *testing.T) {
+	for _, b := range Backends() {
+		if got, err := ParseBackend(b.String()); err != nil || got != b {
+			t.Errorf("ParseBackend(%q) = %q, %v", b, got, err)
+		}
+	}
+	for _, s := range []string{"", "rocks", "Memory", " bbolt"} {
+		if _, err := ParseBackend(s); !errors.Is(err, ErrUnknownBackend) {
+			t.Errorf("ParseBackend(%q): %v, want ErrUnknownBackend", s, err)
 		}
 	}
 }

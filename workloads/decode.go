@@ -3,6 +3,7 @@ package workloads
 import (
 	"fmt"
 	"math"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -311,15 +312,35 @@ func (d *decoder) template(n *yaml.Node, path string) *Template {
 }
 
 func (d *decoder) oneOf(n *yaml.Node, path string, allowed ...string) string {
+	if i := d.choice(n, path, allowed); i >= 0 {
+		return allowed[i]
+	}
+	return ""
+}
+
+// named decodes one of values by its name (String), as oneOf does names:
+// the names a value is parsed from are the names it prints.
+func named[T fmt.Stringer](d *decoder, n *yaml.Node, path string, values ...T) T {
+	names := make([]string, len(values))
+	for i, v := range values {
+		names[i] = v.String()
+	}
+	if i := d.choice(n, path, names); i >= 0 {
+		return values[i]
+	}
+	var zero T
+	return zero
+}
+
+// choice returns the index of n's value in allowed, or -1 after failing.
+func (d *decoder) choice(n *yaml.Node, path string, allowed []string) int {
 	s, ok := d.scalar(n, path)
 	if !ok {
-		return ""
+		return -1
 	}
-	for _, a := range allowed {
-		if s == a {
-			return s
-		}
+	if i := slices.Index(allowed, s); i >= 0 {
+		return i
 	}
 	d.failf(n, path, nil, "unknown value %q (want one of %s)", s, strings.Join(allowed, ", "))
-	return ""
+	return -1
 }

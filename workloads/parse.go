@@ -13,6 +13,7 @@ import (
 
 	"github.com/sparkbench/sparkbench/internal/safefile"
 	"github.com/sparkbench/sparkbench/reports"
+	"github.com/sparkbench/sparkbench/store"
 )
 
 // Defaults applied when a workload file leaves a field out.
@@ -187,30 +188,28 @@ func (d *decoder) workload(root *yaml.Node, baseDir string) *Workload {
 }
 
 func (d *decoder) storeSpec(n *yaml.Node) StoreSpec {
-	s := StoreSpec{Backend: "bbolt", Durability: "group"}
+	s := StoreSpec{Backends: []store.Backend{store.BackendBbolt}, Durability: store.DurabilityGroup}
 	if isNull(n) {
 		return s
 	}
 	f := d.fields(n, "store", "backend", "backends", "durability", "dir")
 	if v, ok := f["backend"]; ok {
-		s.Backend = d.oneOf(v.val, "store.backend", "memory", "bbolt", "pebble")
+		s.Backends = []store.Backend{named(d, v.val, "store.backend", store.Backends()...)}
 	}
 	if v, ok := f["backends"]; ok {
 		if _, both := f["backend"]; both {
 			d.failf(v.key, "store.backends", nil, "give backend or backends, not both")
 		}
+		s.Backends = nil
 		for i, b := range d.list(v.val, "store.backends") {
-			s.Backends = append(s.Backends, d.oneOf(b, idx("store.backends", i), "memory", "bbolt", "pebble"))
+			s.Backends = append(s.Backends, named(d, b, idx("store.backends", i), store.Backends()...))
 		}
 		if d.ok() && len(s.Backends) == 0 {
 			d.failf(v.val, "store.backends", nil, "must list at least one backend")
 		}
-		if len(s.Backends) > 0 {
-			s.Backend = s.Backends[0]
-		}
 	}
 	if v, ok := f["durability"]; ok {
-		s.Durability = d.oneOf(v.val, "store.durability", "group", "always", "none")
+		s.Durability = named(d, v.val, "store.durability", store.DurabilityGroup, store.DurabilityAlways, store.DurabilityNone)
 	}
 	if v, ok := f["dir"]; ok {
 		s.Dir = d.str(v.val, "store.dir")

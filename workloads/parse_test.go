@@ -4,9 +4,12 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/sparkbench/sparkbench/store"
 )
 
 func TestParseFull(t *testing.T) {
@@ -17,7 +20,7 @@ func TestParseFull(t *testing.T) {
 	if w.Name != "full" || w.Seed != 42 || w.Duration != 2*time.Second || w.Warmup != 500*time.Millisecond {
 		t.Errorf("header: %+v", w)
 	}
-	if w.Store.Backend != "memory" || w.Store.Durability != "none" {
+	if !slices.Equal(w.Store.Backends, []store.Backend{store.BackendMemory}) || w.Store.Durability != store.DurabilityNone {
 		t.Errorf("store: %+v", w.Store)
 	}
 	if w.Limits.MaxValueBytes != 64<<10 || w.Limits.SiteQuota != 10<<20 || w.Limits.MaxTTL != 30*24*time.Hour || w.Limits.MaxMemoryPages != 256 {
@@ -74,7 +77,7 @@ func TestParseDefaults(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if w.Name != "min" || w.Seed != DefaultSeed || w.Duration != DefaultDuration || w.Store.Backend != "bbolt" {
+	if w.Name != "min" || w.Seed != DefaultSeed || w.Duration != DefaultDuration || !slices.Equal(w.Store.Backends, []store.Backend{store.BackendBbolt}) {
 		t.Errorf("defaults: %+v", w)
 	}
 	if len(w.Nodes) != 1 || w.Nodes[0].ID != DefaultNodeID || w.Scenarios[0].Node != DefaultNodeID || w.Scenarios[0].Site != "a.example" {
@@ -180,7 +183,7 @@ func TestOverrides(t *testing.T) {
 		err   string
 	}{
 		{set: "scenarios.0.executor.rate=5000/s", check: func(w *Workload) bool { return w.Scenarios[0].Executor.Rate == 5000 }},
-		{set: "store.backend=pebble", check: func(w *Workload) bool { return w.Store.Backend == "pebble" }},
+		{set: "store.backend=pebble", check: func(w *Workload) bool { return slices.Equal(w.Store.Backends, []store.Backend{store.BackendPebble}) }},
 		{set: "limits.site_quota=1MiB", check: func(w *Workload) bool { return w.Limits.SiteQuota == 1<<20 }},
 		{set: "seed=7", check: func(w *Workload) bool { return w.Seed == 7 }},
 		{set: "scenarios.0.vars={k: {dist: uniform, n: 5}}", check: func(w *Workload) bool { return w.Scenarios[0].Vars[0].Dist.N == 5 }},

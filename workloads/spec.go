@@ -3,6 +3,7 @@ package workloads
 import (
 	"time"
 
+	"github.com/sparkbench/sparkbench/store"
 	"github.com/sparkbench/sparkbench/workloads/internal/executor"
 )
 
@@ -44,12 +45,11 @@ type OriginSpec struct {
 
 // StoreSpec configures the store of every node.
 type StoreSpec struct {
-	Backend string // memory | bbolt | pebble; default bbolt
-	// Backends, if set (store.backends), are run one after the other, like
-	// run --backend a,b,c; Backend is then the first.
-	Backends   []string
-	Durability string // group | always | none; default group
-	Dir        string // empty: a fresh temporary directory, removed after the run
+	// Backends are run one after the other, like run --backend a,b,c:
+	// store.backend gives one, store.backends several; default bbolt.
+	Backends   []store.Backend
+	Durability store.Durability // default group
+	Dir        string           // empty: a fresh temporary directory, removed after the run
 }
 
 // LimitsSpec holds the platform limits; zero fields take the defaults of

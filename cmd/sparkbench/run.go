@@ -90,12 +90,13 @@ func runRun(args []string, stdout, stderr io.Writer) int {
 			return exitUsage
 		}
 	}
-	var backends []string
+	var backends []store.Backend
 	if f.backends != "" {
-		for _, b := range strings.Split(f.backends, ",") {
-			b = strings.TrimSpace(b)
-			if !contains(store.Backends(), b) {
-				fmt.Fprintf(stderr, "sparkbench run: --backend: unknown backend %q (want %s)\n", b, strings.Join(store.Backends(), ", "))
+		for _, name := range strings.Split(f.backends, ",") {
+			name = strings.TrimSpace(name)
+			b, err := store.ParseBackend(name)
+			if err != nil {
+				fmt.Fprintf(stderr, "sparkbench run: --backend: unknown backend %q (want %s)\n", name, strings.Join(backendNames(), ", "))
 				return exitUsage
 			}
 			backends = append(backends, b)
@@ -170,10 +171,7 @@ outer:
 	for i, w := range parsed {
 		bs := backends
 		if len(bs) == 0 {
-			bs = parsed[i].Store.Backends
-		}
-		if len(bs) == 0 {
-			bs = []string{parsed[i].Store.Backend}
+			bs = w.Store.Backends
 		}
 		for _, backend := range bs {
 			for rep := 0; rep < f.count; rep++ {
@@ -250,11 +248,10 @@ outer:
 	return exitOK
 }
 
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
+func backendNames() []string {
+	var names []string
+	for _, b := range store.Backends() {
+		names = append(names, b.String())
 	}
-	return false
+	return names
 }

@@ -7,7 +7,6 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -24,7 +23,7 @@ import (
 
 // RunOptions configure one run of a workload: one backend, one repeat.
 type RunOptions struct {
-	Backend     string          // "" = the workload's store.backend
+	Backend     store.Backend   // "" = the workload's (first) store backend
 	Repeat      int             // 0-based, recorded in RunInfo
 	Shard       workloads.Shard // run this shard of the workload (Run derives it with Sharded)
 	TimeoutMode string          // host timeout enforcement; "" = host default
@@ -54,15 +53,12 @@ func Run(ctx context.Context, w *workloads.Workload, opts RunOptions) (*reports.
 	}
 	backend := opts.Backend
 	if backend == "" {
-		backend = w.Store.Backend
+		backend = w.Store.Backends[0]
 	}
-	if !slices.Contains(store.Backends(), backend) {
-		return nil, fmt.Errorf("backend %q: %w (want one of %s)", backend, store.ErrUnknownBackend, strings.Join(store.Backends(), ", "))
-	}
-	durability, err := store.ParseDurability(w.Store.Durability)
-	if err != nil {
+	if _, err := store.ParseBackend(string(backend)); err != nil {
 		return nil, err
 	}
+	durability := w.Store.Durability
 	overhead := reports.MeasureTimerOverhead()
 
 	base := w.Store.Dir
@@ -74,7 +70,7 @@ func Run(ctx context.Context, w *workloads.Workload, opts RunOptions) (*reports.
 		defer os.RemoveAll(tmp)
 		base = tmp
 	} else {
-		base = filepath.Join(base, backend)
+		base = filepath.Join(base, string(backend))
 	}
 
 	// Everything opened below is closed by closeAll, in reverse order: at
@@ -99,7 +95,7 @@ func Run(ctx context.Context, w *workloads.Workload, opts RunOptions) (*reports.
 		if !ns.Spark {
 			continue
 		}
-		obs := newStoreObserver(reports.Labels{Scenario: "store", Node: ns.ID, Backend: backend}, now)
+		obs := newStoreObserver(reports.Labels{Scenario: "store", Node: ns.ID, Backend: string(backend)}, now)
 		st, err := store.Open(store.Options{
 			Backend:        backend,
 			Dir:            filepath.Join(base, ns.ID),
@@ -179,7 +175,7 @@ func Run(ctx context.Context, w *workloads.Workload, opts RunOptions) (*reports.
 	}
 
 	if w.Warmup > 0 && ctx.Err() == nil {
-		if _, err := runPhase(ctx, w, rts, backend, time.Time{}); err != nil {
+		if _, err := runPhase(ctx, w, rts, string(backend), time.Time{}); err != nil {
 			return nil, fmt.Errorf("%w: warmup: %v", ErrRun, err)
 		}
 	}
@@ -188,14 +184,14 @@ func Run(ctx context.Context, w *workloads.Workload, opts RunOptions) (*reports.
 	for _, o := range observers {
 		o.reset(start)
 	}
-	prog := &Progress{Backend: backend, Repeat: opts.Repeat, Start: start, done: make(chan struct{})}
+	prog := &Progress{Backend: string(backend), Repeat: opts.Repeat, Start: start, done: make(chan struct{})}
 	for _, rt := range rts {
 		prog.Scenarios = append(prog.Scenarios, rt.progress)
 	}
 	if opts.OnMeasure != nil {
 		opts.OnMeasure(prog)
 	}
-	recs, err := runPhase(ctx, w, rts, backend, start)
+	recs, err := runPhase(ctx, w, rts, string(backend), start)
 	elapsed := time.Since(start)
 	close(prog.done)
 	// An open-loop schedule's last start comes one gap before its end: the
@@ -216,7 +212,7 @@ func Run(ctx context.Context, w *workloads.Workload, opts RunOptions) (*reports.
 		Workload:      w.Name,
 		File:          w.File,
 		FileSHA256:    w.SHA256,
-		Backend:       backend,
+		Backend:       string(backend),
 		Durability:    stats.Durability,
 		Durable:       stats.Durable,
 		TimeoutMode:   timeoutMode,

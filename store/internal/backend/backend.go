@@ -65,14 +65,21 @@ const (
 	DefaultCheckpointInterval = 10 * time.Second
 )
 
-// Open opens the named backend: "memory", "bbolt" or "pebble".
+// The backends' names (store.Backend's values).
+const (
+	Memory = "memory"
+	Bbolt  = "bbolt"
+	Pebble = "pebble"
+)
+
+// Open opens the named backend: Memory, Bbolt or Pebble.
 func Open(name string, cfg Config) (Backend, error) {
 	switch name {
-	case "memory":
+	case Memory:
 		return memory{}, nil
-	case "bbolt":
+	case Bbolt:
 		return openBbolt(cfg)
-	case "pebble":
+	case Pebble:
 		return openPebble(cfg)
 	}
 	return nil, fmt.Errorf("backend %q: %w", name, ErrUnknown)
