@@ -295,7 +295,7 @@ func (d *decoder) nodes(n, key *yaml.Node) []NodeSpec {
 			d.failf(key, "nodes", nil, "must list at least one node")
 			return nil
 		}
-		return []NodeSpec{{ID: DefaultNodeID, Spark: true, Transport: "inprocess"}}
+		return []NodeSpec{{ID: DefaultNodeID, Spark: true, Transport: TransportInProcess}}
 	}
 	var out []NodeSpec
 	seen := map[string]bool{}
@@ -305,7 +305,7 @@ func (d *decoder) nodes(n, key *yaml.Node) []NodeSpec {
 		if !d.ok() {
 			return nil
 		}
-		ns := NodeSpec{Spark: true, Transport: "inprocess"}
+		ns := NodeSpec{Spark: true, Transport: TransportInProcess}
 		if v, ok := f["id"]; ok {
 			ns.ID = d.nonEmpty(v.val, p+".id")
 			if d.ok() && seen[ns.ID] {
@@ -322,7 +322,7 @@ func (d *decoder) nodes(n, key *yaml.Node) []NodeSpec {
 			ns.PullLatency = d.durationDist(v.val, p+".pull_latency")
 		}
 		if v, ok := f["transport"]; ok {
-			ns.Transport = d.oneOf(v.val, p+".transport", "inprocess", "http")
+			ns.Transport = d.oneOf(v.val, p+".transport", TransportInProcess, TransportHTTP)
 		}
 		out = append(out, ns)
 	}

@@ -75,8 +75,15 @@ type NodeSpec struct {
 	ID          string
 	Spark       bool          // default true
 	PullLatency *DurationDist // in-process pull transport latency; nil = none
-	Transport   string        // inprocess | http
+	Transport   string        // TransportInProcess | TransportHTTP
 }
+
+// Pull transports of a node (NodeSpec.Transport): how other nodes reach
+// it when they pull from it.
+const (
+	TransportInProcess = "inprocess" // a function call, after PullLatency
+	TransportHTTP      = "http"      // a loopback HTTP server
+)
 
 // SiteSpec is one site (tenant).
 type SiteSpec struct {

@@ -42,7 +42,7 @@ func startPullServers(nodes []host.Node, specs []workloads.NodeSpec) (host.Trans
 		}
 	}
 	for i, ns := range specs {
-		if ns.Transport != "http" {
+		if ns.Transport != workloads.TransportHTTP {
 			continue
 		}
 		ln, err := net.Listen("tcp", "127.0.0.1:0")
