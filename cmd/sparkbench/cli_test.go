@@ -102,6 +102,7 @@ func TestCLIGolden(t *testing.T) {
 		{name: "run-bad-shard", args: []string{"run", "--shard", "3/3", f("ok.yaml")}, code: exitUsage},
 		{name: "run-bad-flag", args: []string{"run", "--bogus", f("ok.yaml")}, code: exitUsage},
 		{name: "run-invalid-file", args: []string{"run", f("capability.yaml")}, code: exitUsage},
+		{name: "run-bad-timeout-mode", args: []string{"run", "--quiet", "--timeout-mode", "eager", f("ok.yaml")}, code: exitRuntime},
 		{name: "flares-unknown", args: []string{"flares", "nope"}, code: exitUsage},
 		{name: "inspect-unknown-import", args: []string{"inspect", f("unknownimport.wasm")}, code: exitRuntime},
 		{name: "inspect-notwasm", args: []string{"inspect", f("notwasm.wasm")}, code: exitUsage},

@@ -38,7 +38,7 @@ func TestQuotaBandsUseFillAtWrite(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	run, err := Run(context.Background(), w, RunOptions{})
+	run, err := Run(context.Background(), w, DefaultOptions())
 	if err != nil {
 		t.Fatal(err)
 	}

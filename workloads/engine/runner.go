@@ -4,228 +4,314 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
-	"strings"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/sparkbench/sparkbench/host"
 	"github.com/sparkbench/sparkbench/reports"
 	"github.com/sparkbench/sparkbench/store"
+	"github.com/sparkbench/sparkbench/workloads"
 	"github.com/sparkbench/sparkbench/workloads/internal/executor"
 	"github.com/sparkbench/sparkbench/workloads/internal/gen"
-
-	"github.com/sparkbench/sparkbench/workloads"
 )
 
-// RunOptions configure one run of a workload: one backend, one repeat.
-type RunOptions struct {
-	Backend     store.Backend   // "" = the workload's (first) store backend
-	Repeat      int             // 0-based, recorded in RunInfo
-	Shard       workloads.Shard // run this shard of the workload (Run derives it with Sharded)
-	TimeoutMode string          // host timeout enforcement; "" = host default
-	// OnMeasure, if set, is called when the measured phase starts, with its
-	// live progress; Progress.Done is closed when it ends.
-	OnMeasure func(*Progress)
-	GuestLog  io.Writer // guest log_* lines; nil = discard
-	Warn      io.Writer // warnings such as refused preload writes; nil = discard
+// Run executes one run of w and returns its merged measurements. The run
+// goes through these phases, in order (docs/ARCHITECTURE.md follows one
+// through):
+//
+//   - open stores: per node with Spark, a store of the run's backend (a
+//     fresh temporary directory unless store.dir is set);
+//   - start host: the pull servers of http-transport nodes, then one host
+//     over all nodes;
+//   - compile flares: each flare compiled once, with a pooled instance
+//     per worker that may invoke it at once;
+//   - preload: the preload sets, written straight into the stores;
+//   - prepare scenarios: request templates bound, one progress per
+//     scenario;
+//   - warmup: every scenario for the workload's warmup, not recorded;
+//   - measure: every scenario's executor concurrently, each worker
+//     recording into its own recorder;
+//   - close: the host, pull servers and stores (so that nothing records
+//     while the recorders are merged);
+//   - merge: the recorders into one reports.Run with the run's metadata.
+//
+// Cancelling ctx stops scheduling; invocations in flight finish and what
+// was measured is returned. w is not changed.
+func Run(ctx context.Context, w *workloads.Workload, opts Options) (*reports.Run, error) {
+	r, err := newRun(w, opts)
+	if err != nil {
+		return nil, err
+	}
+	defer r.cleanup()
+	if err := r.openStores(); err != nil {
+		return nil, err
+	}
+	if err := r.startHost(ctx); err != nil {
+		return nil, err
+	}
+	if err := r.compileFlares(ctx); err != nil {
+		return nil, err
+	}
+	if err := preload(ctx, r.w, r.stores, opts.Warn); err != nil {
+		return nil, err
+	}
+	if err := r.prepareScenarios(); err != nil {
+		return nil, err
+	}
+	if err := r.warmup(ctx); err != nil {
+		return nil, err
+	}
+	recs, err := r.measure(ctx)
+	if err != nil {
+		return nil, err
+	}
+	r.close()
+	return r.merge(recs), nil
 }
 
-// ErrRun marks a run that could not complete (exit code 1), as opposed to
-// a configuration error.
-var ErrRun = errors.New("run failed")
+// run is one run in progress: what each phase builds for the next.
+type run struct {
+	w        *workloads.Workload // the part of the workload this run runs
+	opts     Options
+	backend  store.Backend
+	overhead time.Duration // per-sample recording cost, for RunInfo
+	dir      string        // the stores' base directory
+	tmpDir   string        // removed by cleanup; "" when store.dir is set
 
-// Run executes w once and returns its merged measurements: per node a
-// store (a fresh temporary directory unless store.dir is set), one host
-// over all nodes, each flare compiled once, preload, warmup (not recorded)
-// and the measured phase with every scenario's executor running
-// concurrently. Cancelling ctx stops scheduling; invocations in flight
-// finish and what was measured is returned.
-func Run(ctx context.Context, w *workloads.Workload, opts RunOptions) (*reports.Run, error) {
+	// closers close what the phases opened, in reverse order (close).
+	closers []func()
+	close   func()
+
+	stores    map[string]*store.Store // by node; none for spark: false
+	observers map[string]*storeObserver
+	stats     store.Stats // of the last store opened
+	nodes     []host.Node
+	limits    host.Limits
+	host      *host.Host
+	flares    map[string]*host.Flare // by workload flare reference
+	scenarios []*scenarioRT
+
+	start       time.Time     // of the measured phase
+	elapsed     time.Duration // of the measured phase
+	timeoutMode string        // in effect, read before the host closes
+}
+
+// newRun derives what the run needs from w and opts: the shard of w to
+// run, the backend, the stores' directory and the timer overhead.
+func newRun(w *workloads.Workload, opts Options) (*run, error) {
 	if s := opts.Shard; s.Count > 1 {
 		if s.Index < 0 || s.Index >= s.Count {
 			return nil, fmt.Errorf("shard %d/%d: want 0 <= i < N", s.Index, s.Count)
 		}
 		w = w.Sharded(s.Index, s.Count)
 	}
-	backend := opts.Backend
-	if backend == "" {
-		backend = w.Store.Backends[0]
+	r := &run{w: w, opts: opts, backend: opts.Backend}
+	if r.backend == "" {
+		r.backend = w.Store.Backends[0]
 	}
-	if _, err := store.ParseBackend(string(backend)); err != nil {
+	if _, err := store.ParseBackend(r.backend.String()); err != nil {
 		return nil, err
 	}
-	durability := w.Store.Durability
-	overhead := reports.MeasureTimerOverhead()
-
-	base := w.Store.Dir
-	if base == "" {
-		tmp, err := os.MkdirTemp("", "sparkbench-")
-		if err != nil {
-			return nil, fmt.Errorf("%w: temporary store directory: %v", ErrRun, err)
-		}
-		defer os.RemoveAll(tmp)
-		base = tmp
-	} else {
-		base = filepath.Join(base, string(backend))
-	}
-
-	// Everything opened below is closed by closeAll, in reverse order: at
-	// the end of the measured phase (so that no store goroutine, such as
-	// the sweeper, still records while the recorders are merged) or on an
-	// early return.
-	var closers []func()
-	closeAll := sync.OnceFunc(func() {
-		for i := len(closers) - 1; i >= 0; i-- {
-			closers[i]()
+	r.close = sync.OnceFunc(func() {
+		for i := len(r.closers) - 1; i >= 0; i-- {
+			r.closers[i]()
 		}
 	})
-	defer closeAll()
+	r.overhead = reports.MeasureTimerOverhead()
+	if w.Store.Dir != "" {
+		r.dir = filepath.Join(w.Store.Dir, r.backend.String())
+		return r, nil
+	}
+	tmp, err := os.MkdirTemp("", "sparkbench-")
+	if err != nil {
+		return nil, fmt.Errorf("%w: temporary store directory: %w", ErrRun, err)
+	}
+	r.dir, r.tmpDir = tmp, tmp
+	return r, nil
+}
 
+// cleanup closes whatever is still open (an early return) and removes the
+// temporary store directory.
+func (r *run) cleanup() {
+	r.close()
+	if r.tmpDir != "" {
+		os.RemoveAll(r.tmpDir)
+	}
+}
+
+// openStores opens a store per node with Spark, each reporting its backend
+// timings to a store observer.
+func (r *run) openStores() error {
+	w := r.w
 	now := time.Now()
-	stores := map[string]*store.Store{}
-	observers := map[string]*storeObserver{}
-	hostNodes := make([]host.Node, len(w.Nodes))
-	var stats store.Stats
+	r.stores = map[string]*store.Store{}
+	r.observers = map[string]*storeObserver{}
+	r.nodes = make([]host.Node, len(w.Nodes))
 	for i, ns := range w.Nodes {
-		hostNodes[i] = host.Node{ID: ns.ID, PullLatency: latencyFunc(ns.PullLatency, w.Seed, ns.ID)}
+		r.nodes[i] = host.Node{ID: ns.ID, PullLatency: latencyFunc(ns.PullLatency, w.Seed, ns.ID)}
 		if !ns.Spark {
 			continue
 		}
-		obs := newStoreObserver(reports.Labels{Scenario: "store", Node: ns.ID, Backend: string(backend)}, now)
+		obs := newStoreObserver(reports.Labels{Scenario: "store", Node: ns.ID, Backend: r.backend.String()}, now)
 		st, err := store.Open(store.Options{
-			Backend:        backend,
-			Dir:            filepath.Join(base, ns.ID),
-			Durability:     durability,
+			Backend:        r.backend,
+			Dir:            filepath.Join(r.dir, ns.ID),
+			Durability:     w.Store.Durability,
 			SiteQuotaBytes: w.Limits.SiteQuota,
 			MaxValueBytes:  int(w.Limits.MaxValueBytes),
 			MaxTTLSecs:     int64(w.Limits.MaxTTL / time.Second),
 			Observer:       obs,
 		})
 		if err != nil {
-			return nil, fmt.Errorf("%w: node %s: open %s store: %v", ErrRun, ns.ID, backend, err)
+			return fmt.Errorf("%w: node %s: open %s store: %w", ErrRun, ns.ID, r.backend, err)
 		}
-		closers = append(closers, func() { st.Close() })
-		stores[ns.ID] = st
-		observers[ns.ID] = obs
-		hostNodes[i].Store = st
-		stats = st.Stats()
+		r.closers = append(r.closers, func() { st.Close() })
+		r.stores[ns.ID] = st
+		r.observers[ns.ID] = obs
+		r.nodes[i].Store = st
+		r.stats = st.Stats()
 	}
+	return nil
+}
 
-	limits := hostLimits(w)
-	transport, stopServers, err := startPullServers(hostNodes, w.Nodes)
+// startHost starts the pull servers of the http-transport nodes and one
+// host over all nodes, with the workload's limits, sites and origin.
+func (r *run) startHost(ctx context.Context) error {
+	w := r.w
+	r.limits = hostLimits(w)
+	transport, stopServers, err := startPullServers(r.nodes, w.Nodes)
 	if err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrRun, err)
+		return fmt.Errorf("%w: %w", ErrRun, err)
 	}
-	closers = append(closers, stopServers)
-	tm, err := host.ParseTimeoutMode(opts.TimeoutMode)
-	if err != nil {
-		return nil, err
-	}
-	cfg := host.Config{Limits: limits, Nodes: hostNodes, Transport: transport, TimeoutMode: tm, Log: opts.GuestLog,
+	r.closers = append(r.closers, stopServers)
+	cfg := host.Config{Limits: r.limits, Nodes: r.nodes, Transport: transport, TimeoutMode: r.opts.TimeoutMode, Log: r.opts.GuestLog,
 		Beam: host.BeamOrigin{Latency: latencyFunc(w.Origin.Latency, w.Seed, "origin"), Status: w.Origin.Status, BodySize: int(w.Origin.BodySize)}}
 	for _, s := range w.Sites {
 		cfg.Sites = append(cfg.Sites, host.Site{Domain: s.Domain, WritesSpark: s.WritesSpark(), Secrets: s.Secrets})
 	}
 	h, err := host.New(ctx, cfg)
 	if err != nil {
-		return nil, fmt.Errorf("%w: host: %v", ErrRun, err)
+		return fmt.Errorf("%w: host: %w", ErrRun, err)
 	}
-	closers = append(closers, func() { h.Close(context.Background()) })
+	r.host = h
+	r.closers = append(r.closers, func() { h.Close(context.Background()) })
+	return nil
+}
 
-	flares := map[string]*host.Flare{}
+// compileFlares loads each flare once and gives every worker that may
+// invoke it at once a pooled instance now, so that the measured phase
+// never instantiates.
+func (r *run) compileFlares(ctx context.Context) error {
+	w := r.w
+	r.flares = map[string]*host.Flare{}
 	for i := range w.Scenarios {
 		sc := &w.Scenarios[i]
-		if flares[sc.Flare] != nil {
+		if r.flares[sc.Flare] != nil {
 			continue
 		}
-		f, err := loadFlare(ctx, h, sc)
+		f, err := loadFlare(ctx, r.host, sc)
 		if err != nil {
-			return nil, flareError(w, i, err)
+			return flareError(w, i, err)
 		}
-		flares[sc.Flare] = f
+		r.flares[sc.Flare] = f
 	}
-	// Every worker that may invoke a flare at once gets a pooled instance
-	// now, so the measured phase never instantiates.
 	concurrency := map[string]int{}
 	for i := range w.Scenarios {
 		sc := &w.Scenarios[i]
 		concurrency[sc.Flare] += sc.Executor.Workers()
 	}
 	for name, n := range concurrency {
-		if err := flares[name].Warm(ctx, n); err != nil {
-			return nil, fmt.Errorf("%w: flare %s: warm %d instances: %v", ErrRun, name, n, err)
+		if err := r.flares[name].Warm(ctx, n); err != nil {
+			return fmt.Errorf("%w: flare %s: warm %d instances: %w", ErrRun, name, n, err)
 		}
 	}
+	return nil
+}
 
-	if err := preload(ctx, w, stores, opts.Warn); err != nil {
-		return nil, err
-	}
-
-	rts := make([]*scenarioRT, len(w.Scenarios))
+// prepareScenarios binds each scenario's request templates to its
+// variables and flare.
+func (r *run) prepareScenarios() error {
+	w := r.w
+	r.scenarios = make([]*scenarioRT, len(w.Scenarios))
 	for i := range w.Scenarios {
-		rt, err := newScenarioRT(w, i, h, flares[w.Scenarios[i].Flare], stores)
+		rt, err := newScenarioRT(w, i, r.host, r.flares[w.Scenarios[i].Flare], r.stores)
 		if err != nil {
-			return nil, err
+			return err
 		}
-		rts[i] = rt
+		r.scenarios[i] = rt
 	}
+	return nil
+}
 
-	if w.Warmup > 0 && ctx.Err() == nil {
-		if _, err := runPhase(ctx, w, rts, string(backend), time.Time{}); err != nil {
-			return nil, fmt.Errorf("%w: warmup: %v", ErrRun, err)
-		}
+// warmup runs every scenario for the workload's warmup, recording nothing
+// (ramps warm up at their first non-zero rate).
+func (r *run) warmup(ctx context.Context) error {
+	if r.w.Warmup <= 0 || ctx.Err() != nil {
+		return nil
 	}
+	if _, err := r.runPhase(ctx, time.Time{}); err != nil {
+		return fmt.Errorf("%w: warmup: %w", ErrRun, err)
+	}
+	return nil
+}
 
-	start := time.Now()
-	for _, o := range observers {
-		o.reset(start)
+// measure runs the measured phase: the store observers start afresh, the
+// progress goes to Options.OnMeasure, and every scenario runs until its
+// schedule ends or ctx is cancelled. It returns the workers' recorders.
+func (r *run) measure(ctx context.Context) ([]*reports.Recorder, error) {
+	r.start = time.Now()
+	for _, o := range r.observers {
+		o.reset(r.start)
 	}
-	prog := &Progress{Backend: string(backend), Repeat: opts.Repeat, Start: start, done: make(chan struct{})}
-	for _, rt := range rts {
+	prog := &Progress{Backend: r.backend, Repeat: r.opts.Repeat, Start: r.start, done: make(chan struct{})}
+	for _, rt := range r.scenarios {
 		prog.Scenarios = append(prog.Scenarios, rt.progress)
 	}
-	if opts.OnMeasure != nil {
-		opts.OnMeasure(prog)
+	if r.opts.OnMeasure != nil {
+		r.opts.OnMeasure(prog)
 	}
-	recs, err := runPhase(ctx, w, rts, string(backend), start)
-	elapsed := time.Since(start)
+	recs, err := r.runPhase(ctx, r.start)
+	r.elapsed = time.Since(r.start)
 	close(prog.done)
 	// An open-loop schedule's last start comes one gap before its end: the
 	// measured phase is the planned one unless the run was stopped early.
-	if planned := plannedDuration(w); ctx.Err() == nil && elapsed < planned {
-		elapsed = planned
+	if planned := plannedDuration(r.w); ctx.Err() == nil && r.elapsed < planned {
+		r.elapsed = planned
 	}
 	if err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrRun, err)
+		return nil, fmt.Errorf("%w: %w", ErrRun, err)
 	}
-	timeoutMode := h.TimeoutMode().String()
-	closeAll()
-	for _, o := range observers {
+	r.timeoutMode = r.host.TimeoutMode().String()
+	return recs, nil
+}
+
+// merge builds the run's result from the workers' recorders and the store
+// observers' (call once everything is closed).
+func (r *run) merge(recs []*reports.Recorder) *reports.Run {
+	for _, o := range r.observers {
 		recs = append(recs, o.recorders()...)
 	}
-
+	w := r.w
 	info := reports.RunInfo{
 		Workload:      w.Name,
 		File:          w.File,
 		FileSHA256:    w.SHA256,
-		Backend:       string(backend),
-		Durability:    stats.Durability,
-		Durable:       stats.Durable,
-		TimeoutMode:   timeoutMode,
+		Backend:       r.backend.String(),
+		Durability:    r.stats.Durability,
+		Durable:       r.stats.Durable,
+		TimeoutMode:   r.timeoutMode,
 		Seed:          w.Seed,
 		Shard:         w.Shard().String(),
-		Repeat:        opts.Repeat,
-		Started:       start,
-		Duration:      elapsed,
-		Limits:        limitConfig(w, limits),
-		TimerOverhead: overhead,
+		Repeat:        r.opts.Repeat,
+		Started:       r.start,
+		Duration:      r.elapsed,
+		Limits:        limitConfig(w, r.limits),
+		TimerOverhead: r.overhead,
 		CodeNames:     codeNames(),
 	}
-	return reports.Build(info, recs), nil
+	return reports.Build(info, recs)
 }
 
 // plannedDuration is the longest executor schedule.
@@ -247,116 +333,6 @@ func codeNames() map[int32]string {
 	return m
 }
 
-func flareError(w *workloads.Workload, i int, err error) error {
-	sc := &w.Scenarios[i]
-	return &workloads.FieldError{File: w.File, Line: sc.FlarePos.Line, Column: sc.FlarePos.Column, Path: fmt.Sprintf("scenarios.%d.flare", i),
-		Msg: strings.ReplaceAll(err.Error(), "\n", "; "), Err: workloads.ErrFlare}
-}
-
-// Check loads every flare of w into a host without stores, so that a module
-// this host cannot run is reported (with the flare's file position) before a
-// run starts.
-func Check(ctx context.Context, w *workloads.Workload) error {
-	cfg := host.Config{PoolSize: 1}
-	for _, n := range w.Nodes {
-		cfg.Nodes = append(cfg.Nodes, host.Node{ID: n.ID})
-	}
-	for _, s := range w.Sites {
-		cfg.Sites = append(cfg.Sites, host.Site{Domain: s.Domain, WritesSpark: s.WritesSpark()})
-	}
-	cfg.Limits = hostLimits(w)
-	h, err := host.New(ctx, cfg)
-	if err != nil {
-		return &workloads.FieldError{File: w.File, Path: "limits", Msg: err.Error(), Err: err}
-	}
-	defer h.Close(context.Background())
-	loaded := map[string]bool{}
-	for i := range w.Scenarios {
-		sc := &w.Scenarios[i]
-		if loaded[sc.Flare] {
-			continue
-		}
-		if _, err := loadFlare(ctx, h, sc); err != nil {
-			return flareError(w, i, err)
-		}
-		loaded[sc.Flare] = true
-	}
-	return nil
-}
-
-func loadFlare(ctx context.Context, h *host.Host, sc *workloads.ScenarioSpec) (*host.Flare, error) {
-	wasm, err := sc.FlareBytes()
-	if err != nil {
-		return nil, err
-	}
-	name := strings.TrimPrefix(sc.Flare, workloads.BuiltinPrefix)
-	if sc.FlarePath != "" {
-		name = strings.TrimSuffix(filepath.Base(sc.FlarePath), ".wasm")
-	}
-	return h.Load(ctx, name, wasm)
-}
-
-// hostLimits returns the host limits: defaults with the file's overrides.
-func hostLimits(w *workloads.Workload) host.Limits {
-	l := host.DefaultLimits()
-	ws := w.Limits
-	if ws.MaxReadsPerInvocation > 0 {
-		l.MaxReadsPerInvocation = ws.MaxReadsPerInvocation
-	}
-	if ws.MaxWritesPerInvocation > 0 {
-		l.MaxWritesPerInvocation = ws.MaxWritesPerInvocation
-	}
-	if ws.MaxPullsPerInvocation > 0 {
-		l.MaxPullsPerInvocation = ws.MaxPullsPerInvocation
-	}
-	if ws.MaxPullKeys > 0 {
-		l.MaxPullKeys = ws.MaxPullKeys
-	}
-	if ws.IsSet("invocation_timeout") {
-		l.InvocationTimeout = ws.InvocationTimeout
-	}
-	if ws.MaxMemoryPages > 0 {
-		l.MaxMemoryPages = ws.MaxMemoryPages
-	}
-	l.MaxValueBytes = int(ws.MaxValueBytes)
-	l.MaxTTLSecs = int64(ws.MaxTTL / time.Second)
-	return l
-}
-
-// limitConfig lists the configured value of every enforced limit, named as
-// host.Limit names them, for the enforcement table.
-func limitConfig(w *workloads.Workload, l host.Limits) []reports.LimitConfig {
-	def := store.DefaultOptions()
-	valueBytes, ttl, quota := int64(def.MaxValueBytes), def.MaxTTLSecs, def.SiteQuotaBytes
-	if w.Limits.MaxValueBytes > 0 {
-		valueBytes = w.Limits.MaxValueBytes
-	}
-	if w.Limits.MaxTTL > 0 {
-		ttl = int64(w.Limits.MaxTTL / time.Second)
-	}
-	if w.Limits.SiteQuota > 0 {
-		quota = w.Limits.SiteQuota
-	}
-	vals := map[host.Limit]int64{
-		host.LimitReads:      int64(l.MaxReadsPerInvocation),
-		host.LimitWrites:     int64(l.MaxWritesPerInvocation),
-		host.LimitPulls:      int64(l.MaxPullsPerInvocation),
-		host.LimitPullKeys:   int64(l.MaxPullKeys),
-		host.LimitValueBytes: valueBytes,
-		host.LimitQuota:      quota,
-		host.LimitTTL:        ttl,
-		host.LimitTimeout:    int64(l.InvocationTimeout),
-		host.LimitMemory:     int64(l.MaxMemoryPages),
-	}
-	var out []reports.LimitConfig
-	for lim := host.LimitReads; lim <= host.LimitMemory; lim++ {
-		if v, ok := vals[lim]; ok {
-			out = append(out, reports.LimitConfig{Name: lim.String(), Value: v})
-		}
-	}
-	return out
-}
-
 // latencyFunc turns a pull latency distribution into the host's callback.
 // It is called concurrently, so it draws under a lock.
 func latencyFunc(d *workloads.DurationDist, seed int64, node string) func() time.Duration {
@@ -373,96 +349,10 @@ func latencyFunc(d *workloads.DurationDist, seed int64, node string) func() time
 	}
 }
 
-// preloadWorkers write a preload set concurrently, so that a durable
-// backend's group commit shares each sync among many writes.
-const preloadWorkers = 32
-
-// preload bulk-loads keys through the stores directly (no flare, no limits
-// but the store's own: key rules, value size, quota). Worker w of the
-// preload writes every preloadWorkers-th key with its own RNG, so the data
-// is the same on every run with the same seed.
-func preload(ctx context.Context, w *workloads.Workload, stores map[string]*store.Store, warn io.Writer) error {
-	for i, p := range w.Preload {
-		st := stores[p.Node]
-		if st == nil {
-			return &workloads.FieldError{File: w.File, Line: p.Pos.Line, Column: p.Pos.Column, Path: fmt.Sprintf("preload.%d.node", i), Msg: fmt.Sprintf("node %q has spark: false: nothing to preload into", p.Node)}
-		}
-		site := st.Site(p.Site)
-		key, err := p.Key.Bind(func(name string) (int, string, bool) {
-			switch name {
-			case "seq":
-				return 0, "", true
-			case "node":
-				return -1, p.Node, true
-			case "site":
-				return -1, p.Site, true
-			}
-			return 0, "", false
-		})
-		if err != nil {
-			return &workloads.FieldError{File: w.File, Line: p.Pos.Line, Column: p.Pos.Column, Path: fmt.Sprintf("preload.%d.key", i), Msg: err.Error()}
-		}
-		stride, first := int64(1), int64(0)
-		if sh := w.Shard(); sh.Count > 1 {
-			stride, first = int64(sh.Count), int64(sh.Index)
-		}
-		var written, refused atomic.Int64
-		var firstCode atomic.Int32
-		var stop atomic.Bool
-		var wg sync.WaitGroup
-		for wk := 0; wk < preloadWorkers; wk++ {
-			wg.Add(1)
-			go func(wk int) {
-				defer wg.Done()
-				r := gen.NewRand(w.Seed, fmt.Sprintf("preload/%d", i), wk)
-				var kbuf, value []byte
-				vals := []int64{0}
-				for seq := first + int64(wk)*stride; seq < p.Keys; seq += stride * preloadWorkers {
-					if stop.Load() || seq&1023 == int64(wk)&1023 && ctx.Err() != nil {
-						return
-					}
-					vals[0] = seq
-					kbuf = key.Append(kbuf[:0], vals)
-					value = fillValue(value[:0], int(p.ValueSize.Next(r)), seq)
-					var ttl int64
-					if p.TTL != nil {
-						ttl = int64((time.Duration(p.TTL.Next(r)) + time.Second - 1) / time.Second)
-					}
-					if code := site.Set(kbuf, value, ttl); code != store.OK {
-						firstCode.CompareAndSwap(0, int32(code))
-						refused.Add(1)
-						if code == store.QuotaExceeded || code == store.Internal {
-							stop.Store(true) // later keys would be refused the same way
-						}
-						continue
-					}
-					written.Add(1)
-				}
-			}(wk)
-		}
-		wg.Wait()
-		if ctx.Err() != nil {
-			return fmt.Errorf("%w: preload interrupted", ErrRun)
-		}
-		if refused.Load() > 0 && warn != nil {
-			fmt.Fprintf(warn, "warning: preload.%d (%s on %s): %d keys written, %d refused (first refusal: %s)\n",
-				i, p.Site, p.Node, written.Load(), refused.Load(), store.Code(firstCode.Load()))
-		}
-	}
-	return nil
-}
-
-// fillValue appends n deterministic printable bytes.
-func fillValue(b []byte, n int, seq int64) []byte {
-	for j := 0; j < n; j++ {
-		b = append(b, byte('a'+(int64(j)+seq)%26))
-	}
-	return b
-}
-
 // runPhase runs every scenario concurrently. With start zero it is the
 // warmup: nothing is recorded. It returns the recorders of the phase.
-func runPhase(ctx context.Context, w *workloads.Workload, rts []*scenarioRT, backend string, start time.Time) ([]*reports.Recorder, error) {
+func (r *run) runPhase(ctx context.Context, start time.Time) ([]*reports.Recorder, error) {
+	w, rts, backend := r.w, r.scenarios, r.backend.String()
 	warm := start.IsZero()
 	var errs []error
 	var mu sync.Mutex
@@ -475,9 +365,9 @@ func runPhase(ctx context.Context, w *workloads.Workload, rts []*scenarioRT, bac
 		// The report counts a start late against the scenario's
 		// late_tolerance, as the executor's progress counter does.
 		newRec := func() *reports.Recorder {
-			r := reports.NewRecorder(labels, start)
-			r.SetLateThreshold(rt.spec.Executor.LateTolerance)
-			return r
+			rec := reports.NewRecorder(labels, start)
+			rec.SetLateThreshold(rt.spec.Executor.LateTolerance)
+			return rec
 		}
 		var dropRec *reports.Recorder
 		if !warm {

@@ -17,7 +17,7 @@ func TestRunTiny(t *testing.T) {
 		t.Fatal(err)
 	}
 	var prog *Progress
-	run, err := Run(context.Background(), w, RunOptions{OnMeasure: func(p *Progress) { prog = p }})
+	run, err := Run(context.Background(), w, Options{OnMeasure: func(p *Progress) { prog = p }})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -77,7 +77,7 @@ scenarios:
 				t.Fatal(err)
 			}
 			var prog *Progress
-			run, err := Run(context.Background(), w, RunOptions{OnMeasure: func(p *Progress) { prog = p }})
+			run, err := Run(context.Background(), w, Options{OnMeasure: func(p *Progress) { prog = p }})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -115,13 +115,13 @@ scenarios:
 	}
 	fresh, _ := workloads.Parse("one.yaml", []byte(src))
 	for _, tc := range []struct {
-		opts RunOptions
+		opts Options
 		want int64
 	}{
-		{RunOptions{}, 41},
-		{RunOptions{Shard: workloads.Shard{Index: 0, Count: 2}}, 21},
-		{RunOptions{Backend: "bbolt", Shard: workloads.Shard{Index: 1, Count: 2}, Repeat: 1}, 20},
-		{RunOptions{Repeat: 2}, 41},
+		{Options{}, 41},
+		{Options{Shard: workloads.Shard{Index: 0, Count: 2}}, 21},
+		{Options{Backend: "bbolt", Shard: workloads.Shard{Index: 1, Count: 2}, Repeat: 1}, 20},
+		{Options{Repeat: 2}, 41},
 	} {
 		run, err := Run(context.Background(), w, tc.opts)
 		if err != nil {

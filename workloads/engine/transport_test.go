@@ -35,7 +35,7 @@ scenarios:
 		t.Fatal(err)
 	}
 	var prog *Progress
-	run, err := Run(context.Background(), w, RunOptions{OnMeasure: func(p *Progress) { prog = p }})
+	run, err := Run(context.Background(), w, Options{OnMeasure: func(p *Progress) { prog = p }})
 	if err != nil {
 		t.Fatal(err)
 	}
