@@ -3,6 +3,7 @@ package host
 import (
 	"fmt"
 	"io"
+	"slices"
 	"time"
 
 	"github.com/sparkbench/sparkbench/host/internal/beam"
@@ -155,8 +156,8 @@ func (m TimeoutMode) String() string {
 	return fmt.Sprintf("timeout_mode(%d)", m)
 }
 
-// TimeoutModes lists the accepted names, default first.
-func TimeoutModes() []string { return timeoutModeNames[:] }
+// TimeoutModes lists the accepted names, default first (a fresh slice).
+func TimeoutModes() []string { return slices.Clone(timeoutModeNames[:]) }
 
 // ParseTimeoutMode parses "watchdog", "context", "close" or "none" ("" =
 // watchdog).

@@ -91,14 +91,7 @@ func (d *decoder) fields(n *yaml.Node, path string, allowed ...string) map[strin
 			d.failf(k, path, nil, "merge keys (<<) are not supported")
 			return nil
 		}
-		known := false
-		for _, a := range allowed {
-			if a == k.Value {
-				known = true
-				break
-			}
-		}
-		if !known {
+		if !slices.Contains(allowed, k.Value) {
 			sorted := append([]string(nil), allowed...)
 			sort.Strings(sorted)
 			d.failf(k, join(path, k.Value), nil, "unknown field (known: %s)", strings.Join(sorted, ", "))

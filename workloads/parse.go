@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -630,7 +631,7 @@ func (d *decoder) request(n *yaml.Node, p, site string) RequestSpec {
 // builtinVars are always available in request templates.
 var builtinVars = []string{"seq", "worker", "node", "site", "scenario", "shard", "shards"}
 
-func builtinVar(name string) bool { return contains(builtinVars, name) }
+func builtinVar(name string) bool { return slices.Contains(builtinVars, name) }
 
 // checkTemplates makes sure every placeholder names a variable.
 func (d *decoder) checkTemplates(sc *ScenarioSpec, at *yaml.Node, p string) {

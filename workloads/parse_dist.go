@@ -1,6 +1,7 @@
 package workloads
 
 import (
+	"slices"
 	"sort"
 	"strings"
 
@@ -47,7 +48,7 @@ func (d *decoder) intDist(n *yaml.Node, path string) *IntDist {
 		if name == "dist" {
 			continue
 		}
-		if !contains(params, name) {
+		if !slices.Contains(params, name) {
 			d.failf(fv.key, join(path, name), nil, "not a parameter of %s (want %s)", s.Kind, strings.Join(params, ", "))
 			return nil
 		}
@@ -141,7 +142,7 @@ func (d *decoder) scalarDist(n *yaml.Node, path string, kinds []string, parse fu
 		return nil
 	}
 	s := &gen.Scalar{Kind: d.str(kf.val, join(path, "dist"))}
-	if !contains(kinds, s.Kind) {
+	if !slices.Contains(kinds, s.Kind) {
 		d.failf(kf.val, join(path, "dist"), nil, "unknown distribution %q (want one of %s)", s.Kind, strings.Join(kinds, ", "))
 		return nil
 	}
@@ -156,7 +157,7 @@ func (d *decoder) scalarDist(n *yaml.Node, path string, kinds []string, parse fu
 		if name == "dist" {
 			continue
 		}
-		if !contains(params, name) {
+		if !slices.Contains(params, name) {
 			d.failf(fv.key, join(path, name), nil, "not a parameter of %s (want %s)", s.Kind, strings.Join(params, ", "))
 			return nil
 		}
@@ -200,15 +201,6 @@ func (d *decoder) sizeDist(n *yaml.Node, path string) *SizeDist {
 
 func (d *decoder) durationDist(n *yaml.Node, path string) *DurationDist {
 	return d.scalarDist(n, path, durationKinds, func(n *yaml.Node, p string) float64 { return float64(d.duration(n, p)) })
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 // ordered returns the keys of f in file order, so the first error is stable.

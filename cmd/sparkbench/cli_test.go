@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -126,13 +127,11 @@ func TestCLIGolden(t *testing.T) {
 			if c.masked {
 				stdout, stderr = mask(stdout), mask(stderr)
 			}
-			out := "exit " + itoa(code) + "\n--- stdout\n" + stdout + "--- stderr\n" + stderr
+			out := "exit " + strconv.Itoa(code) + "\n--- stdout\n" + stdout + "--- stderr\n" + stderr
 			golden(t, c.name, out)
 		})
 	}
 }
-
-func itoa(n int) string { return string(rune('0' + n)) }
 
 // TestRunJSONAndThresholds runs a tiny workload end to end through run(),
 // checks the JSON result, then fails a threshold on purpose.
