@@ -20,7 +20,7 @@ type Limits struct {
 	MaxMemoryPages         uint32        // guest memory cap in 64 KiB pages; default 256 (16 MiB)
 
 	// MaxValueBytes and MaxTTLSecs are the value size and TTL caps the host
-	// checks before the write limit (DESIGN order: capability, key, TTL,
+	// checks before the write limit (the contract's order: capability, key, TTL,
 	// size, write limit, quota). 0 means the node store's own options (or
 	// the store defaults, 64 KiB and 30 days). Set them only to the values
 	// the stores were opened with.

@@ -12,8 +12,9 @@ import (
 	disk "github.com/sparkbench/sparkbench/store/internal/record"
 )
 
-// The conformance suite runs every rule of DESIGN §3 that belongs to the
-// store against each backend on a real disk.
+// The conformance suite runs every rule of the Spark contract
+// (docs/ARCHITECTURE.md) that belongs to the store against each backend on
+// a real disk.
 
 func TestBadInputChangesNothing(t *testing.T) {
 	forEachBackend(t, func(t *testing.T, be Backend) {

@@ -257,7 +257,7 @@ func TestUnits(t *testing.T) {
 
 func FuzzParse(f *testing.F) {
 	examples, _ := filepath.Glob("*.yaml")
-	for _, p := range append(examples, "testdata/full.yaml", "testdata/tiny.yaml") {
+	for _, p := range append(examples, "testdata/full.yaml", "engine/testdata/tiny.yaml") {
 		if b, err := os.ReadFile(p); err == nil {
 			f.Add(b)
 		}
