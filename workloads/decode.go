@@ -236,17 +236,24 @@ func (d *decoder) boolv(n *yaml.Node, path string) bool {
 	return false
 }
 
-func (d *decoder) duration(n *yaml.Node, path string) time.Duration {
-	s, ok := d.scalar(n, path)
-	if !ok {
-		return 0
+// parsed decodes n's single value with parse, failing with parse's error;
+// s is the value as written.
+func parsed[T any](d *decoder, n *yaml.Node, path string, parse func(string) (T, error)) (v T, s string, ok bool) {
+	if s, ok = d.scalar(n, path); !ok {
+		return v, s, false
 	}
-	v, err := ParseDuration(s)
+	v, err := parse(s)
 	if err != nil {
 		d.failf(n, path, nil, "%v", err)
-		return 0
+		var zero T
+		return zero, s, false
 	}
-	if v < 0 {
+	return v, s, true
+}
+
+func (d *decoder) duration(n *yaml.Node, path string) time.Duration {
+	v, s, ok := parsed(d, n, path, ParseDuration)
+	if ok && v < 0 {
 		d.failf(n, path, nil, "must not be negative, got %s", s)
 	}
 	return v
@@ -261,25 +268,13 @@ func (d *decoder) positiveDuration(n *yaml.Node, path string) time.Duration {
 }
 
 func (d *decoder) size(n *yaml.Node, path string) int64 {
-	s, ok := d.scalar(n, path)
-	if !ok {
-		return 0
-	}
-	v, err := ParseSize(s)
-	if err != nil {
-		d.failf(n, path, nil, "%v", err)
-	}
+	v, _, _ := parsed(d, n, path, ParseSize)
 	return v
 }
 
 func (d *decoder) rate(n *yaml.Node, path string, allowZero bool) float64 {
-	s, ok := d.scalar(n, path)
+	v, s, ok := parsed(d, n, path, ParseRate)
 	if !ok {
-		return 0
-	}
-	v, err := ParseRate(s)
-	if err != nil {
-		d.failf(n, path, nil, "%v", err)
 		return 0
 	}
 	if v < 0 || v == 0 && !allowZero {
@@ -292,15 +287,7 @@ func (d *decoder) rate(n *yaml.Node, path string, allowZero bool) float64 {
 }
 
 func (d *decoder) template(n *yaml.Node, path string) *Template {
-	s, ok := d.scalar(n, path)
-	if !ok {
-		return nil
-	}
-	t, err := ParseTemplate(s)
-	if err != nil {
-		d.failf(n, path, nil, "%v", err)
-		return nil
-	}
+	t, _, _ := parsed(d, n, path, ParseTemplate)
 	return t
 }
 

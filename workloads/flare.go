@@ -47,35 +47,32 @@ func (d *decoder) flare(sc *ScenarioSpec, n *yaml.Node, p, baseDir string) {
 		return
 	}
 	sc.Flare = ref
+	var wasm []byte
+	var what string // the flare, as errors name it
 	if name, ok := strings.CutPrefix(ref, BuiltinPrefix); ok {
-		wasm, found := flares.Lookup(name)
+		b, found := flares.Lookup(name)
 		if !found {
 			d.failf(n, p, ErrFlare, "unknown built-in flare %q (built-in: %s)", name, strings.Join(flares.Names(), ", "))
 			return
 		}
-		w, err := WasmWritesSpark(wasm)
+		wasm, what = b, fmt.Sprintf("built-in flare %q", name)
+	} else {
+		path := ref
+		if !filepath.IsAbs(path) {
+			path = filepath.Join(baseDir, path)
+		}
+		b, err := safefile.ReadFile(path, MaxFlareBytes)
 		if err != nil {
-			d.failf(n, p, ErrFlare, "built-in flare %q: %v", name, err)
+			d.failf(n, p, ErrFlare, "cannot read flare %s: %v", path, unwrapPathErr(err))
 			return
 		}
-		sc.WritesSpark = w
-		return
-	}
-	path := ref
-	if !filepath.IsAbs(path) {
-		path = filepath.Join(baseDir, path)
-	}
-	wasm, err := safefile.ReadFile(path, MaxFlareBytes)
-	if err != nil {
-		d.failf(n, p, ErrFlare, "cannot read flare %s: %v", path, unwrapPathErr(err))
-		return
+		wasm, what, sc.FlarePath = b, "flare "+path, path
 	}
 	w, err := WasmWritesSpark(wasm)
 	if err != nil {
-		d.failf(n, p, ErrFlare, "flare %s: %v", path, err)
+		d.failf(n, p, ErrFlare, "%s: %v", what, err)
 		return
 	}
-	sc.FlarePath = path
 	sc.WritesSpark = w
 }
 

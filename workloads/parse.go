@@ -397,47 +397,38 @@ func (w *Workload) site(domain string) *SiteSpec {
 
 // nodeRef decodes a node reference; absent means the only node.
 func (d *decoder) nodeRef(f map[string]field, at *yaml.Node, p string, w *Workload) string {
-	v, ok := f["node"]
-	if !ok {
-		if len(w.Nodes) == 1 {
-			return w.Nodes[0].ID
-		}
-		d.failf(at, p, nil, "missing node (the workload has %d nodes)", len(w.Nodes))
-		return ""
-	}
-	id := d.nonEmpty(v.val, p+".node")
-	if d.ok() && w.node(id) == nil {
-		d.failf(v.val, p+".node", nil, "unknown node %q (known: %s)", id, strings.Join(nodeIDs(w), ", "))
-	}
-	return id
-}
-
-func (d *decoder) siteRef(f map[string]field, at *yaml.Node, p string, w *Workload) string {
-	v, ok := f["site"]
-	if !ok {
-		if len(w.Sites) == 1 {
-			return w.Sites[0].Domain
-		}
-		d.failf(at, p, nil, "missing site (the workload has %d sites)", len(w.Sites))
-		return ""
-	}
-	s := d.nonEmpty(v.val, p+".site")
-	if d.ok() && w.site(s) == nil {
-		var names []string
-		for _, x := range w.Sites {
-			names = append(names, x.Domain)
-		}
-		d.failf(v.val, p+".site", nil, "unknown site %q (known: %s)", s, strings.Join(names, ", "))
-	}
-	return s
-}
-
-func nodeIDs(w *Workload) []string {
 	var ids []string
 	for _, n := range w.Nodes {
 		ids = append(ids, n.ID)
 	}
-	return ids
+	return d.ref(f, at, p, "node", ids)
+}
+
+// siteRef decodes a site reference; absent means the only site.
+func (d *decoder) siteRef(f map[string]field, at *yaml.Node, p string, w *Workload) string {
+	var domains []string
+	for _, s := range w.Sites {
+		domains = append(domains, s.Domain)
+	}
+	return d.ref(f, at, p, "site", domains)
+}
+
+// ref decodes the field kind ("node" or "site") of f, which must name one
+// of known; absent means the only one there is.
+func (d *decoder) ref(f map[string]field, at *yaml.Node, p, kind string, known []string) string {
+	v, ok := f[kind]
+	if !ok {
+		if len(known) == 1 {
+			return known[0]
+		}
+		d.failf(at, p, nil, "missing %s (the workload has %d %ss)", kind, len(known), kind)
+		return ""
+	}
+	name := d.nonEmpty(v.val, p+"."+kind)
+	if d.ok() && !slices.Contains(known, name) {
+		d.failf(v.val, p+"."+kind, nil, "unknown %s %q (known: %s)", kind, name, strings.Join(known, ", "))
+	}
+	return name
 }
 
 func (d *decoder) preloads(n *yaml.Node, w *Workload) []PreloadSpec {

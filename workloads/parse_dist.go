@@ -28,6 +28,11 @@ func (d *decoder) intDist(n *yaml.Node, path string) *IntDist {
 		return nil
 	}
 	s := &IntDist{Kind: d.str(kf.val, join(path, "dist"))}
+	// Where each parameter goes: counts and keys (integers or sizes),
+	// fractions (plain numbers), amounts (integers or sizes, as floats).
+	counts := map[string]*int64{"value": &s.Value, "min": &s.Min, "max": &s.Max, "n": &s.N, "start": &s.Start}
+	fractions := map[string]*float64{"theta": &s.Theta, "hot_fraction": &s.HotFraction, "hot_ops": &s.HotOps}
+	amounts := map[string]*float64{"mean": &s.Mean, "stddev": &s.StdDev}
 	allowed := map[string][]string{
 		gen.Constant:    {"value"},
 		gen.Uniform:     {"min", "max", "n", "start"},
@@ -53,29 +58,14 @@ func (d *decoder) intDist(n *yaml.Node, path string) *IntDist {
 			return nil
 		}
 		p := join(path, name)
-		switch name {
-		case "value":
-			s.Value = d.sizeOrInt(fv.val, p)
-		case "min":
-			s.Min = d.sizeOrInt(fv.val, p)
-		case "max":
-			s.Max = d.sizeOrInt(fv.val, p)
-		case "n":
-			s.N = d.sizeOrInt(fv.val, p)
-		case "start":
-			s.Start = d.sizeOrInt(fv.val, p)
-		case "theta":
-			s.Theta = d.floatv(fv.val, p)
-		case "scrambled":
+		if v, ok := counts[name]; ok {
+			*v = d.sizeOrInt(fv.val, p)
+		} else if v, ok := fractions[name]; ok {
+			*v = d.floatv(fv.val, p)
+		} else if v, ok := amounts[name]; ok {
+			*v = float64(d.sizeOrInt(fv.val, p))
+		} else if name == "scrambled" {
 			s.Scrambled = d.boolv(fv.val, p)
-		case "hot_fraction":
-			s.HotFraction = d.floatv(fv.val, p)
-		case "hot_ops":
-			s.HotOps = d.floatv(fv.val, p)
-		case "mean":
-			s.Mean = float64(d.sizeOrInt(fv.val, p))
-		case "stddev":
-			s.StdDev = float64(d.sizeOrInt(fv.val, p))
 		}
 	}
 	if !d.ok() {
@@ -152,6 +142,7 @@ func (d *decoder) scalarDist(n *yaml.Node, path string, kinds []string, parse fu
 		gen.Normal:      {"mean", "stddev", "min", "max"},
 		gen.Exponential: {"mean"},
 	}[s.Kind]
+	fields := map[string]*float64{"value": &s.Value, "min": &s.Min, "max": &s.Max, "mean": &s.Mean, "stddev": &s.StdDev}
 	for _, name := range ordered(f) {
 		fv := f[name]
 		if name == "dist" {
@@ -161,19 +152,7 @@ func (d *decoder) scalarDist(n *yaml.Node, path string, kinds []string, parse fu
 			d.failf(fv.key, join(path, name), nil, "not a parameter of %s (want %s)", s.Kind, strings.Join(params, ", "))
 			return nil
 		}
-		v := parse(fv.val, join(path, name))
-		switch name {
-		case "value":
-			s.Value = v
-		case "min":
-			s.Min = v
-		case "max":
-			s.Max = v
-		case "mean":
-			s.Mean = v
-		case "stddev":
-			s.StdDev = v
-		}
+		*fields[name] = parse(fv.val, join(path, name))
 	}
 	if !d.ok() {
 		return nil

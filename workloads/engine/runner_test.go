@@ -11,16 +11,26 @@ import (
 	"github.com/sparkbench/sparkbench/workloads"
 )
 
+// runWithProgress runs w with the default options and returns the result
+// and the progress of its measured phase.
+func runWithProgress(t *testing.T, w *workloads.Workload) (*reports.Run, *Progress) {
+	t.Helper()
+	var prog *Progress
+	opts := DefaultOptions()
+	opts.OnMeasure = func(p *Progress) { prog = p }
+	run, err := Run(context.Background(), w, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return run, prog
+}
+
 func TestRunTiny(t *testing.T) {
 	w, err := workloads.ParseFile("testdata/tiny.yaml")
 	if err != nil {
 		t.Fatal(err)
 	}
-	var prog *Progress
-	run, err := Run(context.Background(), w, Options{OnMeasure: func(p *Progress) { prog = p }})
-	if err != nil {
-		t.Fatal(err)
-	}
+	run, prog := runWithProgress(t, w)
 	if prog == nil || len(prog.Scenarios) != 2 {
 		t.Fatalf("progress: %+v", prog)
 	}
@@ -76,11 +86,7 @@ scenarios:
 			if err != nil {
 				t.Fatal(err)
 			}
-			var prog *Progress
-			run, err := Run(context.Background(), w, Options{OnMeasure: func(p *Progress) { prog = p }})
-			if err != nil {
-				t.Fatal(err)
-			}
+			run, prog := runWithProgress(t, w)
 			st, sc := run.Starts(), prog.Scenarios[0]
 			want := w.Scenarios[0].Executor.LateTolerance
 			if st.Late != sc.Late() || st.Threshold() != want {

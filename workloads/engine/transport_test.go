@@ -1,7 +1,6 @@
 package engine
 
 import (
-	"context"
 	"testing"
 
 	"github.com/sparkbench/sparkbench/reports"
@@ -34,11 +33,7 @@ scenarios:
 	if err != nil {
 		t.Fatal(err)
 	}
-	var prog *Progress
-	run, err := Run(context.Background(), w, Options{OnMeasure: func(p *Progress) { prog = p }})
-	if err != nil {
-		t.Fatal(err)
-	}
+	run, prog := runWithProgress(t, w)
 	if prog.Scenarios[0].Errors() != 0 {
 		t.Errorf("%d errors", prog.Scenarios[0].Errors())
 	}
