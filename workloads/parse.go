@@ -307,15 +307,7 @@ func (d *decoder) nodes(n, key *yaml.Node) []NodeSpec {
 			return nil
 		}
 		ns := NodeSpec{Spark: true, Transport: TransportInProcess}
-		if v, ok := f["id"]; ok {
-			ns.ID = d.nonEmpty(v.val, p+".id")
-			if d.ok() && seen[ns.ID] {
-				d.failf(v.val, p+".id", nil, "duplicate node id %q", ns.ID)
-			}
-			seen[ns.ID] = true
-		} else {
-			d.failf(it, p, nil, "missing id")
-		}
+		ns.ID = d.uniqueName(f, it, p, "id", "node id", seen)
 		if v, ok := f["spark"]; ok {
 			ns.Spark = d.boolv(v.val, p+".spark")
 		}
@@ -352,15 +344,7 @@ func (d *decoder) sites(n, key, root *yaml.Node) []SiteSpec {
 			return nil
 		}
 		var s SiteSpec
-		if v, ok := f["domain"]; ok {
-			s.Domain = d.nonEmpty(v.val, p+".domain")
-			if d.ok() && seen[s.Domain] {
-				d.failf(v.val, p+".domain", nil, "duplicate site %q", s.Domain)
-			}
-			seen[s.Domain] = true
-		} else {
-			d.failf(it, p, nil, "missing domain")
-		}
+		s.Domain = d.uniqueName(f, it, p, "domain", "site", seen)
 		if v, ok := f["capabilities"]; ok {
 			for j, c := range d.list(v.val, p+".capabilities") {
 				s.Capabilities = append(s.Capabilities, d.oneOf(c, idx(p+".capabilities", j), CapWritesSparkKV))
@@ -393,6 +377,22 @@ func (w *Workload) site(domain string) *SiteSpec {
 		}
 	}
 	return nil
+}
+
+// uniqueName decodes the required field key of list item at (path p), a
+// name that no earlier item (seen) has; what names it in the error.
+func (d *decoder) uniqueName(f map[string]field, at *yaml.Node, p, key, what string, seen map[string]bool) string {
+	v, ok := f[key]
+	if !ok {
+		d.failf(at, p, nil, "missing %s", key)
+		return ""
+	}
+	name := d.nonEmpty(v.val, p+"."+key)
+	if d.ok() && seen[name] {
+		d.failf(v.val, p+"."+key, nil, "duplicate %s %q", what, name)
+	}
+	seen[name] = true
+	return name
 }
 
 // nodeRef decodes a node reference; absent means the only node.

@@ -48,15 +48,7 @@ func (d *decoder) intDist(n *yaml.Node, path string) *IntDist {
 		d.failf(kf.val, join(path, "dist"), nil, "unknown distribution %q (want one of %s)", s.Kind, strings.Join(gen.IntKinds, ", "))
 		return nil
 	}
-	for _, name := range ordered(f) {
-		fv := f[name]
-		if name == "dist" {
-			continue
-		}
-		if !slices.Contains(params, name) {
-			d.failf(fv.key, join(path, name), nil, "not a parameter of %s (want %s)", s.Kind, strings.Join(params, ", "))
-			return nil
-		}
+	set := func(name string, fv field) {
 		p := join(path, name)
 		if v, ok := counts[name]; ok {
 			*v = d.sizeOrInt(fv.val, p)
@@ -67,6 +59,9 @@ func (d *decoder) intDist(n *yaml.Node, path string) *IntDist {
 		} else if name == "scrambled" {
 			s.Scrambled = d.boolv(fv.val, p)
 		}
+	}
+	if !d.params(f, path, s.Kind, params, set) {
+		return nil
 	}
 	if !d.ok() {
 		return nil
@@ -96,6 +91,23 @@ func (d *decoder) intDist(n *yaml.Node, path string) *IntDist {
 		return nil
 	}
 	return s
+}
+
+// params hands set each field of a distribution but dist, in file order,
+// after checking that it is one of the parameters of kind.
+func (d *decoder) params(f map[string]field, path, kind string, params []string, set func(name string, fv field)) bool {
+	for _, name := range ordered(f) {
+		if name == "dist" {
+			continue
+		}
+		fv := f[name]
+		if !slices.Contains(params, name) {
+			d.failf(fv.key, join(path, name), nil, "not a parameter of %s (want %s)", kind, strings.Join(params, ", "))
+			return false
+		}
+		set(name, fv)
+	}
+	return true
 }
 
 // sizeOrInt accepts plain integers and byte sizes ("1KiB").
@@ -143,16 +155,8 @@ func (d *decoder) scalarDist(n *yaml.Node, path string, kinds []string, parse fu
 		gen.Exponential: {"mean"},
 	}[s.Kind]
 	fields := map[string]*float64{"value": &s.Value, "min": &s.Min, "max": &s.Max, "mean": &s.Mean, "stddev": &s.StdDev}
-	for _, name := range ordered(f) {
-		fv := f[name]
-		if name == "dist" {
-			continue
-		}
-		if !slices.Contains(params, name) {
-			d.failf(fv.key, join(path, name), nil, "not a parameter of %s (want %s)", s.Kind, strings.Join(params, ", "))
-			return nil
-		}
-		*fields[name] = parse(fv.val, join(path, name))
+	if !d.params(f, path, s.Kind, params, func(name string, fv field) { *fields[name] = parse(fv.val, join(path, name)) }) {
+		return nil
 	}
 	if !d.ok() {
 		return nil
