@@ -30,7 +30,8 @@ func newProgressPrinter(out io.Writer, quiet bool, workload string) *progressPri
 	return &progressPrinter{out: out, quiet: quiet, tty: isTerminal(out), workload: workload}
 }
 
-// start is called by the runner when the measured phase begins.
+// start is called by the engine (Options.OnMeasure) when the measured
+// phase begins.
 func (p *progressPrinter) start(pr *engine.Progress) {
 	if p.quiet {
 		return
