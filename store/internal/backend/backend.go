@@ -65,14 +65,7 @@ const (
 	DefaultCheckpointInterval = 10 * time.Second
 )
 
-// The backends' names (store.Backend's values).
-const (
-	Memory = "memory"
-	Bbolt  = "bbolt"
-	Pebble = "pebble"
-)
-
-// Open opens the named backend: Memory, Bbolt or Pebble.
+// Open opens the named backend: "memory", "bbolt" or "pebble".
 func Open(name string, cfg Config) (Backend, error) {
 	switch name {
 	case Memory:
