@@ -13,7 +13,6 @@ import (
 	"math"
 	"math/bits"
 	"runtime"
-	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -578,11 +577,19 @@ func Calibrate() time.Duration {
 			time.Sleep(50 * time.Microsecond)
 			over[i] = time.Since(t0) - 50*time.Microsecond
 		}
-		slices.Sort(over)
+		sortDurations(over)
 		c := 2 * over[n*9/10]
 		calibrated = min(max(c, 50*time.Microsecond), 2*time.Millisecond)
 	})
 	return calibrated
+}
+
+func sortDurations(d []time.Duration) {
+	for i := 1; i < len(d); i++ {
+		for j := i; j > 0 && d[j] < d[j-1]; j-- {
+			d[j], d[j-1] = d[j-1], d[j]
+		}
+	}
 }
 
 func runClosed(ctx context.Context, cfg Config, workers []Worker, stats *Stats) {
