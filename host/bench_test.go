@@ -12,14 +12,16 @@ import (
 	"time"
 
 	"github.com/HdrHistogram/hdrhistogram-go"
+
+	"github.com/sparkbench/sparkbench/internal/measure"
 )
 
 // hdrObserver is what a runner's per-worker recorder costs: one HDR
 // histogram per operation, a counter per limit decision.
 type hdrObserver struct {
-	hist    [numOps]*hdrhistogram.Histogram
+	hist    [measure.NumOps]*hdrhistogram.Histogram
 	limits  [numLimits][2]int64
-	outcome [numOps][16]int64
+	outcome [measure.NumOps][16]int64
 }
 
 func newHDRObserver() *hdrObserver {

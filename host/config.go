@@ -3,6 +3,7 @@ package host
 import (
 	"fmt"
 	"io"
+	"slices"
 	"time"
 
 	"github.com/sparkbench/sparkbench/host/internal/beam"
@@ -19,7 +20,7 @@ type Limits struct {
 	MaxMemoryPages         uint32        // guest memory cap in 64 KiB pages; default 256 (16 MiB)
 
 	// MaxValueBytes and MaxTTLSecs are the value size and TTL caps the host
-	// checks before the write limit (DESIGN order: capability, key, TTL,
+	// checks before the write limit (the contract's order: capability, key, TTL,
 	// size, write limit, quota). 0 means the node store's own options (or
 	// the store defaults, 64 KiB and 30 days). Set them only to the values
 	// the stores were opened with.
@@ -155,8 +156,8 @@ func (m TimeoutMode) String() string {
 	return fmt.Sprintf("timeout_mode(%d)", m)
 }
 
-// TimeoutModes lists the accepted names, default first.
-func TimeoutModes() []string { return timeoutModeNames[:] }
+// TimeoutModes lists the accepted names, default first (a fresh slice).
+func TimeoutModes() []string { return slices.Clone(timeoutModeNames[:]) }
 
 // ParseTimeoutMode parses "watchdog", "context", "close" or "none" ("" =
 // watchdog).

@@ -21,7 +21,8 @@
 // cost a goroutine per call into the guest (nested alloc calls included)
 // and an exit to Go per loop iteration; TimeoutNone enforces nothing.
 //
-// Spark (spark_*) follows DESIGN §3 exactly: the capability gate, key, TTL
+// Spark (spark_*) follows the Spark contract of docs/ARCHITECTURE.md
+// exactly: the capability gate, key, TTL
 // and size rules, per-invocation read/write/pull limits, quota (enforced by
 // the store) and pulls between nodes through a Transport. Each spark call
 // and each invocation is timed into the request's Observer, and every limit

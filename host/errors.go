@@ -2,6 +2,8 @@ package host
 
 import (
 	"errors"
+
+	"github.com/sparkbench/sparkbench/internal/measure"
 )
 
 // Classified invocation errors; test with errors.Is. Invoke wraps them as
@@ -43,7 +45,7 @@ var (
 )
 
 // ErrorKind classifies an invocation error for reports. Outcome codes of
-// OpInvocation are 0 (ok) or ErrorKind+100.
+// OpInvocation are 0 (ok) or ErrorKind+100 (Code).
 type ErrorKind uint8
 
 // Error kinds.
@@ -57,15 +59,17 @@ const (
 	KindOther
 )
 
-var kindNames = [...]string{"ok", "trap", "timeout", "abi_violation", "alloc_failed", "memory_limit", "other"}
-
 // String returns the kind's report name ("trap", "timeout", ...).
 func (k ErrorKind) String() string {
-	if int(k) < len(kindNames) {
-		return kindNames[k]
+	if n, ok := measure.ErrorKindName(uint8(k)); ok {
+		return n
 	}
 	return "other"
 }
+
+// Code is the outcome code of an invocation that ended with this kind of
+// error: 0 for KindNone, else 100 + the kind.
+func (k ErrorKind) Code() int32 { return measure.InvocationCode(uint8(k)) }
 
 // KindOf classifies err: KindNone for nil, KindOther for errors that are
 // not invocation failures of the guest.

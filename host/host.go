@@ -193,7 +193,7 @@ func (h *Host) instantiateHostModules(ctx context.Context) error {
 }
 
 // valueTTLLimits returns the value size and TTL caps the host checks (in
-// DESIGN order, before the write limit) for st: Limits.MaxValueBytes and
+// the contract's order, before the write limit) for st: Limits.MaxValueBytes and
 // Limits.MaxTTLSecs when set, else the store's own options when it exposes
 // them, else the store defaults. They must agree with the store's options,
 // which check the same rules again inside Set.

@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"os"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -120,7 +121,7 @@ func TestHostileGuests(t *testing.T) {
 	for _, tc := range tests {
 		name := tc.fixture + "/" + tc.mode.String()
 		if len(tc.req.Body) > 0 || tc.req.Site != "" || tc.req.Node != "" || tc.req.URL != "" {
-			name += "/" + tc.req.Site + tc.req.Node + tc.req.URL + itoa(int64(len(tc.req.Body)))
+			name += "/" + tc.req.Site + tc.req.Node + tc.req.URL + strconv.Itoa(len(tc.req.Body))
 		}
 		t.Run(name, func(t *testing.T) {
 			if _, err := os.Stat(hostileDir + tc.fixture + ".wasm"); err != nil {

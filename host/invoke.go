@@ -67,7 +67,7 @@ func (h *Host) invoke(ctx context.Context, f *Flare, req *Request, resp *Respons
 	inst, b, err := h.acquire(ctx, f, req)
 	if err != nil {
 		if obs != nil {
-			obs.ObserveCall(OpInvocation, int32(KindOf(err))+100, clock.Since(t0))
+			obs.ObserveCall(OpInvocation, KindOf(err).Code(), clock.Since(t0))
 		}
 		return err
 	}
@@ -115,11 +115,7 @@ func (h *Host) invoke(ctx context.Context, f *Flare, req *Request, resp *Respons
 		f.put(inst)
 	}
 	if obs != nil {
-		code := int32(0)
-		if err != nil {
-			code = int32(KindOf(err)) + 100
-		}
-		obs.ObserveCall(OpInvocation, code, clock.Since(t0))
+		obs.ObserveCall(OpInvocation, KindOf(err).Code(), clock.Since(t0))
 	}
 	return err
 }

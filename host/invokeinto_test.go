@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"math"
+	"strconv"
 	"testing"
 	"time"
 )
@@ -21,7 +22,7 @@ func TestInvokeIntoReusesResponse(t *testing.T) {
 		if err := e.h.InvokeInto(ctx, f, req, &resp); err != nil {
 			t.Fatal(err)
 		}
-		if got, want := string(resp.Body), itoa(int64(i)); got != want || resp.Status != 200 || resp.Action != ActionRespond || len(resp.Headers) != 0 {
+		if got, want := string(resp.Body), strconv.Itoa(i); got != want || resp.Status != 200 || resp.Action != ActionRespond || len(resp.Headers) != 0 {
 			t.Fatalf("invocation %d: %+v, want 200 respond %q and no headers", i, resp, want)
 		}
 	}

@@ -9,7 +9,8 @@ import (
 	"time"
 )
 
-// The reference model: Spark semantics per DESIGN §3, written
+// The reference model: Spark semantics per the Spark contract
+// (docs/ARCHITECTURE.md), written
 // independently of the host and the store, to replay random operation
 // sequences through builtin:kvops and compare every response line.
 

@@ -1,35 +1,31 @@
 package host
 
-import "time"
+import (
+	"strconv"
+	"time"
 
-// Op names a timed operation reported to an Observer.
-type Op uint8
+	"github.com/sparkbench/sparkbench/internal/measure"
+)
+
+// Op names a timed operation reported to an Observer: one of the
+// operations every report names (internal/measure), of which the host
+// times these six.
+type Op = measure.Op
 
 // Timed operations.
 const (
-	OpSparkGet Op = iota
-	OpSparkSet
-	OpSparkDelete
-	OpSparkList
-	OpSparkPull
-	OpInvocation
-	numOps
+	OpSparkGet    = measure.OpSparkGet
+	OpSparkSet    = measure.OpSparkSet
+	OpSparkDelete = measure.OpSparkDelete
+	OpSparkList   = measure.OpSparkList
+	OpSparkPull   = measure.OpSparkPull
+	OpInvocation  = measure.OpInvocation
 )
 
-var opNames = [numOps]string{"spark_get", "spark_set", "spark_delete", "spark_list", "spark_pull", "invocation"}
-
-// String returns the operation's report name ("spark_get", ..., "invocation").
-func (o Op) String() string {
-	if o < numOps {
-		return opNames[o]
-	}
-	return "op(" + itoa(int64(o)) + ")"
-}
-
 // CodeMiss is the outcome code of a spark_get that found nothing. Other
-// spark outcomes are store.Code values; for OpInvocation the outcome is 0
-// (ok) or ErrorKind+100.
-const CodeMiss int32 = -1
+// spark outcomes are store.Code values; for OpInvocation the outcome is
+// ErrorKind.Code: 0 (ok) or ErrorKind+100.
+const CodeMiss = measure.CodeMiss
 
 // Limit names an enforced limit reported through Observer.ObserveLimit.
 type Limit uint8
@@ -60,7 +56,7 @@ func (l Limit) String() string {
 	if l < numLimits {
 		return limitNames[l]
 	}
-	return "limit(" + itoa(int64(l)) + ")"
+	return "limit(" + strconv.Itoa(int(l)) + ")"
 }
 
 // Observer receives the timing of each spark_* call and each invocation,
@@ -73,26 +69,4 @@ type Observer interface {
 	// ObserveLimit reports one limit decision: allowed (refused=false) or
 	// refused.
 	ObserveLimit(l Limit, refused bool)
-}
-
-func itoa(n int64) string {
-	var b [20]byte
-	i := len(b)
-	neg := n < 0
-	if neg {
-		n = -n
-	}
-	for {
-		i--
-		b[i] = byte('0' + n%10)
-		n /= 10
-		if n == 0 {
-			break
-		}
-	}
-	if neg {
-		i--
-		b[i] = '-'
-	}
-	return string(b[i:])
 }

@@ -1,5 +1,7 @@
 package host
 
+import "strconv"
+
 // Request is one HTTP request handed to a flare.
 type Request struct {
 	Node, Site  string // where the flare runs and for which tenant
@@ -29,7 +31,7 @@ func (a Action) String() string {
 	case ActionPassthrough:
 		return "passthrough"
 	}
-	return "action(" + itoa(int64(a)) + ")"
+	return "action(" + strconv.Itoa(int(a)) + ")"
 }
 
 // Response is what the flare produced.

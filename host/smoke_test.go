@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"os"
+	"strconv"
 	"testing"
 
 	"github.com/sparkbench/sparkbench/flares"
@@ -17,7 +18,7 @@ func TestCounterCounts(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if got, want := string(resp.Body), itoa(int64(i)); got != want || resp.Status != 200 || resp.Action != ActionRespond {
+		if got, want := string(resp.Body), strconv.Itoa(i); got != want || resp.Status != 200 || resp.Action != ActionRespond {
 			t.Fatalf("invocation %d: status %d action %v body %q, want 200 respond %q", i, resp.Status, resp.Action, got, want)
 		}
 	}

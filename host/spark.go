@@ -12,7 +12,8 @@ import (
 	"github.com/sparkbench/sparkbench/store"
 )
 
-// The spark_* host functions: DESIGN §3 and the seed SDK, exactly.
+// The spark_* host functions: the Spark contract (docs/ARCHITECTURE.md)
+// and the public SDK, exactly.
 
 func (inv *invocation) limit(l Limit, refused bool) {
 	if inv.obs != nil {
@@ -96,8 +97,9 @@ func (h *Host) sparkSet(ctx context.Context, _ api.Module, stack []uint64) {
 	inst.inv.callEnd(OpSparkSet, int32(code), t0)
 }
 
-// sparkSet checks in DESIGN order: capability, key, TTL, size, write
-// limit, then the store checks quota and writes.
+// sparkSet checks in the contract's order (docs/ARCHITECTURE.md):
+// capability, key, TTL, size, write limit, then the store checks quota and
+// writes.
 func (inst *instance) sparkSet(key, val []byte, ttl int32) store.Code {
 	inv := &inst.inv
 	b := inv.b

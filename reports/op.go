@@ -3,45 +3,36 @@ package reports
 import (
 	"fmt"
 	"strconv"
+
+	"github.com/sparkbench/sparkbench/internal/measure"
 )
 
-// Op is a measured operation.
-type Op uint8
+// Op is a measured operation: the operations every layer names
+// (internal/measure; the same values as host.Op), with the text encoding
+// of result files.
+type Op measure.Op
 
+// The measured operations, in report order.
 const (
-	OpSparkGet Op = iota
-	OpSparkSet
-	OpSparkDelete
-	OpSparkList
-	OpSparkPull
-	OpBackendRead
-	OpBackendWrite // durable write
-	OpInvocation   // service time
-	OpResponse     // from intended start (open loop)
-	NumOps
+	OpSparkGet     = Op(measure.OpSparkGet)
+	OpSparkSet     = Op(measure.OpSparkSet)
+	OpSparkDelete  = Op(measure.OpSparkDelete)
+	OpSparkList    = Op(measure.OpSparkList)
+	OpSparkPull    = Op(measure.OpSparkPull)
+	OpBackendRead  = Op(measure.OpBackendRead)
+	OpBackendWrite = Op(measure.OpBackendWrite) // durable write
+	OpInvocation   = Op(measure.OpInvocation)   // service time
+	OpResponse     = Op(measure.OpResponse)     // from intended start (open loop)
+	NumOps         = Op(measure.NumOps)
 )
-
-var opNames = [NumOps]string{
-	"spark_get", "spark_set", "spark_delete", "spark_list", "spark_pull",
-	"backend_read", "backend_write", "invocation", "response",
-}
 
 // String returns the operation's name as used in reports and thresholds.
-func (o Op) String() string {
-	if o < NumOps {
-		return opNames[o]
-	}
-	return "op(" + strconv.Itoa(int(o)) + ")"
-}
+func (o Op) String() string { return measure.Op(o).String() }
 
 // ParseOp returns the Op named s.
 func ParseOp(s string) (Op, bool) {
-	for i, n := range opNames {
-		if n == s {
-			return Op(i), true
-		}
-	}
-	return 0, false
+	op, ok := measure.ParseOp(s)
+	return Op(op), ok
 }
 
 // MarshalText encodes the operation by name so that results stay readable
@@ -79,19 +70,10 @@ func (l Labels) less(m Labels) bool {
 // Outcome codes as the host reports them (store.Code values, CodeMiss for a
 // get that found nothing, 100+ErrorKind for a failed invocation).
 const (
-	CodeMiss          int32 = -1
-	CodeOK            int32 = 0
-	CodeQuotaExceeded int32 = 4
+	CodeMiss          = measure.CodeMiss
+	CodeOK            = measure.CodeOK
+	CodeQuotaExceeded = measure.CodeQuotaExceeded
 )
-
-var codeNames = map[int32]string{
-	-1: "miss", 0: "ok", 1: "invalid_ttl", 2: "too_large", 3: "write_limit",
-	4: "quota_exceeded", 5: "not_available", 6: "internal", 7: "read_limit",
-	8: "bad_key", 9: "no_capability",
-	// Invocation outcomes: 100 + the host's ErrorKind (host/errors.go).
-	101: "trap", 102: "timeout", 103: "abi_violation", 104: "alloc_failed",
-	105: "memory_limit", 106: "other",
-}
 
 // IsError reports whether an outcome code counts as an error: anything but
 // ok and miss.
@@ -104,7 +86,7 @@ func CodeName(code int32, names map[int32]string) string {
 	if n, ok := names[code]; ok {
 		return n
 	}
-	if n, ok := codeNames[code]; ok {
+	if n, ok := measure.CodeName(code); ok {
 		return n
 	}
 	return "error_" + strconv.Itoa(int(code))

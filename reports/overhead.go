@@ -13,9 +13,9 @@ import (
 // reports show it next to the latencies it inflates.
 func MeasureTimerOverhead() time.Duration {
 	// The best of 8 rounds of 10k samples (~14ms in all; it runs once
-	// per run, inside a profiled command) is as stable as the best of 3
-	// rounds of 200k (~75ms) was: short rounds are less often all hit by
-	// a stall of a shared machine.
+	// per run, inside a profiled command): short rounds are less often all
+	// hit by a stall of a shared machine, so their best is as stable as
+	// that of a few rounds ten times as long.
 	const n, rounds = 10_000, 8
 	r := NewRecorder(Labels{Scenario: "overhead"}, time.Now())
 	// Warm up: allocate the histograms and the first second of the series.

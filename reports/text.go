@@ -3,6 +3,7 @@ package reports
 import (
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"time"
 )
@@ -163,7 +164,7 @@ func writeErrorsText(b *strings.Builder, run *Run) {
 				}
 			}
 		}
-		sortCodes(codes)
+		slices.Sort(codes)
 		for _, c := range codes {
 			counts = append(counts, fmt.Sprintf("%s %d", CodeName(c, run.Info.CodeNames), byCode[c]))
 		}
@@ -173,14 +174,6 @@ func writeErrorsText(b *strings.Builder, run *Run) {
 	}
 	if len(parts) > 0 {
 		fmt.Fprintf(b, "outcomes other than ok: %s\n", strings.Join(parts, "; "))
-	}
-}
-
-func sortCodes(cs []int32) {
-	for i := 1; i < len(cs); i++ {
-		for j := i; j > 0 && cs[j] < cs[j-1]; j-- {
-			cs[j], cs[j-1] = cs[j-1], cs[j]
-		}
 	}
 }
 

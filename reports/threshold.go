@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/sparkbench/sparkbench/internal/measure"
 )
 
 // ThresholdResult is the outcome of one threshold on one run.
@@ -93,7 +95,7 @@ func parseThreshold(key, expr string) (threshold, error) {
 		opName, stat, ok := strings.Cut(key, ".")
 		op, known := ParseOp(opName)
 		if !ok || !known {
-			return t, fmt.Errorf("unknown metric (want OP.p99, OP.max, OP.rate, errors, errors.CODE, limit_violations or dropped; OP one of %s)", strings.Join(opNames[:], ", "))
+			return t, fmt.Errorf("unknown metric (want OP.p99, OP.max, OP.rate, errors, errors.CODE, limit_violations or dropped; OP one of %s)", strings.Join(measure.OpNames(), ", "))
 		}
 		switch stat {
 		case "rate":

@@ -155,12 +155,12 @@ func BenchmarkGetParallel(b *testing.B) {
 // BenchmarkSetSharedKeys for writers drawing from one key space.
 func BenchmarkSet(b *testing.B) {
 	type mode struct {
-		backend string
+		backend Backend
 		d       Durability
 		native  bool
 	}
 	modes := []mode{{BackendMemory, DurabilityNone, false}}
-	for _, be := range []string{BackendBbolt, BackendPebble} {
+	for _, be := range []Backend{BackendBbolt, BackendPebble} {
 		for _, d := range []Durability{DurabilityGroup, DurabilityAlways, DurabilityNone} {
 			modes = append(modes, mode{be, d, false})
 		}
@@ -357,7 +357,7 @@ func BenchmarkIndexOverhead(b *testing.B) {
 func BenchmarkReopen(b *testing.B) {
 	const n = 1_000_000
 	cases := []struct {
-		be     string
+		be     Backend
 		walMiB int
 	}{{BackendBbolt, 0}, {BackendBbolt, 4}, {BackendPebble, 0}}
 	for _, c := range cases {
@@ -368,7 +368,7 @@ func BenchmarkReopen(b *testing.B) {
 		}
 		b.Run(name, func(b *testing.B) {
 			dir := b.TempDir()
-			raw, err := backend.Open(be, backend.Config{Dir: dir})
+			raw, err := backend.Open(string(be), backend.Config{Dir: dir})
 			if err != nil {
 				b.Fatal(err)
 			}

@@ -1,6 +1,10 @@
 package store
 
-import "strconv"
+import (
+	"strconv"
+
+	"github.com/sparkbench/sparkbench/internal/measure"
+)
 
 // Code is a Spark status code; values are the stable wire codes of the
 // flaron/v1 ABI.
@@ -20,23 +24,11 @@ const (
 	NoCapability  Code = 9
 )
 
-var codeNames = [...]string{
-	OK:            "ok",
-	InvalidTTL:    "invalid_ttl",
-	TooLarge:      "too_large",
-	WriteLimit:    "write_limit",
-	QuotaExceeded: "quota_exceeded",
-	NotAvailable:  "not_available",
-	Internal:      "internal",
-	ReadLimit:     "read_limit",
-	BadKey:        "bad_key",
-	NoCapability:  "no_capability",
-}
-
-// String returns the code's snake_case name, or "code(N)" for an unknown one.
+// String returns the code's snake_case name (internal/measure spells the
+// names, for the reports too), or "code(N)" for an unknown one.
 func (c Code) String() string {
-	if c >= 0 && int(c) < len(codeNames) {
-		return codeNames[c]
+	if n, ok := measure.SparkCodeName(int32(c)); ok {
+		return n
 	}
 	return "code(" + strconv.Itoa(int(c)) + ")"
 }

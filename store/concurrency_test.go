@@ -16,7 +16,7 @@ import (
 // another acknowledged operation on that key); quota is never overshot and
 // equals a recount; after reopen the disk agrees with memory.
 func TestConcurrentMixedOps(t *testing.T) {
-	forEachBackend(t, func(t *testing.T, be string) {
+	forEachBackend(t, func(t *testing.T, be Backend) {
 		const quota = 2000
 		s, _, opts := openTest(t, be, func(o *Options) { o.SiteQuotaBytes = quota })
 		workers, opsEach := 8, 300

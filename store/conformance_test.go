@@ -12,11 +12,12 @@ import (
 	disk "github.com/sparkbench/sparkbench/store/internal/record"
 )
 
-// The conformance suite runs every rule of DESIGN §3 that belongs to the
-// store against each backend on a real disk.
+// The conformance suite runs every rule of the Spark contract
+// (docs/ARCHITECTURE.md) that belongs to the store against each backend on
+// a real disk.
 
 func TestBadInputChangesNothing(t *testing.T) {
-	forEachBackend(t, func(t *testing.T, be string) {
+	forEachBackend(t, func(t *testing.T, be Backend) {
 		s, _, opts := openTest(t, be, nil)
 		site := s.Site("shop.example")
 		mustSet(t, site, "existing", "old", 0)
@@ -87,7 +88,7 @@ func TestBadInputChangesNothing(t *testing.T) {
 }
 
 func TestAcceptedEdges(t *testing.T) {
-	forEachBackend(t, func(t *testing.T, be string) {
+	forEachBackend(t, func(t *testing.T, be Backend) {
 		s, _, opts := openTest(t, be, nil)
 		site := s.Site("edge")
 		cases := []struct {
@@ -120,7 +121,7 @@ func TestAcceptedEdges(t *testing.T) {
 }
 
 func TestTTLRoundsUpAndExpiresImmediately(t *testing.T) {
-	forEachBackend(t, func(t *testing.T, be string) {
+	forEachBackend(t, func(t *testing.T, be Backend) {
 		s, clk, _ := openTest(t, be, nil)
 		site := s.Site("ttl")
 		mustSet(t, site, "k", "v", 10)
@@ -159,7 +160,7 @@ func TestTTLRoundsUpAndExpiresImmediately(t *testing.T) {
 }
 
 func TestQuotaAndOverwriteDeltas(t *testing.T) {
-	forEachBackend(t, func(t *testing.T, be string) {
+	forEachBackend(t, func(t *testing.T, be Backend) {
 		s, _, opts := openTest(t, be, func(o *Options) { o.SiteQuotaBytes = 100 })
 		site := s.Site("q")
 		steps := []struct {
@@ -209,7 +210,7 @@ func TestQuotaAndOverwriteDeltas(t *testing.T) {
 }
 
 func TestQuotaReclaimsExpiredBeforeRefusing(t *testing.T) {
-	forEachBackend(t, func(t *testing.T, be string) {
+	forEachBackend(t, func(t *testing.T, be Backend) {
 		s, clk, opts := openTest(t, be, func(o *Options) { o.SiteQuotaBytes = 100 })
 		site := s.Site("q")
 		other := s.Site("other")
@@ -248,7 +249,7 @@ func TestQuotaReclaimsExpiredBeforeRefusing(t *testing.T) {
 }
 
 func TestSweeperReclaimsQuota(t *testing.T) {
-	forEachBackend(t, func(t *testing.T, be string) {
+	forEachBackend(t, func(t *testing.T, be Backend) {
 		for _, n := range []int{10, sweepFullScanMax + 1000} {
 			// No sync: the thousands of setup writes would otherwise take
 			// seconds of fsyncs; sweeping does not depend on the mode.
@@ -287,7 +288,7 @@ func TestSweeperReclaimsQuota(t *testing.T) {
 }
 
 func TestBackgroundSweeper(t *testing.T) {
-	forEachBackend(t, func(t *testing.T, be string) {
+	forEachBackend(t, func(t *testing.T, be Backend) {
 		s, clk, _ := openTest(t, be, func(o *Options) { o.SweepInterval = 5 * time.Millisecond })
 		site := s.Site("bg")
 		mustSet(t, site, "short", "v", 1)
@@ -305,7 +306,7 @@ func TestBackgroundSweeper(t *testing.T) {
 }
 
 func TestListSortedLiveOnly(t *testing.T) {
-	forEachBackend(t, func(t *testing.T, be string) {
+	forEachBackend(t, func(t *testing.T, be Backend) {
 		s, clk, _ := openTest(t, be, nil)
 		site := s.Site("list")
 		if got := site.List(); len(got) != 0 {
@@ -326,7 +327,7 @@ func TestListSortedLiveOnly(t *testing.T) {
 }
 
 func TestSiteIsolation(t *testing.T) {
-	forEachBackend(t, func(t *testing.T, be string) {
+	forEachBackend(t, func(t *testing.T, be Backend) {
 		s, _, opts := openTest(t, be, func(o *Options) { o.SiteQuotaBytes = 1000 })
 		// Pairs that a naive site+separator+key encoding would confuse.
 		writes := []struct{ site, key, value string }{
@@ -373,7 +374,7 @@ func TestSiteIsolation(t *testing.T) {
 }
 
 func TestExportImportKeepsAbsoluteExpiry(t *testing.T) {
-	forEachBackend(t, func(t *testing.T, be string) {
+	forEachBackend(t, func(t *testing.T, be Backend) {
 		src, clk, _ := openTest(t, be, nil)
 		dst, err := Open(Options{Backend: be, Dir: t.TempDir(), Now: clk.Now, SweepInterval: -1, SiteQuotaBytes: 30})
 		if err != nil {
@@ -418,8 +419,8 @@ func TestExportImportKeepsAbsoluteExpiry(t *testing.T) {
 }
 
 func TestReopenRebuildsIndex(t *testing.T) {
-	for _, be := range []string{"bbolt", "pebble"} {
-		t.Run("backend="+be, func(t *testing.T) {
+	for _, be := range []Backend{BackendBbolt, BackendPebble} {
+		t.Run("backend="+string(be), func(t *testing.T) {
 			t.Parallel()
 			s, clk, opts := openTest(t, be, nil)
 			a, b := s.Site("a"), s.Site("b")
@@ -443,7 +444,7 @@ func TestReopenRebuildsIndex(t *testing.T) {
 			checkUsage(t, a)
 			checkUsage(t, b)
 			st := s.Stats()
-			if st.ReloadedKeys != 4 || st.ExpiredOnReload != 1 || !st.Durable || st.Backend != be {
+			if st.ReloadedKeys != 4 || st.ExpiredOnReload != 1 || !st.Durable || st.Backend != string(be) {
 				t.Fatalf("Stats = %+v", st)
 			}
 			s = reopen(t, s, opts)
@@ -456,7 +457,7 @@ func TestReopenRebuildsIndex(t *testing.T) {
 
 func TestStatsDurability(t *testing.T) {
 	cases := []struct {
-		backend string
+		backend Backend
 		mode    Durability
 		durable bool
 		report  Durability // what Stats says: memory never syncs
@@ -512,8 +513,8 @@ func TestOptionsAndParsing(t *testing.T) {
 // TestOpenLockedDirectory: a second store on the same directory fails with
 // an error instead of hanging or corrupting the first.
 func TestOpenLockedDirectory(t *testing.T) {
-	for _, be := range []string{BackendBbolt, BackendPebble} {
-		t.Run("backend="+be, func(t *testing.T) {
+	for _, be := range []Backend{BackendBbolt, BackendPebble} {
+		t.Run("backend="+string(be), func(t *testing.T) {
 			s, _, opts := openTest(t, be, nil)
 			mustSet(t, s.Site("a"), "k", "v", 0)
 			if s2, err := Open(opts); err == nil {
@@ -541,11 +542,11 @@ func TestReloadRejectsCorruptRecords(t *testing.T) {
 		{"bad key length", []byte{0x7f, 's'}, disk.AppendValue(nil, []byte("v"), 0)},
 		{"invalid key bytes", disk.AppendKey(nil, "s", []byte("bad key")), disk.AppendValue(nil, []byte("v"), 0)},
 	}
-	for _, be := range []string{BackendBbolt, BackendPebble} {
+	for _, be := range []Backend{BackendBbolt, BackendPebble} {
 		for _, c := range cases {
 			t.Run(fmt.Sprintf("backend=%s/%s", be, c.name), func(t *testing.T) {
 				dir := t.TempDir()
-				raw, err := backend.Open(be, backend.Config{Dir: dir, Sync: true})
+				raw, err := backend.Open(string(be), backend.Config{Dir: dir, Sync: true})
 				if err != nil {
 					t.Fatal(err)
 				}

@@ -79,7 +79,7 @@ func TestCrashChild(t *testing.T) {
 	// A small WAL checkpoint threshold (bbolt group) so that checkpoints
 	// run nearly all the time and kills land in them as well as in WAL
 	// appends.
-	s, err := Open(Options{Backend: os.Getenv("CRASH_BACKEND"), Dir: os.Getenv("CRASH_DIR"),
+	s, err := Open(Options{Backend: Backend(os.Getenv("CRASH_BACKEND")), Dir: os.Getenv("CRASH_DIR"),
 		Durability: mode, SiteQuotaBytes: crashChildQuota, SweepInterval: 50 * time.Millisecond,
 		CheckpointBytes: crashCheckpointBytes, CheckpointInterval: 20 * time.Millisecond})
 	if err != nil {
@@ -163,7 +163,7 @@ func TestCrash(t *testing.T) {
 	} else if testing.Short() {
 		rounds = 1
 	}
-	for _, be := range []string{"bbolt", "pebble"} {
+	for _, be := range []Backend{BackendBbolt, BackendPebble} {
 		for _, mode := range []Durability{DurabilityAlways, DurabilityGroup} {
 			t.Run(fmt.Sprintf("backend=%s/durability=%s", be, mode), func(t *testing.T) {
 				crashRounds(t, be, mode, rounds)
@@ -174,7 +174,7 @@ func TestCrash(t *testing.T) {
 
 type crashKey struct{ site, key string }
 
-func crashRounds(t *testing.T, be string, mode Durability, rounds int) {
+func crashRounds(t *testing.T, be Backend, mode Durability, rounds int) {
 	dir := t.TempDir()
 	model := map[crashKey]crashState{} // state after the previous round
 	rng := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 1))
@@ -280,7 +280,7 @@ func crashRounds(t *testing.T, be string, mode Durability, rounds int) {
 		}
 		// Recount from the disk itself: every record decodes, and the bytes
 		// per site equal the reopened store's quota counters.
-		onDisk := recountDisk(t, be, dir)
+		onDisk := recountDisk(t, string(be), dir)
 		for _, name := range crashSites {
 			if got, want := onDisk[name], usage[name]; got.UsedBytes != want.UsedBytes || got.Keys != want.Keys {
 				t.Fatalf("round %d: %s: disk recount %d bytes %d keys, store counters %+v", round, name, got.UsedBytes, got.Keys, want)
@@ -355,10 +355,10 @@ func parseCrashState(t *testing.T, f []string, intent bool) crashState {
 
 // runCrashChild runs one child, kills it with SIGKILL after killAfter (from
 // when it reports READY) and returns every complete line it wrote.
-func runCrashChild(t *testing.T, be string, mode Durability, dir string, seed uint64, killAfter time.Duration) []string {
+func runCrashChild(t *testing.T, be Backend, mode Durability, dir string, seed uint64, killAfter time.Duration) []string {
 	t.Helper()
 	cmd := exec.Command(os.Args[0], "-test.run=^TestCrashChild$", "-test.count=1")
-	cmd.Env = append(os.Environ(), crashEnv+"=1", "CRASH_BACKEND="+be, "CRASH_DURABILITY="+mode.String(),
+	cmd.Env = append(os.Environ(), crashEnv+"=1", "CRASH_BACKEND="+string(be), "CRASH_DURABILITY="+mode.String(),
 		"CRASH_DIR="+dir, "CRASH_SEED="+strconv.FormatUint(seed, 10))
 	var stderr strings.Builder
 	cmd.Stderr = &stderr

@@ -35,7 +35,7 @@ func mountTmpfs(t *testing.T, size int) string {
 // Internal, memory and disk stay consistent, reads keep working, and writes
 // succeed again once space is freed.
 func TestDiskFull(t *testing.T) {
-	for _, be := range []string{"bbolt", "pebble"} {
+	for _, be := range []Backend{BackendBbolt, BackendPebble} {
 		for _, mode := range []Durability{DurabilityGroup, DurabilityAlways} {
 			t.Run(fmt.Sprintf("backend=%s/durability=%s", be, mode), func(t *testing.T) {
 				dir := mountTmpfs(t, 8<<20)

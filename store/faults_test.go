@@ -37,7 +37,7 @@ func (f *faultyBackend) Apply(m []backend.Mutation) error {
 // acknowledged state, quota is unchanged, reads keep working, later writes
 // succeed, and disk agrees after reopen.
 func TestInjectedWriteFailures(t *testing.T) {
-	forEachBackend(t, func(t *testing.T, be string) {
+	forEachBackend(t, func(t *testing.T, be Backend) {
 		clk := newFakeClock()
 		opts := Options{Backend: be, Dir: t.TempDir(), Now: clk.Now, SweepInterval: -1, SiteQuotaBytes: 100}
 		var fb *faultyBackend

@@ -22,7 +22,7 @@ func (c *fakeClock) Advance(d time.Duration) { c.ns.Add(int64(d)) }
 
 // openTest opens a store of the given backend in a fresh directory with a
 // fake clock and no background sweeper (tests call Sweep themselves).
-func openTest(t testing.TB, backendName string, mod func(*Options)) (*Store, *fakeClock, Options) {
+func openTest(t testing.TB, backendName Backend, mod func(*Options)) (*Store, *fakeClock, Options) {
 	t.Helper()
 	clk := newFakeClock()
 	opts := DefaultOptions()
@@ -110,9 +110,9 @@ func checkUsage(t testing.TB, site *Site) {
 	}
 }
 
-func forEachBackend(t *testing.T, fn func(t *testing.T, backend string)) {
+func forEachBackend(t *testing.T, fn func(t *testing.T, backend Backend)) {
 	for _, b := range Backends() {
-		t.Run("backend="+b, func(t *testing.T) {
+		t.Run("backend="+string(b), func(t *testing.T) {
 			t.Parallel()
 			fn(t, b)
 		})

@@ -32,7 +32,7 @@ func (o *recordingObserver) ObserveBackend(op BackendOp, d time.Duration, err er
 }
 
 func TestObserverSeesReadsAndDurableWrites(t *testing.T) {
-	forEachBackend(t, func(t *testing.T, be string) {
+	forEachBackend(t, func(t *testing.T, be Backend) {
 		obs := &recordingObserver{}
 		s, _, _ := openTest(t, be, func(o *Options) { o.Observer = obs })
 		site := s.Site("o")
@@ -52,7 +52,7 @@ func TestObserverSeesReadsAndDurableWrites(t *testing.T) {
 }
 
 func TestCloseStopsSweeperAndRefusesWrites(t *testing.T) {
-	forEachBackend(t, func(t *testing.T, be string) {
+	forEachBackend(t, func(t *testing.T, be Backend) {
 		s, err := Open(Options{Backend: be, Dir: t.TempDir(), SweepInterval: time.Millisecond})
 		if err != nil {
 			t.Fatal(err)

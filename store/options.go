@@ -2,17 +2,36 @@ package store
 
 import (
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/sparkbench/sparkbench/store/internal/backend"
 )
 
-// Backend names accepted in Options.Backend.
+// Backend names a storage backend. Parse a name once with ParseBackend;
+// the zero Backend ("") means BackendBbolt in Options.
+type Backend string
+
+// The backends Open accepts.
 const (
-	BackendMemory = "memory"
-	BackendBbolt  = "bbolt"
-	BackendPebble = "pebble"
+	BackendMemory Backend = backend.Memory // no disk: the baseline
+	BackendBbolt  Backend = backend.Bbolt  // B+tree; the default
+	BackendPebble Backend = backend.Pebble // LSM
 )
+
+// Backends lists the backends Open accepts.
+func Backends() []Backend { return []Backend{BackendMemory, BackendBbolt, BackendPebble} }
+
+// ParseBackend returns the backend named s ("memory", "bbolt" or "pebble").
+func ParseBackend(s string) (Backend, error) {
+	if b := Backend(s); slices.Contains(Backends(), b) {
+		return b, nil
+	}
+	return "", fmt.Errorf("store: backend %q (want one of %v): %w", s, Backends(), ErrUnknownBackend)
+}
+
+// String returns the backend's name.
+func (b Backend) String() string { return string(b) }
 
 // Defaults used by DefaultOptions and for zero fields of Options.
 const (
@@ -28,8 +47,9 @@ const (
 
 // Options configures Open. Zero fields take the documented defaults.
 type Options struct {
-	// Backend is "memory", "bbolt" or "pebble"; "" means "bbolt".
-	Backend string
+	// Backend is BackendMemory, BackendBbolt or BackendPebble; "" means
+	// BackendBbolt.
+	Backend Backend
 	// Dir is the backend directory; required for disk backends, created if
 	// missing.
 	Dir string
@@ -76,9 +96,6 @@ func DefaultOptions() Options {
 		SweepInterval:  DefaultSweepInterval,
 	}
 }
-
-// Backends lists the backend names Open accepts.
-func Backends() []string { return []string{BackendMemory, BackendBbolt, BackendPebble} }
 
 // withDefaults fills zero fields and checks ranges.
 func (o Options) withDefaults() (Options, error) {

@@ -22,7 +22,7 @@ func TestSoak(t *testing.T) {
 	} else if testing.Short() {
 		phases = 1
 	}
-	forEachBackend(t, func(t *testing.T, be string) {
+	forEachBackend(t, func(t *testing.T, be Backend) {
 		const quota = 64 << 10
 		opts := Options{Backend: be, Dir: t.TempDir(), SiteQuotaBytes: quota, MaxTTLSecs: 5, SweepInterval: 20 * time.Millisecond}
 		s, err := Open(opts)

@@ -115,7 +115,7 @@ func open(opts Options, cfg backend.Config, wrap func(backend.Backend) backend.B
 	cfg.WAL = opts.Backend == BackendBbolt && opts.Durability == DurabilityGroup
 	cfg.CheckpointBytes = opts.CheckpointBytes
 	cfg.CheckpointInterval = opts.CheckpointInterval
-	be, err := backend.Open(opts.Backend, cfg)
+	be, err := backend.Open(string(opts.Backend), cfg)
 	if err != nil {
 		return nil, fmt.Errorf("store: open: %w", err)
 	}
@@ -280,7 +280,7 @@ func (s *Store) Stats() Stats {
 		durability = DurabilityNone // nothing reaches a disk, whatever was asked
 	}
 	st := Stats{
-		Backend:         s.opts.Backend,
+		Backend:         string(s.opts.Backend),
 		Durability:      durability.String(),
 		Durable:         s.durable,
 		ReloadTime:      s.reload.time,
@@ -348,7 +348,7 @@ func (s *Store) apply(muts []backend.Mutation) error {
 }
 
 // Backend returns the backend's name.
-func (s *Store) Backend() string { return s.opts.Backend }
+func (s *Store) Backend() string { return string(s.opts.Backend) }
 
 // now returns the store's current time in unix nanoseconds.
 func (s *Store) now() int64 {

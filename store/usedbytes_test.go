@@ -28,7 +28,7 @@ func wantUsedBytes(t *testing.T, site *Site, step string, used int64) {
 // growing and shrinking overwrites, refusals, deletes, expired entries
 // reclaimed by a Set under quota pressure, sweeps, and reload from disk.
 func TestUsedBytesMatchesUsage(t *testing.T) {
-	forEachBackend(t, func(t *testing.T, be string) {
+	forEachBackend(t, func(t *testing.T, be Backend) {
 		s, clk, opts := openTest(t, be, func(o *Options) { o.SiteQuotaBytes = 100 })
 		site := s.Site("u")
 		steps := []struct {
@@ -79,7 +79,7 @@ func TestUsedBytesMatchesUsage(t *testing.T) {
 // checks that the lock-free read is race-free; every value read must be
 // within the quota, and once the writers stop it must equal Usage.
 func TestUsedBytesConcurrent(t *testing.T) {
-	forEachBackend(t, func(t *testing.T, be string) {
+	forEachBackend(t, func(t *testing.T, be Backend) {
 		const quota = 1000
 		s, clk, _ := openTest(t, be, func(o *Options) {
 			o.SiteQuotaBytes = quota

@@ -3,6 +3,7 @@ package workloads
 import (
 	"fmt"
 	"math"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -90,14 +91,7 @@ func (d *decoder) fields(n *yaml.Node, path string, allowed ...string) map[strin
 			d.failf(k, path, nil, "merge keys (<<) are not supported")
 			return nil
 		}
-		known := false
-		for _, a := range allowed {
-			if a == k.Value {
-				known = true
-				break
-			}
-		}
-		if !known {
+		if !slices.Contains(allowed, k.Value) {
 			sorted := append([]string(nil), allowed...)
 			sort.Strings(sorted)
 			d.failf(k, join(path, k.Value), nil, "unknown field (known: %s)", strings.Join(sorted, ", "))
@@ -242,17 +236,24 @@ func (d *decoder) boolv(n *yaml.Node, path string) bool {
 	return false
 }
 
-func (d *decoder) duration(n *yaml.Node, path string) time.Duration {
-	s, ok := d.scalar(n, path)
-	if !ok {
-		return 0
+// parsed decodes n's single value with parse, failing with parse's error;
+// s is the value as written.
+func parsed[T any](d *decoder, n *yaml.Node, path string, parse func(string) (T, error)) (v T, s string, ok bool) {
+	if s, ok = d.scalar(n, path); !ok {
+		return v, s, false
 	}
-	v, err := ParseDuration(s)
+	v, err := parse(s)
 	if err != nil {
 		d.failf(n, path, nil, "%v", err)
-		return 0
+		var zero T
+		return zero, s, false
 	}
-	if v < 0 {
+	return v, s, true
+}
+
+func (d *decoder) duration(n *yaml.Node, path string) time.Duration {
+	v, s, ok := parsed(d, n, path, ParseDuration)
+	if ok && v < 0 {
 		d.failf(n, path, nil, "must not be negative, got %s", s)
 	}
 	return v
@@ -267,25 +268,13 @@ func (d *decoder) positiveDuration(n *yaml.Node, path string) time.Duration {
 }
 
 func (d *decoder) size(n *yaml.Node, path string) int64 {
-	s, ok := d.scalar(n, path)
-	if !ok {
-		return 0
-	}
-	v, err := ParseSize(s)
-	if err != nil {
-		d.failf(n, path, nil, "%v", err)
-	}
+	v, _, _ := parsed(d, n, path, ParseSize)
 	return v
 }
 
 func (d *decoder) rate(n *yaml.Node, path string, allowZero bool) float64 {
-	s, ok := d.scalar(n, path)
+	v, s, ok := parsed(d, n, path, ParseRate)
 	if !ok {
-		return 0
-	}
-	v, err := ParseRate(s)
-	if err != nil {
-		d.failf(n, path, nil, "%v", err)
 		return 0
 	}
 	if v < 0 || v == 0 && !allowZero {
@@ -298,28 +287,40 @@ func (d *decoder) rate(n *yaml.Node, path string, allowZero bool) float64 {
 }
 
 func (d *decoder) template(n *yaml.Node, path string) *Template {
-	s, ok := d.scalar(n, path)
-	if !ok {
-		return nil
-	}
-	t, err := ParseTemplate(s)
-	if err != nil {
-		d.failf(n, path, nil, "%v", err)
-		return nil
-	}
+	t, _, _ := parsed(d, n, path, ParseTemplate)
 	return t
 }
 
 func (d *decoder) oneOf(n *yaml.Node, path string, allowed ...string) string {
+	if i := d.choice(n, path, allowed); i >= 0 {
+		return allowed[i]
+	}
+	return ""
+}
+
+// named decodes one of values by its name (String), as oneOf does names:
+// the names a value is parsed from are the names it prints.
+func named[T fmt.Stringer](d *decoder, n *yaml.Node, path string, values ...T) T {
+	names := make([]string, len(values))
+	for i, v := range values {
+		names[i] = v.String()
+	}
+	if i := d.choice(n, path, names); i >= 0 {
+		return values[i]
+	}
+	var zero T
+	return zero
+}
+
+// choice returns the index of n's value in allowed, or -1 after failing.
+func (d *decoder) choice(n *yaml.Node, path string, allowed []string) int {
 	s, ok := d.scalar(n, path)
 	if !ok {
-		return ""
+		return -1
 	}
-	for _, a := range allowed {
-		if s == a {
-			return s
-		}
+	if i := slices.Index(allowed, s); i >= 0 {
+		return i
 	}
 	d.failf(n, path, nil, "unknown value %q (want one of %s)", s, strings.Join(allowed, ", "))
-	return ""
+	return -1
 }

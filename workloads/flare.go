@@ -3,6 +3,7 @@ package workloads
 import (
 	"fmt"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"go.yaml.in/yaml/v3"
@@ -17,50 +18,28 @@ import (
 // /dev/zero or a multi-gigabyte file from exhausting memory first.
 const MaxFlareBytes = 64 << 20
 
-// BuiltinPrefix marks a reference flare embedded in the binary.
+// BuiltinPrefix marks a reference flare embedded in the binary: the flares
+// catalog's names (flares.Names) after it.
 const BuiltinPrefix = "builtin:"
-
-// builtinWrites declares, per reference flare, whether it writes Spark
-// (set, delete or pull) and so needs the writes_spark_kv capability.
-var builtinWrites = map[string]bool{
-	"kvops":     true,
-	"counter":   true,
-	"ratelimit": true,
-	"session":   true,
-	"cache":     true,
-	"migrate":   true,
-}
 
 // writeImports are the flaron/v1 imports that need writes_spark_kv.
 var writeImports = []string{"spark_set", "spark_delete", "spark_pull"}
 
-// BuiltinWrites reports whether the named built-in flare writes Spark and
-// whether the name is declared at all.
-func BuiltinWrites(name string) (writes, known bool) {
-	writes, known = builtinWrites[name]
-	return
-}
-
-// WasmWritesSpark reports whether a module imports a Spark write function.
+// WasmWritesSpark reports whether a module imports a Spark write function
+// (set, delete or pull), and so needs a site with writes_spark_kv. It
+// answers for the built-in flares too: their modules are what they do.
 func WasmWritesSpark(wasm []byte) (bool, error) {
 	imps, err := wasmscan.Imports(wasm)
 	if err != nil {
 		return false, err
 	}
 	for _, im := range imps {
-		if im.Module == "flaron/v1" && contains(writeImports, im.Name) {
+		if im.Module == "flaron/v1" && slices.Contains(writeImports, im.Name) {
 			return true, nil
 		}
 	}
 	return false, nil
 }
-
-// BuiltinLookup finds the bytes of a built-in flare (flares.Lookup; tests
-// may replace it).
-var BuiltinLookup = flares.Lookup
-
-// BuiltinNames lists the built-in flares for error messages.
-var BuiltinNames = flares.Names
 
 func (d *decoder) flare(sc *ScenarioSpec, n *yaml.Node, p, baseDir string) {
 	ref := d.nonEmpty(n, p)
@@ -68,57 +47,39 @@ func (d *decoder) flare(sc *ScenarioSpec, n *yaml.Node, p, baseDir string) {
 		return
 	}
 	sc.Flare = ref
+	var wasm []byte
+	var what string // the flare, as errors name it
 	if name, ok := strings.CutPrefix(ref, BuiltinPrefix); ok {
-		var wasm []byte
-		if BuiltinLookup != nil {
-			b, found := BuiltinLookup(name)
-			if !found {
-				known := ""
-				if BuiltinNames != nil {
-					known = " (built-in: " + strings.Join(BuiltinNames(), ", ") + ")"
-				}
-				d.failf(n, p, ErrFlare, "unknown built-in flare %q%s", name, known)
-				return
-			}
-			wasm = b
+		b, found := flares.Lookup(name)
+		if !found {
+			d.failf(n, p, ErrFlare, "unknown built-in flare %q (built-in: %s)", name, strings.Join(flares.Names(), ", "))
+			return
 		}
-		if w, known := builtinWrites[name]; known {
-			sc.WritesSpark = w
-		} else if wasm != nil {
-			w, err := WasmWritesSpark(wasm)
-			if err != nil {
-				d.failf(n, p, ErrFlare, "built-in flare %q: %v", name, err)
-				return
-			}
-			sc.WritesSpark = w
+		wasm, what = b, fmt.Sprintf("built-in flare %q", name)
+	} else {
+		path := ref
+		if !filepath.IsAbs(path) {
+			path = filepath.Join(baseDir, path)
 		}
-		return
-	}
-	path := ref
-	if !filepath.IsAbs(path) {
-		path = filepath.Join(baseDir, path)
-	}
-	wasm, err := safefile.ReadFile(path, MaxFlareBytes)
-	if err != nil {
-		d.failf(n, p, ErrFlare, "cannot read flare %s: %v", path, unwrapPathErr(err))
-		return
+		b, err := safefile.ReadFile(path, MaxFlareBytes)
+		if err != nil {
+			d.failf(n, p, ErrFlare, "cannot read flare %s: %v", path, unwrapPathErr(err))
+			return
+		}
+		wasm, what, sc.FlarePath = b, "flare "+path, path
 	}
 	w, err := WasmWritesSpark(wasm)
 	if err != nil {
-		d.failf(n, p, ErrFlare, "flare %s: %v", path, err)
+		d.failf(n, p, ErrFlare, "%s: %v", what, err)
 		return
 	}
-	sc.FlarePath = path
 	sc.WritesSpark = w
 }
 
 // FlareBytes returns the module bytes of a scenario's flare.
 func (sc *ScenarioSpec) FlareBytes() ([]byte, error) {
 	if name, ok := strings.CutPrefix(sc.Flare, BuiltinPrefix); ok {
-		if BuiltinLookup == nil {
-			return nil, fmt.Errorf("flare %s: %w: no built-in flares in this build", sc.Flare, ErrFlare)
-		}
-		b, found := BuiltinLookup(name)
+		b, found := flares.Lookup(name)
 		if !found {
 			return nil, fmt.Errorf("flare %s: %w: unknown built-in", sc.Flare, ErrFlare)
 		}
@@ -126,7 +87,7 @@ func (sc *ScenarioSpec) FlareBytes() ([]byte, error) {
 	}
 	b, err := safefile.ReadFile(sc.FlarePath, MaxFlareBytes)
 	if err != nil {
-		return nil, fmt.Errorf("flare %s: %w: %v", sc.Flare, ErrFlare, err)
+		return nil, fmt.Errorf("flare %s: %w: %w", sc.Flare, ErrFlare, err)
 	}
 	return b, nil
 }

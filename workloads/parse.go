@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -13,6 +14,7 @@ import (
 
 	"github.com/sparkbench/sparkbench/internal/safefile"
 	"github.com/sparkbench/sparkbench/reports"
+	"github.com/sparkbench/sparkbench/store"
 )
 
 // Defaults applied when a workload file leaves a field out.
@@ -187,30 +189,28 @@ func (d *decoder) workload(root *yaml.Node, baseDir string) *Workload {
 }
 
 func (d *decoder) storeSpec(n *yaml.Node) StoreSpec {
-	s := StoreSpec{Backend: "bbolt", Durability: "group"}
+	s := StoreSpec{Backends: []store.Backend{store.BackendBbolt}, Durability: store.DurabilityGroup}
 	if isNull(n) {
 		return s
 	}
 	f := d.fields(n, "store", "backend", "backends", "durability", "dir")
 	if v, ok := f["backend"]; ok {
-		s.Backend = d.oneOf(v.val, "store.backend", "memory", "bbolt", "pebble")
+		s.Backends = []store.Backend{named(d, v.val, "store.backend", store.Backends()...)}
 	}
 	if v, ok := f["backends"]; ok {
 		if _, both := f["backend"]; both {
 			d.failf(v.key, "store.backends", nil, "give backend or backends, not both")
 		}
+		s.Backends = nil
 		for i, b := range d.list(v.val, "store.backends") {
-			s.Backends = append(s.Backends, d.oneOf(b, idx("store.backends", i), "memory", "bbolt", "pebble"))
+			s.Backends = append(s.Backends, named(d, b, idx("store.backends", i), store.Backends()...))
 		}
 		if d.ok() && len(s.Backends) == 0 {
 			d.failf(v.val, "store.backends", nil, "must list at least one backend")
 		}
-		if len(s.Backends) > 0 {
-			s.Backend = s.Backends[0]
-		}
 	}
 	if v, ok := f["durability"]; ok {
-		s.Durability = d.oneOf(v.val, "store.durability", "group", "always", "none")
+		s.Durability = named(d, v.val, "store.durability", store.DurabilityGroup, store.DurabilityAlways, store.DurabilityNone)
 	}
 	if v, ok := f["dir"]; ok {
 		s.Dir = d.str(v.val, "store.dir")
@@ -296,7 +296,7 @@ func (d *decoder) nodes(n, key *yaml.Node) []NodeSpec {
 			d.failf(key, "nodes", nil, "must list at least one node")
 			return nil
 		}
-		return []NodeSpec{{ID: DefaultNodeID, Spark: true, Transport: "inprocess"}}
+		return []NodeSpec{{ID: DefaultNodeID, Spark: true, Transport: TransportInProcess}}
 	}
 	var out []NodeSpec
 	seen := map[string]bool{}
@@ -306,16 +306,8 @@ func (d *decoder) nodes(n, key *yaml.Node) []NodeSpec {
 		if !d.ok() {
 			return nil
 		}
-		ns := NodeSpec{Spark: true, Transport: "inprocess"}
-		if v, ok := f["id"]; ok {
-			ns.ID = d.nonEmpty(v.val, p+".id")
-			if d.ok() && seen[ns.ID] {
-				d.failf(v.val, p+".id", nil, "duplicate node id %q", ns.ID)
-			}
-			seen[ns.ID] = true
-		} else {
-			d.failf(it, p, nil, "missing id")
-		}
+		ns := NodeSpec{Spark: true, Transport: TransportInProcess}
+		ns.ID = d.uniqueName(f, it, p, "id", "node id", seen)
 		if v, ok := f["spark"]; ok {
 			ns.Spark = d.boolv(v.val, p+".spark")
 		}
@@ -323,7 +315,7 @@ func (d *decoder) nodes(n, key *yaml.Node) []NodeSpec {
 			ns.PullLatency = d.durationDist(v.val, p+".pull_latency")
 		}
 		if v, ok := f["transport"]; ok {
-			ns.Transport = d.oneOf(v.val, p+".transport", "inprocess", "http")
+			ns.Transport = d.oneOf(v.val, p+".transport", TransportInProcess, TransportHTTP)
 		}
 		out = append(out, ns)
 	}
@@ -352,15 +344,7 @@ func (d *decoder) sites(n, key, root *yaml.Node) []SiteSpec {
 			return nil
 		}
 		var s SiteSpec
-		if v, ok := f["domain"]; ok {
-			s.Domain = d.nonEmpty(v.val, p+".domain")
-			if d.ok() && seen[s.Domain] {
-				d.failf(v.val, p+".domain", nil, "duplicate site %q", s.Domain)
-			}
-			seen[s.Domain] = true
-		} else {
-			d.failf(it, p, nil, "missing domain")
-		}
+		s.Domain = d.uniqueName(f, it, p, "domain", "site", seen)
 		if v, ok := f["capabilities"]; ok {
 			for j, c := range d.list(v.val, p+".capabilities") {
 				s.Capabilities = append(s.Capabilities, d.oneOf(c, idx(p+".capabilities", j), CapWritesSparkKV))
@@ -395,49 +379,56 @@ func (w *Workload) site(domain string) *SiteSpec {
 	return nil
 }
 
+// uniqueName decodes the required field key of list item at (path p), a
+// name that no earlier item (seen) has; what names it in the error.
+func (d *decoder) uniqueName(f map[string]field, at *yaml.Node, p, key, what string, seen map[string]bool) string {
+	v, ok := f[key]
+	if !ok {
+		d.failf(at, p, nil, "missing %s", key)
+		return ""
+	}
+	name := d.nonEmpty(v.val, p+"."+key)
+	if d.ok() && seen[name] {
+		d.failf(v.val, p+"."+key, nil, "duplicate %s %q", what, name)
+	}
+	seen[name] = true
+	return name
+}
+
 // nodeRef decodes a node reference; absent means the only node.
 func (d *decoder) nodeRef(f map[string]field, at *yaml.Node, p string, w *Workload) string {
-	v, ok := f["node"]
-	if !ok {
-		if len(w.Nodes) == 1 {
-			return w.Nodes[0].ID
-		}
-		d.failf(at, p, nil, "missing node (the workload has %d nodes)", len(w.Nodes))
-		return ""
-	}
-	id := d.nonEmpty(v.val, p+".node")
-	if d.ok() && w.node(id) == nil {
-		d.failf(v.val, p+".node", nil, "unknown node %q (known: %s)", id, strings.Join(nodeIDs(w), ", "))
-	}
-	return id
-}
-
-func (d *decoder) siteRef(f map[string]field, at *yaml.Node, p string, w *Workload) string {
-	v, ok := f["site"]
-	if !ok {
-		if len(w.Sites) == 1 {
-			return w.Sites[0].Domain
-		}
-		d.failf(at, p, nil, "missing site (the workload has %d sites)", len(w.Sites))
-		return ""
-	}
-	s := d.nonEmpty(v.val, p+".site")
-	if d.ok() && w.site(s) == nil {
-		var names []string
-		for _, x := range w.Sites {
-			names = append(names, x.Domain)
-		}
-		d.failf(v.val, p+".site", nil, "unknown site %q (known: %s)", s, strings.Join(names, ", "))
-	}
-	return s
-}
-
-func nodeIDs(w *Workload) []string {
 	var ids []string
 	for _, n := range w.Nodes {
 		ids = append(ids, n.ID)
 	}
-	return ids
+	return d.ref(f, at, p, "node", ids)
+}
+
+// siteRef decodes a site reference; absent means the only site.
+func (d *decoder) siteRef(f map[string]field, at *yaml.Node, p string, w *Workload) string {
+	var domains []string
+	for _, s := range w.Sites {
+		domains = append(domains, s.Domain)
+	}
+	return d.ref(f, at, p, "site", domains)
+}
+
+// ref decodes the field kind ("node" or "site") of f, which must name one
+// of known; absent means the only one there is.
+func (d *decoder) ref(f map[string]field, at *yaml.Node, p, kind string, known []string) string {
+	v, ok := f[kind]
+	if !ok {
+		if len(known) == 1 {
+			return known[0]
+		}
+		d.failf(at, p, nil, "missing %s (the workload has %d %ss)", kind, len(known), kind)
+		return ""
+	}
+	name := d.nonEmpty(v.val, p+"."+kind)
+	if d.ok() && !slices.Contains(known, name) {
+		d.failf(v.val, p+"."+kind, nil, "unknown %s %q (known: %s)", kind, name, strings.Join(known, ", "))
+	}
+	return name
 }
 
 func (d *decoder) preloads(n *yaml.Node, w *Workload) []PreloadSpec {
@@ -459,7 +450,7 @@ func (d *decoder) preloads(n *yaml.Node, w *Workload) []PreloadSpec {
 		if !d.ok() {
 			return nil
 		}
-		ps := PreloadSpec{line: it.Line, col: it.Column}
+		ps := PreloadSpec{Pos: Pos{it.Line, it.Column}}
 		ps.Node = d.nodeRef(f, it, p, w)
 		if n := w.node(ps.Node); d.ok() && n != nil && !n.Spark {
 			at := it
@@ -538,7 +529,7 @@ func (d *decoder) scenarios(n, root *yaml.Node, w *Workload, baseDir string) []S
 		sc.Node = d.nodeRef(f, it, p, w)
 		sc.Site = d.siteRef(f, it, p, w)
 		if v, ok := f["flare"]; ok {
-			sc.flareLine, sc.flareCol = v.val.Line, v.val.Column
+			sc.FlarePos = Pos{v.val.Line, v.val.Column}
 			d.flare(&sc, v.val, p+".flare", baseDir)
 		} else {
 			d.failf(it, p, nil, "missing flare (builtin:NAME or a path to a .wasm)")
@@ -631,7 +622,7 @@ func (d *decoder) request(n *yaml.Node, p, site string) RequestSpec {
 // builtinVars are always available in request templates.
 var builtinVars = []string{"seq", "worker", "node", "site", "scenario", "shard", "shards"}
 
-func builtinVar(name string) bool { return contains(builtinVars, name) }
+func builtinVar(name string) bool { return slices.Contains(builtinVars, name) }
 
 // checkTemplates makes sure every placeholder names a variable.
 func (d *decoder) checkTemplates(sc *ScenarioSpec, at *yaml.Node, p string) {

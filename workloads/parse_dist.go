@@ -1,6 +1,7 @@
 package workloads
 
 import (
+	"slices"
 	"sort"
 	"strings"
 
@@ -27,6 +28,11 @@ func (d *decoder) intDist(n *yaml.Node, path string) *IntDist {
 		return nil
 	}
 	s := &IntDist{Kind: d.str(kf.val, join(path, "dist"))}
+	// Where each parameter goes: counts and keys (integers or sizes),
+	// fractions (plain numbers), amounts (integers or sizes, as floats).
+	counts := map[string]*int64{"value": &s.Value, "min": &s.Min, "max": &s.Max, "n": &s.N, "start": &s.Start}
+	fractions := map[string]*float64{"theta": &s.Theta, "hot_fraction": &s.HotFraction, "hot_ops": &s.HotOps}
+	amounts := map[string]*float64{"mean": &s.Mean, "stddev": &s.StdDev}
 	allowed := map[string][]string{
 		gen.Constant:    {"value"},
 		gen.Uniform:     {"min", "max", "n", "start"},
@@ -42,40 +48,20 @@ func (d *decoder) intDist(n *yaml.Node, path string) *IntDist {
 		d.failf(kf.val, join(path, "dist"), nil, "unknown distribution %q (want one of %s)", s.Kind, strings.Join(gen.IntKinds, ", "))
 		return nil
 	}
-	for _, name := range ordered(f) {
-		fv := f[name]
-		if name == "dist" {
-			continue
-		}
-		if !contains(params, name) {
-			d.failf(fv.key, join(path, name), nil, "not a parameter of %s (want %s)", s.Kind, strings.Join(params, ", "))
-			return nil
-		}
+	set := func(name string, fv field) {
 		p := join(path, name)
-		switch name {
-		case "value":
-			s.Value = d.sizeOrInt(fv.val, p)
-		case "min":
-			s.Min = d.sizeOrInt(fv.val, p)
-		case "max":
-			s.Max = d.sizeOrInt(fv.val, p)
-		case "n":
-			s.N = d.sizeOrInt(fv.val, p)
-		case "start":
-			s.Start = d.sizeOrInt(fv.val, p)
-		case "theta":
-			s.Theta = d.floatv(fv.val, p)
-		case "scrambled":
+		if v, ok := counts[name]; ok {
+			*v = d.sizeOrInt(fv.val, p)
+		} else if v, ok := fractions[name]; ok {
+			*v = d.floatv(fv.val, p)
+		} else if v, ok := amounts[name]; ok {
+			*v = float64(d.sizeOrInt(fv.val, p))
+		} else if name == "scrambled" {
 			s.Scrambled = d.boolv(fv.val, p)
-		case "hot_fraction":
-			s.HotFraction = d.floatv(fv.val, p)
-		case "hot_ops":
-			s.HotOps = d.floatv(fv.val, p)
-		case "mean":
-			s.Mean = float64(d.sizeOrInt(fv.val, p))
-		case "stddev":
-			s.StdDev = float64(d.sizeOrInt(fv.val, p))
 		}
+	}
+	if !d.params(f, path, s.Kind, params, set) {
+		return nil
 	}
 	if !d.ok() {
 		return nil
@@ -105,6 +91,23 @@ func (d *decoder) intDist(n *yaml.Node, path string) *IntDist {
 		return nil
 	}
 	return s
+}
+
+// params hands set each field of a distribution but dist, in file order,
+// after checking that it is one of the parameters of kind.
+func (d *decoder) params(f map[string]field, path, kind string, params []string, set func(name string, fv field)) bool {
+	for _, name := range ordered(f) {
+		if name == "dist" {
+			continue
+		}
+		fv := f[name]
+		if !slices.Contains(params, name) {
+			d.failf(fv.key, join(path, name), nil, "not a parameter of %s (want %s)", kind, strings.Join(params, ", "))
+			return false
+		}
+		set(name, fv)
+	}
+	return true
 }
 
 // sizeOrInt accepts plain integers and byte sizes ("1KiB").
@@ -141,7 +144,7 @@ func (d *decoder) scalarDist(n *yaml.Node, path string, kinds []string, parse fu
 		return nil
 	}
 	s := &gen.Scalar{Kind: d.str(kf.val, join(path, "dist"))}
-	if !contains(kinds, s.Kind) {
+	if !slices.Contains(kinds, s.Kind) {
 		d.failf(kf.val, join(path, "dist"), nil, "unknown distribution %q (want one of %s)", s.Kind, strings.Join(kinds, ", "))
 		return nil
 	}
@@ -151,28 +154,9 @@ func (d *decoder) scalarDist(n *yaml.Node, path string, kinds []string, parse fu
 		gen.Normal:      {"mean", "stddev", "min", "max"},
 		gen.Exponential: {"mean"},
 	}[s.Kind]
-	for _, name := range ordered(f) {
-		fv := f[name]
-		if name == "dist" {
-			continue
-		}
-		if !contains(params, name) {
-			d.failf(fv.key, join(path, name), nil, "not a parameter of %s (want %s)", s.Kind, strings.Join(params, ", "))
-			return nil
-		}
-		v := parse(fv.val, join(path, name))
-		switch name {
-		case "value":
-			s.Value = v
-		case "min":
-			s.Min = v
-		case "max":
-			s.Max = v
-		case "mean":
-			s.Mean = v
-		case "stddev":
-			s.StdDev = v
-		}
+	fields := map[string]*float64{"value": &s.Value, "min": &s.Min, "max": &s.Max, "mean": &s.Mean, "stddev": &s.StdDev}
+	if !d.params(f, path, s.Kind, params, func(name string, fv field) { *fields[name] = parse(fv.val, join(path, name)) }) {
+		return nil
 	}
 	if !d.ok() {
 		return nil
@@ -200,15 +184,6 @@ func (d *decoder) sizeDist(n *yaml.Node, path string) *SizeDist {
 
 func (d *decoder) durationDist(n *yaml.Node, path string) *DurationDist {
 	return d.scalarDist(n, path, durationKinds, func(n *yaml.Node, p string) float64 { return float64(d.duration(n, p)) })
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 // ordered returns the keys of f in file order, so the first error is stable.

@@ -4,9 +4,12 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/sparkbench/sparkbench/store"
 )
 
 func TestParseFull(t *testing.T) {
@@ -17,7 +20,7 @@ func TestParseFull(t *testing.T) {
 	if w.Name != "full" || w.Seed != 42 || w.Duration != 2*time.Second || w.Warmup != 500*time.Millisecond {
 		t.Errorf("header: %+v", w)
 	}
-	if w.Store.Backend != "memory" || w.Store.Durability != "none" {
+	if !slices.Equal(w.Store.Backends, []store.Backend{store.BackendMemory}) || w.Store.Durability != store.DurabilityNone {
 		t.Errorf("store: %+v", w.Store)
 	}
 	if w.Limits.MaxValueBytes != 64<<10 || w.Limits.SiteQuota != 10<<20 || w.Limits.MaxTTL != 30*24*time.Hour || w.Limits.MaxMemoryPages != 256 {
@@ -74,7 +77,7 @@ func TestParseDefaults(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if w.Name != "min" || w.Seed != DefaultSeed || w.Duration != DefaultDuration || w.Store.Backend != "bbolt" {
+	if w.Name != "min" || w.Seed != DefaultSeed || w.Duration != DefaultDuration || !slices.Equal(w.Store.Backends, []store.Backend{store.BackendBbolt}) {
 		t.Errorf("defaults: %+v", w)
 	}
 	if len(w.Nodes) != 1 || w.Nodes[0].ID != DefaultNodeID || w.Scenarios[0].Node != DefaultNodeID || w.Scenarios[0].Site != "a.example" {
@@ -139,6 +142,13 @@ func TestParseErrors(t *testing.T) {
 		{"bad threshold", scen("    flare: builtin:counter\n    executor: {type: closed, vus: 1}\n") + "thresholds: {nope.p99: \"< 1ms\"}\n", "thresholds.nope.p99: invalid threshold", nil},
 		{"alias bomb", "a: &a [1,2]\nb: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a]\nc: &c [*b,*b,*b,*b,*b,*b,*b,*b,*b]\nd: &d [*c,*c,*c,*c,*c,*c,*c,*c,*c]\ne: &e [*d,*d,*d,*d,*d,*d,*d,*d,*d]\nf: &f [*e,*e,*e,*e,*e,*e,*e,*e,*e]\ng: [*f,*f,*f,*f,*f,*f,*f,*f,*f]\n", "too large", nil},
 		{"stage without target", scen("    flare: builtin:counter\n    executor: {type: ramping-arrival-rate, stages: [{duration: 1s}]}\n"), "scenarios.0.executor.stages.0: missing target", nil},
+		{"duplicate node", "nodes: [{id: a}, {id: a}]\n", `f.yaml:1:23: nodes.1.id: duplicate node id "a"`, nil},
+		{"node without id", "nodes: [{spark: false}]\n", "f.yaml:1:9: nodes.0: missing id", nil},
+		{"duplicate site", "sites: [{domain: a}, {domain: a}]\n", `f.yaml:1:31: sites.1.domain: duplicate site "a"`, nil},
+		{"site without domain", "sites: [{secrets: {k: v}}]\n", "f.yaml:1:9: sites.0: missing domain", nil},
+		{"which node", "nodes: [{id: a}, {id: b}]\n" + scen("    flare: builtin:counter\n    executor: {type: closed, vus: 1}\n"), "f.yaml:4:5: scenarios.0: missing node (the workload has 2 nodes)", nil},
+		{"which site", "sites: [{domain: a}, {domain: b}]\nscenarios: [{flare: builtin:counter, executor: {type: closed, vus: 1}}]\n", "f.yaml:2:13: scenarios.0: missing site (the workload has 2 sites)", nil},
+		{"param of other size dist", scen("    flare: builtin:counter\n    executor: {type: closed, vus: 1}\n") + "preload: {keys: 1, value_size: {dist: uniform, max: 9, mean: 3}}\n", "preload.value_size.mean: not a parameter of uniform (want min, max)", nil},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -180,7 +190,7 @@ func TestOverrides(t *testing.T) {
 		err   string
 	}{
 		{set: "scenarios.0.executor.rate=5000/s", check: func(w *Workload) bool { return w.Scenarios[0].Executor.Rate == 5000 }},
-		{set: "store.backend=pebble", check: func(w *Workload) bool { return w.Store.Backend == "pebble" }},
+		{set: "store.backend=pebble", check: func(w *Workload) bool { return slices.Equal(w.Store.Backends, []store.Backend{store.BackendPebble}) }},
 		{set: "limits.site_quota=1MiB", check: func(w *Workload) bool { return w.Limits.SiteQuota == 1<<20 }},
 		{set: "seed=7", check: func(w *Workload) bool { return w.Seed == 7 }},
 		{set: "scenarios.0.vars={k: {dist: uniform, n: 5}}", check: func(w *Workload) bool { return w.Scenarios[0].Vars[0].Dist.N == 5 }},
@@ -216,45 +226,37 @@ func TestOverrides(t *testing.T) {
 	}
 }
 
-func TestUnits(t *testing.T) {
-	sizes := map[string]int64{"256": 256, "64KiB": 64 << 10, "10MiB": 10 << 20, "1GiB": 1 << 30, "4KB": 4000, "1.5KiB": 1536, "0": 0}
-	for s, want := range sizes {
-		if got, err := ParseSize(s); err != nil || got != want {
-			t.Errorf("ParseSize(%q) = %d, %v; want %d", s, got, err, want)
+// checkUnits checks that parse gives want for each good string and refuses
+// each bad one.
+func checkUnits[T comparable](t *testing.T, name string, parse func(string) (T, error), good map[string]T, bad []string) {
+	t.Helper()
+	for s, want := range good {
+		if got, err := parse(s); err != nil || got != want {
+			t.Errorf("%s(%q) = %v, %v; want %v", name, s, got, err, want)
 		}
 	}
-	for _, s := range []string{"", "KiB", "-1", "abc", "1TiB2", "99999999999999GiB"} {
-		if _, err := ParseSize(s); err == nil {
-			t.Errorf("ParseSize(%q) accepted", s)
-		}
-	}
-	rates := map[string]float64{"20000/s": 20000, "50/ms": 50000, "600/m": 10, "3600/h": 1, "250": 250, "1/100ms": 10}
-	for s, want := range rates {
-		if got, err := ParseRate(s); err != nil || got != want {
-			t.Errorf("ParseRate(%q) = %v, %v; want %v", s, got, err, want)
-		}
-	}
-	for _, s := range []string{"", "x/s", "5/parsec", "NaN"} {
-		if _, err := ParseRate(s); err == nil {
-			t.Errorf("ParseRate(%q) accepted", s)
-		}
-	}
-	durs := map[string]time.Duration{"250us": 250 * time.Microsecond, "2ms": 2 * time.Millisecond, "30d": 30 * 24 * time.Hour, "0": 0}
-	for s, want := range durs {
-		if got, err := ParseDuration(s); err != nil || got != want {
-			t.Errorf("ParseDuration(%q) = %v, %v; want %v", s, got, err, want)
-		}
-	}
-	for _, s := range []string{"", "5", "fast", "1xd"} {
-		if _, err := ParseDuration(s); err == nil {
-			t.Errorf("ParseDuration(%q) accepted", s)
+	for _, s := range bad {
+		if _, err := parse(s); err == nil {
+			t.Errorf("%s(%q) accepted", name, s)
 		}
 	}
 }
 
+func TestUnits(t *testing.T) {
+	checkUnits(t, "ParseSize", ParseSize,
+		map[string]int64{"256": 256, "64KiB": 64 << 10, "10MiB": 10 << 20, "1GiB": 1 << 30, "4KB": 4000, "1.5KiB": 1536, "0": 0},
+		[]string{"", "KiB", "-1", "abc", "1TiB2", "99999999999999GiB"})
+	checkUnits(t, "ParseRate", ParseRate,
+		map[string]float64{"20000/s": 20000, "50/ms": 50000, "600/m": 10, "3600/h": 1, "250": 250, "1/100ms": 10},
+		[]string{"", "x/s", "5/parsec", "NaN"})
+	checkUnits(t, "ParseDuration", ParseDuration,
+		map[string]time.Duration{"250us": 250 * time.Microsecond, "2ms": 2 * time.Millisecond, "30d": 30 * 24 * time.Hour, "0": 0},
+		[]string{"", "5", "fast", "1xd"})
+}
+
 func FuzzParse(f *testing.F) {
 	examples, _ := filepath.Glob("*.yaml")
-	for _, p := range append(examples, "testdata/full.yaml", "testdata/tiny.yaml") {
+	for _, p := range append(examples, "testdata/full.yaml", "engine/testdata/tiny.yaml") {
 		if b, err := os.ReadFile(p); err == nil {
 			f.Add(b)
 		}

@@ -2,7 +2,9 @@ package workloads
 
 import (
 	"fmt"
+	"maps"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -48,19 +50,19 @@ func splitRate(rate float64, i, n int) float64 {
 	return rate / float64(n)
 }
 
-// ApplyShard turns w (in place) into shard s of itself, so that Count
-// machines running their shards together run the whole workload: rates,
-// workers and iterations are divided (remainders go to the first shards),
-// and every key space is split into disjoint slices (keys ≡ Index mod Count;
-// sequential and preload keys Index, Index+Count, ...).
-func (w *Workload) ApplyShard(s Shard) {
-	if s.Count <= 1 {
-		return
+// Sharded returns shard i of n of w (0 <= i < n), so that n machines
+// running their shards together run the whole workload: rates, workers and
+// iterations are divided (remainders go to the first shards), and every key
+// space is split into disjoint slices (keys ≡ i mod n; sequential and
+// preload keys i, i+n, ...). w is not changed; n <= 1 gives a copy of w.
+func (w *Workload) Sharded(i, n int) *Workload {
+	c := w.clone()
+	if n <= 1 {
+		return c
 	}
-	i, n := s.Index, s.Count
-	w.shard = s
-	for k := range w.Scenarios {
-		sc := &w.Scenarios[k]
+	c.shard = Shard{Index: i, Count: n}
+	for k := range c.Scenarios {
+		sc := &c.Scenarios[k]
 		e := &sc.Executor
 		e.Rate = splitRate(e.Rate, i, n)
 		e.StartRate = splitRate(e.StartRate, i, n)
@@ -74,24 +76,26 @@ func (w *Workload) ApplyShard(s Shard) {
 				e.Iterations = max(1, splitInt(e.Iterations, i, n))
 			}
 		}
-		for _, v := range sc.Vars {
+		for j, v := range sc.Vars {
 			if v.Dist.IsKeySpace() {
-				v.Dist.ShardIndex, v.Dist.ShardCount = int64(i), int64(n)
+				d := *v.Dist
+				d.ShardIndex, d.ShardCount = int64(i), int64(n)
+				sc.Vars[j].Dist = &d
 			}
 		}
 	}
-	for k := range w.Preload {
-		w.Preload[k].shard = s
-	}
+	return c
 }
 
-// SetDuration changes the measured phase to d: the workload duration and
-// every executor's own duration (closed executors bound only by iterations
-// stay so; ramping stages are scaled to fit).
-func (w *Workload) SetDuration(d time.Duration) {
-	w.Duration = d
-	for k := range w.Scenarios {
-		e := &w.Scenarios[k].Executor
+// WithDuration returns w with its measured phase set to d: the workload
+// duration and every executor's own duration (closed executors bound only
+// by iterations stay so; ramping stages are scaled to fit). w is not
+// changed.
+func (w *Workload) WithDuration(d time.Duration) *Workload {
+	c := w.clone()
+	c.Duration = d
+	for k := range c.Scenarios {
+		e := &c.Scenarios[k].Executor
 		switch e.Type {
 		case RampingArrivalRate:
 			total := e.TotalDuration()
@@ -110,4 +114,33 @@ func (w *Workload) SetDuration(d time.Duration) {
 			e.Duration = d
 		}
 	}
+	return c
+}
+
+// clone copies w deeply enough that changing the copy's fields, slices and
+// maps leaves w as it was. Distributions and templates are shared: nothing
+// changes them after parsing (Sharded replaces a distribution it shards).
+func (w *Workload) clone() *Workload {
+	c := *w
+	c.Store.Backends = slices.Clone(w.Store.Backends)
+	c.Limits.set = maps.Clone(w.Limits.set)
+	c.Nodes = slices.Clone(w.Nodes)
+	c.Sites = slices.Clone(w.Sites)
+	for i := range c.Sites {
+		s := &c.Sites[i]
+		s.Capabilities = slices.Clone(s.Capabilities)
+		s.Secrets = maps.Clone(s.Secrets)
+	}
+	c.Preload = slices.Clone(w.Preload)
+	c.Scenarios = slices.Clone(w.Scenarios)
+	for i := range c.Scenarios {
+		sc := &c.Scenarios[i]
+		sc.Executor.Stages = slices.Clone(sc.Executor.Stages)
+		sc.Vars = slices.Clone(sc.Vars)
+		sc.Request.Headers = slices.Clone(sc.Request.Headers)
+		sc.Expect = slices.Clone(sc.Expect)
+	}
+	c.Thresholds = maps.Clone(w.Thresholds)
+	c.ThresholdOrder = slices.Clone(w.ThresholdOrder)
+	return &c
 }

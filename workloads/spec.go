@@ -1,6 +1,11 @@
 package workloads
 
-import "time"
+import (
+	"time"
+
+	"github.com/sparkbench/sparkbench/store"
+	"github.com/sparkbench/sparkbench/workloads/internal/executor"
+)
 
 // Workload is a parsed and validated workload file.
 type Workload struct {
@@ -20,8 +25,16 @@ type Workload struct {
 	Thresholds map[string]string
 	// ThresholdOrder keeps the thresholds in file order for stable output.
 	ThresholdOrder []string
-	shard          Shard // set by ApplyShard
+	shard          Shard // set by Sharded
 }
+
+// Shard is the part of the workload this is (Sharded); the zero Shard for
+// the whole workload.
+func (w *Workload) Shard() Shard { return w.shard }
+
+// Pos is a position in a workload file: 1-based line and column, zero when
+// unknown (a value given with --set).
+type Pos struct{ Line, Column int }
 
 // OriginSpec configures the synthetic origin behind beam_fetch.
 type OriginSpec struct {
@@ -32,12 +45,11 @@ type OriginSpec struct {
 
 // StoreSpec configures the store of every node.
 type StoreSpec struct {
-	Backend string // memory | bbolt | pebble; default bbolt
-	// Backends, if set (store.backends), are run one after the other, like
-	// run --backend a,b,c; Backend is then the first.
-	Backends   []string
-	Durability string // group | always | none; default group
-	Dir        string // empty: a fresh temporary directory, removed after the run
+	// Backends are run one after the other, like run --backend a,b,c:
+	// store.backend gives one, store.backends several; default bbolt.
+	Backends   []store.Backend
+	Durability store.Durability // default group
+	Dir        string           // empty: a fresh temporary directory, removed after the run
 }
 
 // LimitsSpec holds the platform limits; zero fields take the defaults of
@@ -63,8 +75,15 @@ type NodeSpec struct {
 	ID          string
 	Spark       bool          // default true
 	PullLatency *DurationDist // in-process pull transport latency; nil = none
-	Transport   string        // inprocess | http
+	Transport   string        // TransportInProcess | TransportHTTP
 }
+
+// Pull transports of a node (NodeSpec.Transport): how other nodes reach
+// it when they pull from it.
+const (
+	TransportInProcess = "inprocess" // a function call, after PullLatency
+	TransportHTTP      = "http"      // a loopback HTTP server
+)
 
 // SiteSpec is one site (tenant).
 type SiteSpec struct {
@@ -93,8 +112,7 @@ type PreloadSpec struct {
 	Key        *Template // default "key:{{seq}}"
 	ValueSize  *SizeDist
 	TTL        *DurationDist // nil or 0 = no expiry
-	line, col  int
-	shard      Shard
+	Pos        Pos           // of the preload entry in the file
 }
 
 // ScenarioSpec is one concurrently running scenario.
@@ -110,15 +128,14 @@ type ScenarioSpec struct {
 	Expect    []int // expected statuses; default [200]
 	// WritesSpark is whether the flare can write Spark (set/delete/pull).
 	WritesSpark bool
-	flareLine   int
-	flareCol    int
+	FlarePos    Pos // of the flare field in the file
 }
 
-// Executor kinds.
+// Executor kinds, as the executor that runs them names them.
 const (
-	ConstantArrivalRate = "constant-arrival-rate"
-	RampingArrivalRate  = "ramping-arrival-rate"
-	Closed              = "closed"
+	ConstantArrivalRate = executor.ConstantArrivalRate
+	RampingArrivalRate  = executor.RampingArrivalRate
+	Closed              = executor.Closed
 )
 
 // ExecutorSpec configures how a scenario issues invocations.
@@ -139,11 +156,9 @@ type ExecutorSpec struct {
 	Iterations int64 // closed: total iterations (0 = run for Duration)
 }
 
-// Stage is one ramping step: go linearly to Target per second over Duration.
-type Stage struct {
-	Target   float64
-	Duration time.Duration
-}
+// Stage is one ramping step: go linearly to Target per second over
+// Duration (the executor's own Stage).
+type Stage = executor.Stage
 
 // Workers is how many invocations the executor can have in flight at once.
 func (e ExecutorSpec) Workers() int {

@@ -1,7 +1,10 @@
 package workloads
 
 import (
+	"errors"
 	"testing"
+
+	"github.com/sparkbench/sparkbench/flares"
 )
 
 // Hand-assembled modules: one importing flaron/v1 spark_get only, one also
@@ -38,18 +41,28 @@ func TestWasmWritesSpark(t *testing.T) {
 	if w, err := WasmWritesSpark(writingWasm); err != nil || !w {
 		t.Errorf("writing: %v %v", w, err)
 	}
-	for _, name := range []string{"counter", "kvops"} {
-		b, ok := BuiltinLookup(name)
-		if !ok {
-			t.Fatalf("builtin %s missing", name)
-		}
-		w, err := WasmWritesSpark(b)
-		declared, _ := BuiltinWrites(name)
-		if err != nil || w != declared {
-			t.Errorf("builtin %s: imports say writes=%v (%v), table says %v", name, w, err, declared)
-		}
-	}
 	if _, err := WasmWritesSpark(writingWasm[:20]); err == nil {
 		t.Error("truncated module accepted")
+	}
+}
+
+// TestBuiltinFlaresNeedWrites: every reference flare writes Spark, so a
+// scenario running one needs a site with writes_spark_kv; the parser finds
+// that out from the module's imports, as for any flare. A flare that stops
+// (or starts) writing changes what workloads need: update this list then.
+func TestBuiltinFlaresNeedWrites(t *testing.T) {
+	readOnly := map[string]bool{} // none of today's reference flares
+	if len(flares.Names()) == 0 {
+		t.Fatal("no built-in flares")
+	}
+	for _, name := range flares.Names() {
+		src := "sites: [{domain: ro.example}]\nscenarios: [{flare: builtin:" + name + ", executor: {type: closed, vus: 1}}]\n"
+		_, err := Parse("w.yaml", []byte(src))
+		if readOnly[name] && err != nil {
+			t.Errorf("%s: read-only flare refused on a read-only site: %v", name, err)
+		}
+		if !readOnly[name] && !errors.Is(err, ErrCapability) {
+			t.Errorf("%s: a read-only site was not refused (err %v)", name, err)
+		}
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -14,7 +15,6 @@ import (
 
 	"github.com/sparkbench/sparkbench/flares"
 	"github.com/sparkbench/sparkbench/reports"
-	"github.com/sparkbench/sparkbench/workloads"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files of the run-side CLI tests")
@@ -103,6 +103,7 @@ func TestCLIGolden(t *testing.T) {
 		{name: "run-bad-shard", args: []string{"run", "--shard", "3/3", f("ok.yaml")}, code: exitUsage},
 		{name: "run-bad-flag", args: []string{"run", "--bogus", f("ok.yaml")}, code: exitUsage},
 		{name: "run-invalid-file", args: []string{"run", f("capability.yaml")}, code: exitUsage},
+		{name: "run-bad-timeout-mode", args: []string{"run", "--quiet", "--timeout-mode", "eager", f("ok.yaml")}, code: exitRuntime},
 		{name: "flares-unknown", args: []string{"flares", "nope"}, code: exitUsage},
 		{name: "inspect-unknown-import", args: []string{"inspect", f("unknownimport.wasm")}, code: exitRuntime},
 		{name: "inspect-notwasm", args: []string{"inspect", f("notwasm.wasm")}, code: exitUsage},
@@ -126,13 +127,11 @@ func TestCLIGolden(t *testing.T) {
 			if c.masked {
 				stdout, stderr = mask(stdout), mask(stderr)
 			}
-			out := "exit " + itoa(code) + "\n--- stdout\n" + stdout + "--- stderr\n" + stderr
+			out := "exit " + strconv.Itoa(code) + "\n--- stdout\n" + stdout + "--- stderr\n" + stderr
 			golden(t, c.name, out)
 		})
 	}
 }
-
-func itoa(n int) string { return string(rune('0' + n)) }
 
 // TestRunJSONAndThresholds runs a tiny workload end to end through run(),
 // checks the JSON result, then fails a threshold on purpose.
@@ -287,8 +286,9 @@ func TestFlaresAndInspect(t *testing.T) {
 		if code != exitOK || !strings.Contains(out, "runnable: yes") || !strings.Contains(out, "func    handle_request") {
 			t.Errorf("inspect builtin:%s: exit %d\n%s%s", n, code, out, errOut)
 		}
-		if w, _ := workloads.BuiltinWrites(n); w != strings.Contains(out, "spark: writes") {
-			t.Errorf("inspect builtin:%s: writes=%v disagrees with the declared table", n, w)
+		listing, _, _ := invoke([]string{"flares", n})
+		if strings.Contains(listing, "writes Spark") != strings.Contains(out, "spark: writes") {
+			t.Errorf("flares and inspect disagree on whether builtin:%s writes Spark:\n%s\n%s", n, listing, out)
 		}
 	}
 }

@@ -37,9 +37,7 @@ func runFlares(args []string, stdout, stderr io.Writer) int {
 			fmt.Fprintln(tw)
 		}
 		writes := "reads Spark"
-		if w, known := workloads.BuiltinWrites(n); known && w {
-			writes = "writes Spark (needs writes_spark_kv)"
-		} else if wasm, ok := flares.Lookup(n); ok {
+		if wasm, ok := flares.Lookup(n); ok {
 			if w, err := workloads.WasmWritesSpark(wasm); err == nil && w {
 				writes = "writes Spark (needs writes_spark_kv)"
 			}

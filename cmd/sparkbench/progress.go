@@ -9,7 +9,7 @@ import (
 	"github.com/vbauerster/mpb/v8"
 	"github.com/vbauerster/mpb/v8/decor"
 
-	"github.com/sparkbench/sparkbench/workloads"
+	"github.com/sparkbench/sparkbench/workloads/engine"
 )
 
 // progressPrinter shows the measured phase: on a terminal one mpb bar per
@@ -30,8 +30,9 @@ func newProgressPrinter(out io.Writer, quiet bool, workload string) *progressPri
 	return &progressPrinter{out: out, quiet: quiet, tty: isTerminal(out), workload: workload}
 }
 
-// start is called by the runner when the measured phase begins.
-func (p *progressPrinter) start(pr *workloads.Progress) {
+// start is called by the engine (Options.OnMeasure) when the measured
+// phase begins.
+func (p *progressPrinter) start(pr *engine.Progress) {
 	if p.quiet {
 		return
 	}
@@ -47,7 +48,7 @@ func (p *progressPrinter) start(pr *workloads.Progress) {
 func (p *progressPrinter) wait() { p.wg.Wait() }
 
 // elapsed is how long s has run: frozen once its executor has returned.
-func elapsed(pr *workloads.Progress, s *workloads.ScenarioProgress) (time.Duration, string) {
+func elapsed(pr *engine.Progress, s *engine.ScenarioProgress) (time.Duration, string) {
 	if at, done := s.Finished(); done {
 		return at.Sub(pr.Start), " done"
 	}
@@ -61,7 +62,7 @@ func rate(n int64, el time.Duration) float64 {
 	return float64(n) / el.Seconds()
 }
 
-func (p *progressPrinter) plain(pr *workloads.Progress) {
+func (p *progressPrinter) plain(pr *engine.Progress) {
 	defer p.wg.Done()
 	fmt.Fprintf(p.out, "%s on %s: measuring %d scenario(s)\n", p.workload, pr.Backend, len(pr.Scenarios))
 	t := time.NewTicker(plainEvery)
@@ -94,7 +95,7 @@ func (p *progressPrinter) plain(pr *workloads.Progress) {
 }
 
 // allFinished reports whether every scenario's executor has returned.
-func allFinished(pr *workloads.Progress) bool {
+func allFinished(pr *engine.Progress) bool {
 	for _, s := range pr.Scenarios {
 		if _, done := s.Finished(); !done {
 			return false
@@ -103,12 +104,12 @@ func allFinished(pr *workloads.Progress) bool {
 	return true
 }
 
-func (p *progressPrinter) bars(pr *workloads.Progress) {
+func (p *progressPrinter) bars(pr *engine.Progress) {
 	defer p.wg.Done()
 	c := mpb.New(mpb.WithOutput(p.out), mpb.WithWidth(32), mpb.WithRefreshRate(150*time.Millisecond))
 	type barState struct {
 		bar   *mpb.Bar
-		s     *workloads.ScenarioProgress
+		s     *engine.ScenarioProgress
 		total int64
 	}
 	var bars []barState

@@ -8,14 +8,17 @@ import (
 	"os"
 	"os/signal"
 	"runtime/pprof"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
 	"time"
 
+	"github.com/sparkbench/sparkbench/host"
 	"github.com/sparkbench/sparkbench/reports"
 	"github.com/sparkbench/sparkbench/store"
 	"github.com/sparkbench/sparkbench/workloads"
+	"github.com/sparkbench/sparkbench/workloads/engine"
 )
 
 const runUsage = `usage: sparkbench run [flags] FILE...
@@ -50,8 +53,47 @@ type runFlags struct {
 	guestLog    string
 }
 
+// runCommand is one sparkbench run: its flags and what they parse into.
+type runCommand struct {
+	f              runFlags
+	stdout, stderr io.Writer
+	shard          workloads.Shard
+	backends       []store.Backend // --backend; none: each file's own
+	overrides      []workloads.Override
+	timeoutMode    host.TimeoutMode
+	guestLog       io.Writer
+}
+
+// runRun is sparkbench run, in steps: read the flags, load (parse and
+// check) every file once, open the outputs, run each file on each backend
+// and repeat, write the reports, then judge each file's thresholds on its
+// own runs.
 func runRun(args []string, stdout, stderr io.Writer) int {
-	var f runFlags
+	c := &runCommand{stdout: stdout, stderr: stderr}
+	files, code, ok := c.readFlags(args)
+	if !ok {
+		return code
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	parsed, err := c.load(ctx, files)
+	if err != nil {
+		fmt.Fprintln(stderr, oneLine(err))
+		return exitCodeFor(err)
+	}
+	closeOutputs, code, ok := c.openOutputs()
+	if !ok {
+		return code
+	}
+	defer closeOutputs()
+	fileRuns, runErr := c.runAll(ctx, parsed)
+	return c.report(ctx, parsed, fileRuns, runErr)
+}
+
+// readFlags parses the command line into c. ok is false when the command
+// ends here, with code (help, or a usage error already printed).
+func (c *runCommand) readFlags(args []string) (files []string, code int, ok bool) {
+	f, stderr := &c.f, c.stderr
 	fs := newFlagSet("run", runUsage, stderr)
 	fs.StringVar(&f.backends, "backend", "", "comma-separated backends to run against in turn (memory, bbolt, pebble); default: the file's store.backend")
 	fs.Var(&f.sets, "set", "override a workload field by dotted path, e.g. scenarios.0.executor.rate=5000/s (repeatable)")
@@ -68,183 +110,166 @@ func runRun(args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&f.guestLog, "guest-log", "", "append the flares' log_* lines to this file")
 	files, err := parseFlags(fs, args)
 	if err != nil {
-		return flagError(stderr, err)
+		return nil, flagError(stderr, err), false
+	}
+	usage := func(format string, args ...any) ([]string, int, bool) {
+		fmt.Fprintf(stderr, "sparkbench run: "+format+"\n", args...)
+		return nil, exitUsage, false
 	}
 	if len(files) == 0 {
-		fmt.Fprintln(stderr, "sparkbench run: no workload file given (see sparkbench help run)")
-		return exitUsage
+		return usage("no workload file given (see sparkbench help run)")
 	}
 	if f.count < 1 {
-		fmt.Fprintln(stderr, "sparkbench run: --count must be >= 1")
-		return exitUsage
+		return usage("--count must be >= 1")
 	}
 	if f.duration < 0 {
-		fmt.Fprintln(stderr, "sparkbench run: --duration must be positive")
-		return exitUsage
+		return usage("--duration must be positive")
 	}
-	var shard workloads.Shard
 	if f.shard != "" {
-		if shard, err = workloads.ParseShard(f.shard); err != nil {
-			fmt.Fprintf(stderr, "sparkbench run: --shard: %v\n", err)
-			return exitUsage
+		if c.shard, err = workloads.ParseShard(f.shard); err != nil {
+			return usage("--shard: %v", err)
 		}
 	}
-	var backends []string
 	if f.backends != "" {
-		for _, b := range strings.Split(f.backends, ",") {
-			b = strings.TrimSpace(b)
-			if !contains(store.Backends(), b) {
-				fmt.Fprintf(stderr, "sparkbench run: --backend: unknown backend %q (want %s)\n", b, strings.Join(store.Backends(), ", "))
-				return exitUsage
+		for _, name := range strings.Split(f.backends, ",") {
+			name = strings.TrimSpace(name)
+			b, err := store.ParseBackend(name)
+			if err != nil {
+				return usage("--backend: unknown backend %q (want %s)", name, strings.Join(backendNames(), ", "))
 			}
-			backends = append(backends, b)
+			c.backends = append(c.backends, b)
 		}
 	}
-	var overrides []workloads.Override
 	for _, s := range f.sets {
 		o, err := workloads.ParseOverride(s)
 		if err != nil {
-			fmt.Fprintf(stderr, "sparkbench run: --set: %v\n", err)
-			return exitUsage
+			return usage("--set: %v", err)
 		}
-		overrides = append(overrides, o)
+		c.overrides = append(c.overrides, o)
 	}
 	if f.seed != "" {
 		if _, err := strconv.ParseInt(f.seed, 10, 64); err != nil {
-			fmt.Fprintf(stderr, "sparkbench run: --seed %q: want an integer\n", f.seed)
-			return exitUsage
+			return usage("--seed %q: want an integer", f.seed)
 		}
-		overrides = append(overrides, workloads.Override{Path: "seed", Value: f.seed})
+		c.overrides = append(c.overrides, workloads.Override{Path: "seed", Value: f.seed})
 	}
+	return files, exitOK, true
+}
 
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-
-	// Validate everything before running anything.
+// load parses and checks every file before anything runs. Each file is
+// parsed once: all its runs (backends, repeats, the shard) derive from
+// that parse.
+func (c *runCommand) load(ctx context.Context, files []string) ([]*workloads.Workload, error) {
 	parsed := make([]*workloads.Workload, len(files))
 	for i, file := range files {
-		w, err := workloads.ParseFile(file, overrides...)
+		w, err := workloads.ParseFile(file, c.overrides...)
 		if err == nil {
-			err = workloads.Check(ctx, w)
+			err = engine.Check(ctx, w)
 		}
 		if err != nil {
-			fmt.Fprintln(stderr, oneLine(err))
-			return exitCodeFor(err)
+			return nil, err
+		}
+		if c.f.duration > 0 {
+			w = w.WithDuration(c.f.duration)
 		}
 		parsed[i] = w
 	}
+	return parsed, nil
+}
 
-	if f.cpuprofile != "" {
-		pf, err := os.Create(f.cpuprofile)
-		if err != nil {
-			fmt.Fprintf(stderr, "sparkbench run: --cpuprofile: %v\n", err)
-			return exitUsage
+// openOutputs starts the CPU profile, opens the guest log and reads the
+// timeout mode. ok is false when the command ends here, with code; else
+// closeOutputs stops and closes what was opened.
+func (c *runCommand) openOutputs() (closeOutputs func(), code int, ok bool) {
+	var closers []func()
+	closeOutputs = func() {
+		for i := len(closers) - 1; i >= 0; i-- {
+			closers[i]()
 		}
-		defer pf.Close()
+	}
+	fail := func(code int, format string, args ...any) (func(), int, bool) {
+		closeOutputs()
+		fmt.Fprintf(c.stderr, "sparkbench run: "+format+"\n", args...)
+		return nil, code, false
+	}
+	if c.f.cpuprofile != "" {
+		pf, err := os.Create(c.f.cpuprofile)
+		if err != nil {
+			return fail(exitUsage, "--cpuprofile: %v", err)
+		}
+		closers = append(closers, func() { pf.Close() })
 		if err := pprof.StartCPUProfile(pf); err != nil {
-			fmt.Fprintf(stderr, "sparkbench run: --cpuprofile: %v\n", err)
-			return exitRuntime
+			return fail(exitRuntime, "--cpuprofile: %v", err)
 		}
-		defer pprof.StopCPUProfile()
+		closers = append(closers, pprof.StopCPUProfile)
 	}
-	var guestLog io.Writer
-	if f.guestLog != "" {
-		lf, err := os.OpenFile(f.guestLog, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644)
+	if c.f.guestLog != "" {
+		lf, err := os.OpenFile(c.f.guestLog, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644)
 		if err != nil {
-			fmt.Fprintf(stderr, "sparkbench run: --guest-log: %v\n", err)
-			return exitUsage
+			return fail(exitUsage, "--guest-log: %v", err)
 		}
-		defer lf.Close()
-		guestLog = lf
+		closers = append(closers, func() { lf.Close() })
+		c.guestLog = lf
 	}
+	tm, err := host.ParseTimeoutMode(c.f.timeoutMode)
+	if err != nil {
+		return fail(exitCodeFor(err), "%s", oneLine(err))
+	}
+	c.timeoutMode = tm
+	return closeOutputs, exitOK, true
+}
 
-	var runs []*reports.Run
-	fileRuns := make([][]*reports.Run, len(files))
-	var runErr error
-outer:
-	for i, file := range files {
-		bs := backends
-		if len(bs) == 0 {
-			bs = parsed[i].Store.Backends
+// runAll runs every file on each of its backends, --count times each,
+// until all have run, one fails or ctx is cancelled. fileRuns[i] are the
+// runs of parsed[i], in order.
+func (c *runCommand) runAll(ctx context.Context, parsed []*workloads.Workload) (fileRuns [][]*reports.Run, err error) {
+	fileRuns = make([][]*reports.Run, len(parsed))
+	for i, w := range parsed {
+		backends := c.backends
+		if len(backends) == 0 {
+			backends = w.Store.Backends
 		}
-		if len(bs) == 0 {
-			bs = []string{parsed[i].Store.Backend}
-		}
-		for _, backend := range bs {
-			for rep := 0; rep < f.count; rep++ {
+		for _, backend := range backends {
+			for rep := 0; rep < c.f.count; rep++ {
 				if ctx.Err() != nil {
-					break outer
+					return fileRuns, nil
 				}
-				// A fresh parse per run: sharding and generators keep state.
-				w, err := workloads.ParseFile(file, overrides...)
-				if err != nil {
-					runErr = err
-					break outer
-				}
-				w.ApplyShard(shard)
-				if f.duration > 0 {
-					w.SetDuration(f.duration)
-				}
-				pr := newProgressPrinter(stderr, f.quiet, w.Name)
-				opts := workloads.RunOptions{Backend: backend, Repeat: rep, Shard: shard, TimeoutMode: f.timeoutMode,
-					OnMeasure: pr.start, GuestLog: guestLog, Warn: stderr}
-				r, err := workloads.Run(ctx, w, opts)
+				pr := newProgressPrinter(c.stderr, c.f.quiet, w.Name)
+				r, err := engine.Run(ctx, w, engine.Options{Backend: backend, Repeat: rep, Shard: c.shard, TimeoutMode: c.timeoutMode,
+					OnMeasure: pr.start, GuestLog: c.guestLog, Warn: c.stderr})
 				pr.wait()
 				if err != nil {
-					runErr = err
-					break outer
+					return fileRuns, err
 				}
-				runs = append(runs, r)
 				fileRuns[i] = append(fileRuns[i], r)
 			}
 		}
 	}
+	return fileRuns, nil
+}
+
+// report prints the summary and writes the reports of every run that
+// completed, then judges each file's thresholds on that file's runs, and
+// returns the exit code.
+func (c *runCommand) report(ctx context.Context, parsed []*workloads.Workload, fileRuns [][]*reports.Run, runErr error) int {
+	runs := slices.Concat(fileRuns...)
 	if runErr != nil && len(runs) == 0 {
-		fmt.Fprintf(stderr, "sparkbench run: %s\n", oneLine(runErr))
+		fmt.Fprintf(c.stderr, "sparkbench run: %s\n", oneLine(runErr))
 		return exitCodeFor(runErr)
 	}
 	if ctx.Err() != nil {
-		fmt.Fprintln(stderr, "sparkbench run: interrupted; reporting what was measured")
+		fmt.Fprintln(c.stderr, "sparkbench run: interrupted; reporting what was measured")
 	}
-
-	rep := reports.NewReport(runs...)
-	if err := reports.WriteText(stdout, rep); err != nil {
-		fmt.Fprintf(stderr, "sparkbench run: summary: %v\n", err)
-		return exitRuntime
-	}
-	for _, o := range []struct {
-		path  string
-		write func(io.Writer, *reports.Report) error
-	}{{f.out, reports.WriteJSON}, {f.html, reports.WriteHTML}, {f.md, reports.WriteMarkdown}} {
-		if o.path == "" {
-			continue
-		}
-		if err := writeTo(o.path, stdout, func(w io.Writer) error { return o.write(w, rep) }); err != nil {
-			fmt.Fprintf(stderr, "sparkbench run: %v\n", err)
-			return exitRuntime
-		}
+	if code, ok := c.writeReports(reports.NewReport(runs...)); !ok {
+		return code
 	}
 	if runErr != nil {
-		fmt.Fprintf(stderr, "sparkbench run: %s\n", oneLine(runErr))
+		fmt.Fprintf(c.stderr, "sparkbench run: %s\n", oneLine(runErr))
 		return exitCodeFor(runErr)
 	}
-	// Each file's thresholds apply to that file's runs.
-	failed := false
-	for i, w := range parsed {
-		if len(w.Thresholds) == 0 || len(fileRuns[i]) == 0 {
-			continue
-		}
-		res, err := reports.Evaluate(reports.NewReport(fileRuns[i]...), w.Thresholds)
-		if err != nil {
-			fmt.Fprintf(stderr, "sparkbench run: %s: thresholds: %s\n", w.File, oneLine(err))
-			return exitUsage
-		}
-		fmt.Fprintln(stdout)
-		if len(parsed) > 1 {
-			fmt.Fprintf(stdout, "thresholds of %s:\n", w.File)
-		}
-		reports.WriteThresholdsText(stdout, res)
-		failed = failed || reports.ThresholdsFailed(res)
+	failed, code, ok := c.checkThresholds(parsed, fileRuns)
+	if !ok {
+		return code
 	}
 	if failed {
 		return exitThresholds
@@ -255,11 +280,55 @@ outer:
 	return exitOK
 }
 
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
+// writeReports prints the terminal summary and writes --out, --html and
+// --md.
+func (c *runCommand) writeReports(rep *reports.Report) (code int, ok bool) {
+	if err := reports.WriteText(c.stdout, rep); err != nil {
+		fmt.Fprintf(c.stderr, "sparkbench run: summary: %v\n", err)
+		return exitRuntime, false
+	}
+	for _, o := range []struct {
+		path  string
+		write func(io.Writer, *reports.Report) error
+	}{{c.f.out, reports.WriteJSON}, {c.f.html, reports.WriteHTML}, {c.f.md, reports.WriteMarkdown}} {
+		if o.path == "" {
+			continue
+		}
+		if err := writeTo(o.path, c.stdout, func(w io.Writer) error { return o.write(w, rep) }); err != nil {
+			fmt.Fprintf(c.stderr, "sparkbench run: %v\n", err)
+			return exitRuntime, false
 		}
 	}
-	return false
+	return exitOK, true
+}
+
+// checkThresholds evaluates each file's thresholds on that file's runs and
+// prints the results. ok is false when a threshold cannot be evaluated
+// (exit code 2).
+func (c *runCommand) checkThresholds(parsed []*workloads.Workload, fileRuns [][]*reports.Run) (failed bool, code int, ok bool) {
+	for i, w := range parsed {
+		if len(w.Thresholds) == 0 || len(fileRuns[i]) == 0 {
+			continue
+		}
+		res, err := reports.Evaluate(reports.NewReport(fileRuns[i]...), w.Thresholds)
+		if err != nil {
+			fmt.Fprintf(c.stderr, "sparkbench run: %s: thresholds: %s\n", w.File, oneLine(err))
+			return false, exitUsage, false
+		}
+		fmt.Fprintln(c.stdout)
+		if len(parsed) > 1 {
+			fmt.Fprintf(c.stdout, "thresholds of %s:\n", w.File)
+		}
+		reports.WriteThresholdsText(c.stdout, res)
+		failed = failed || reports.ThresholdsFailed(res)
+	}
+	return failed, exitOK, true
+}
+
+func backendNames() []string {
+	var names []string
+	for _, b := range store.Backends() {
+		names = append(names, b.String())
+	}
+	return names
 }

@@ -6,6 +6,7 @@ import (
 	"io"
 
 	"github.com/sparkbench/sparkbench/workloads"
+	"github.com/sparkbench/sparkbench/workloads/engine"
 )
 
 const validateUsage = `usage: sparkbench validate [flags] FILE...
@@ -44,7 +45,7 @@ func runValidate(args []string, stdout, stderr io.Writer) int {
 	for _, file := range files {
 		w, err := workloads.ParseFile(file, overrides...)
 		if err == nil {
-			err = workloads.Check(context.Background(), w)
+			err = engine.Check(context.Background(), w)
 		}
 		if err != nil {
 			fmt.Fprintln(stderr, oneLine(err))

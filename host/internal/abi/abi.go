@@ -21,7 +21,7 @@ const (
 	ModuleWASI = "wasi_snapshot_preview1"
 )
 
-// Groups of functions, as DESIGN §2 lists them, plus "runtime".
+// Groups of functions, as docs/ARCHITECTURE.md lists them, plus "runtime".
 const (
 	GroupRequest  = "request"
 	GroupResponse = "response"

@@ -11,9 +11,10 @@ import (
 	"github.com/tetratelabs/wazero/api"
 )
 
-// designNames is DESIGN §2's list of host functions per group, restated so
-// that a function dropped from (or misfiled in) the table fails here.
-var designNames = map[string][]string{
+// architectureNames is docs/ARCHITECTURE.md's list of host functions per
+// group, restated so that a function dropped from (or misfiled in) the
+// table fails here.
+var architectureNames = map[string][]string{
 	GroupRequest:  {"req_method", "req_url", "req_header_get", "req_body"},
 	GroupResponse: {"resp_set_status", "resp_header_set", "resp_body_set"},
 	GroupSpark:    {"spark_get", "spark_set", "spark_delete", "spark_list", "spark_pull"},
@@ -63,17 +64,17 @@ func TestTableNoDuplicatesAndEveryGroup(t *testing.T) {
 		}
 	}
 	total := 0
-	for group, names := range designNames {
+	for group, names := range architectureNames {
 		for _, n := range names {
 			f, ok := Lookup(ModuleFlaronV1, n)
 			if !ok || f.Group != group {
-				t.Errorf("DESIGN lists %s in %s; table has %+v, %v", n, group, f, ok)
+				t.Errorf("ARCHITECTURE.md lists %s in %s; table has %+v, %v", n, group, f, ok)
 			}
 		}
 		total += len(names)
 	}
 	if total != len(FlaronV1) {
-		t.Errorf("table has %d flaron/v1 functions, DESIGN lists %d", len(FlaronV1), total)
+		t.Errorf("table has %d flaron/v1 functions, ARCHITECTURE.md lists %d", len(FlaronV1), total)
 	}
 }
 

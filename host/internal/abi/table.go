@@ -46,7 +46,8 @@ var FlaronV1 = []Func{
 	// spark_get(key) -> packed u32 LE remaining TTL || value; 0 on miss,
 	// read limit, bad key or Spark disabled.
 	flaron("spark_get", GroupSpark, types(i32, i32), types(i64)),
-	// spark_set(key, value, ttl_secs i32) -> code (0 ok, 1..9 as DESIGN §3).
+	// spark_set(key, value, ttl_secs i32) -> code (0 ok, 1..9: the Spark
+	// status codes of docs/ARCHITECTURE.md).
 	flaron("spark_set", GroupSpark, types(i32, i32, i32, i32, i32), types(i32)),
 	// spark_delete(key): no result; failures are silent to the guest.
 	flaron("spark_delete", GroupSpark, types(i32, i32), nil),

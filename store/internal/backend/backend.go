@@ -68,11 +68,11 @@ const (
 // Open opens the named backend: "memory", "bbolt" or "pebble".
 func Open(name string, cfg Config) (Backend, error) {
 	switch name {
-	case "memory":
+	case Memory:
 		return memory{}, nil
-	case "bbolt":
+	case Bbolt:
 		return openBbolt(cfg)
-	case "pebble":
+	case Pebble:
 		return openPebble(cfg)
 	}
 	return nil, fmt.Errorf("backend %q: %w", name, ErrUnknown)

@@ -132,13 +132,13 @@ func TestShardedRandomKeys(t *testing.T) {
 func TestZipfianFrequencies(t *testing.T) {
 	for _, theta := range []float64{0.5, 0.8, 0.99} {
 		const n, draws = 10000, 1_000_000
-		spec := &IntSpec{Kind: Zipfian, N: n, Theta: theta}
-		g := NewInt(spec, NewRand(3, "zipf", 0), 0, 1)
+		src := Prepare(&IntSpec{Kind: Zipfian, N: n, Theta: theta})
+		g := src.NewInt(NewRand(3, "zipf", 0), 0, 1)
 		counts := make([]int, n)
 		for i := 0; i < draws; i++ {
 			counts[g.Next()]++
 		}
-		z := spec.Zipf()
+		z := src.Zipf()
 		for k := 0; k < 10; k++ {
 			want := z.Prob(int64(k)) * draws
 			rel := math.Abs(float64(counts[k])-want) / want

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
-	"sync"
 )
 
 // Integer distribution kinds.
@@ -40,9 +39,6 @@ type IntSpec struct {
 
 	// Shard restricts a key space to the keys ≡ ShardIndex (mod ShardCount).
 	ShardIndex, ShardCount int64
-
-	once sync.Once
-	zipf *Zipf
 }
 
 // IsKeySpace reports whether the distribution draws from [Start, Start+N).
@@ -76,17 +72,29 @@ func (s *IntSpec) key(k int64) int64 {
 	return s.Start + k*s.ShardCount + s.ShardIndex
 }
 
-// Zipf returns the shared zipfian constants, computing them once.
-func (s *IntSpec) Zipf() *Zipf {
-	s.once.Do(func() {
-		theta := s.Theta
+// IntSource is a distribution prepared for drawing: the spec and what is
+// costly to derive from it (a zipfian's constants: zeta(n) is O(n)),
+// computed once and shared, read-only, by the generators of every worker.
+type IntSource struct {
+	spec *IntSpec
+	zipf *Zipf // zipfian and latest only
+}
+
+// Prepare computes what the generators of spec share.
+func Prepare(spec *IntSpec) *IntSource {
+	src := &IntSource{spec: spec}
+	if spec.Kind == Zipfian || spec.Kind == Latest {
+		theta := spec.Theta
 		if theta == 0 {
 			theta = 0.99
 		}
-		s.zipf = NewZipf(s.shardN(), theta)
-	})
-	return s.zipf
+		src.zipf = NewZipf(spec.shardN(), theta)
+	}
+	return src
 }
+
+// Zipf returns the zipfian constants (nil for other distributions).
+func (src *IntSource) Zipf() *Zipf { return src.zipf }
 
 // Validate checks the parameters; the error names the offending field.
 func (s *IntSpec) Validate() (field string, err error) {
@@ -139,16 +147,21 @@ type Int struct {
 	hotN   int64
 }
 
+// NewInt prepares spec and builds one generator from it; a run with
+// several workers prepares once and calls IntSource.NewInt per worker.
+func NewInt(spec *IntSpec, r *rand.Rand, worker, workers int) *Int {
+	return Prepare(spec).NewInt(r, worker, workers)
+}
+
 // NewInt builds worker's generator. worker and workers make sequential
 // distributions disjoint across workers (worker w emits w, w+workers, ...).
-func NewInt(spec *IntSpec, r *rand.Rand, worker, workers int) *Int {
+func (src *IntSource) NewInt(r *rand.Rand, worker, workers int) *Int {
 	if workers < 1 {
 		workers = 1
 	}
-	g := &Int{spec: spec, r: r, n: spec.shardN(), next: int64(worker), stride: int64(workers)}
+	spec := src.spec
+	g := &Int{spec: spec, r: r, n: spec.shardN(), next: int64(worker), stride: int64(workers), zipf: src.zipf}
 	switch spec.Kind {
-	case Zipfian, Latest:
-		g.zipf = spec.Zipf()
 	case Hotspot:
 		hf := spec.HotFraction
 		if hf == 0 {

@@ -6,8 +6,8 @@ import (
 )
 
 // Zipf holds the constants of YCSB's ZipfianGenerator for n items and a
-// given theta. Computing zeta(n) is O(n), so one Zipf is built per spec and
-// shared (read-only) by all workers.
+// given theta. Computing zeta(n) is O(n), so one Zipf is built per prepared
+// spec (Prepare) and shared (read-only) by all workers.
 type Zipf struct {
 	n         int64
 	theta     float64

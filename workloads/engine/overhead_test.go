@@ -1,4 +1,4 @@
-package workloads
+package engine
 
 import (
 	"context"
@@ -12,6 +12,8 @@ import (
 	"github.com/sparkbench/sparkbench/reports"
 	"github.com/sparkbench/sparkbench/store"
 	"github.com/sparkbench/sparkbench/workloads/internal/executor"
+
+	"github.com/sparkbench/sparkbench/workloads"
 )
 
 // cpuTime is the process's user+system CPU time.
@@ -80,7 +82,7 @@ func benchOpen(b *testing.B, fake bool) {
 	if s := os.Getenv("SPARKBENCH_RATE"); s != "" {
 		rate, _ = strconv.ParseFloat(s, 64)
 	}
-	w, err := Parse("overhead.yaml", []byte(overheadSrc))
+	w, err := workloads.Parse("overhead.yaml", []byte(overheadSrc))
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -137,7 +139,7 @@ func benchOpen(b *testing.B, fake bool) {
 }
 
 // realScenario builds the counter scenario on a real host and memory store.
-func realScenario(w *Workload) (*scenarioRT, func(), error) {
+func realScenario(w *workloads.Workload) (*scenarioRT, func(), error) {
 	ctx := context.Background()
 	st, err := openMemoryStore()
 	if err != nil {
@@ -169,7 +171,7 @@ func openMemoryStore() (*store.Store, error) {
 // invocation, the store's backend samples, response, start, status), with no
 // executor around it.
 func BenchmarkWorkerDoFake(b *testing.B) {
-	w, err := Parse("overhead.yaml", []byte(overheadSrc))
+	w, err := workloads.Parse("overhead.yaml", []byte(overheadSrc))
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -1,4 +1,4 @@
-package workloads
+package engine
 
 import (
 	"bytes"
@@ -8,6 +8,8 @@ import (
 	"testing"
 
 	"github.com/sparkbench/sparkbench/store"
+
+	"github.com/sparkbench/sparkbench/workloads"
 )
 
 func TestPreloadDeterministicAndSharded(t *testing.T) {
@@ -18,23 +20,23 @@ sites: [{domain: a.example, capabilities: [writes_spark_kv]}]
 preload: {keys: 1000, key: "k{{seq}}", value_size: {dist: uniform, min: 1, max: 100}, ttl: 1h}
 scenarios: [{flare: builtin:counter, executor: {type: closed, vus: 1}}]
 `
-	load := func(shard Shard) *store.Store {
-		w, err := Parse("p.yaml", []byte(src))
+	load := func(shard workloads.Shard) *store.Store {
+		w, err := workloads.Parse("p.yaml", []byte(src))
 		if err != nil {
 			t.Fatal(err)
 		}
-		w.ApplyShard(shard)
+		w = w.Sharded(shard.Index, shard.Count)
 		st, err := store.Open(store.Options{Backend: "memory"})
 		if err != nil {
 			t.Fatal(err)
 		}
 		t.Cleanup(func() { st.Close() })
-		if err := w.preload(context.Background(), map[string]*store.Store{"edge": st}, nil); err != nil {
+		if err := preload(context.Background(), w, map[string]*store.Store{"edge": st}, nil); err != nil {
 			t.Fatal(err)
 		}
 		return st
 	}
-	a, b := load(Shard{}).Site("a.example"), load(Shard{}).Site("a.example")
+	a, b := load(workloads.Shard{}).Site("a.example"), load(workloads.Shard{}).Site("a.example")
 	if n := len(a.List()); n != 1000 {
 		t.Fatalf("%d keys preloaded, want 1000", n)
 	}
@@ -45,7 +47,7 @@ scenarios: [{flare: builtin:counter, executor: {type: closed, vus: 1}}]
 			t.Fatalf("key %s differs between runs or has ttl %d", k, ttl)
 		}
 	}
-	s1 := load(Shard{Index: 1, Count: 3}).Site("a.example").List()
+	s1 := load(workloads.Shard{Index: 1, Count: 3}).Site("a.example").List()
 	if len(s1) != 333 {
 		t.Errorf("shard 1/3 loaded %d keys, want 333", len(s1))
 	}
@@ -65,14 +67,14 @@ sites: [{domain: a.example, capabilities: [writes_spark_kv]}]
 preload: {keys: 1000, value_size: 1KiB}
 scenarios: [{flare: builtin:counter, executor: {type: closed, vus: 1}}]
 `
-	w, err := Parse("q.yaml", []byte(src))
+	w, err := workloads.Parse("q.yaml", []byte(src))
 	if err != nil {
 		t.Fatal(err)
 	}
 	st, _ := store.Open(store.Options{Backend: "memory", SiteQuotaBytes: 10 << 10})
 	defer st.Close()
 	var warn bytes.Buffer
-	if err := w.preload(context.Background(), map[string]*store.Store{"edge": st}, &warn); err != nil {
+	if err := preload(context.Background(), w, map[string]*store.Store{"edge": st}, &warn); err != nil {
 		t.Fatal(err)
 	}
 	if !strings.Contains(warn.String(), "quota_exceeded") {

@@ -1,4 +1,4 @@
-package workloads
+package engine
 
 import (
 	"context"
@@ -11,18 +11,20 @@ import (
 	"github.com/sparkbench/sparkbench/store"
 	"github.com/sparkbench/sparkbench/workloads/internal/executor"
 	"github.com/sparkbench/sparkbench/workloads/internal/gen"
+
+	"github.com/sparkbench/sparkbench/workloads"
 )
 
 // scenarioRT is a scenario ready to run: bound templates, its flare, the
 // site handle it samples quota from.
 type scenarioRT struct {
-	spec     *ScenarioSpec
+	spec     *workloads.ScenarioSpec
 	h        *host.Host
 	flare    *host.Flare
-	method   *Template
-	url      *Template
-	headers  []HeaderTemplate
-	body     *Template
+	method   *workloads.Template
+	url      *workloads.Template
+	headers  []workloads.HeaderTemplate
+	body     *workloads.Template
 	nvals    int // user variables + built-ins with a per-request value
 	seqSlot  int
 	wkSlot   int
@@ -30,13 +32,16 @@ type scenarioRT struct {
 	site     *store.Site // nil when the node has no Spark
 	openLoop bool
 	progress *ScenarioProgress
+	// sources are the prepared distributions of the variables, built by
+	// the first newWorker and shared by every worker of the run.
+	sources []*gen.IntSource
 	// invoke runs one request into the worker's resp; h.InvokeInto on
 	// the scenario's flare, or a stand-in in benchmarks that measure the
 	// harness's own cost.
 	invoke func(ctx context.Context, req *host.Request, resp *host.Response) error
 }
 
-func newScenarioRT(w *Workload, i int, h *host.Host, f *host.Flare, stores map[string]*store.Store) (*scenarioRT, error) {
+func newScenarioRT(w *workloads.Workload, i int, h *host.Host, f *host.Flare, stores map[string]*store.Store) (*scenarioRT, error) {
 	sc := &w.Scenarios[i]
 	rt := &scenarioRT{spec: sc, h: h, flare: f}
 	rt.invoke = func(ctx context.Context, req *host.Request, resp *host.Response) error {
@@ -45,8 +50,8 @@ func newScenarioRT(w *Workload, i int, h *host.Host, f *host.Flare, stores map[s
 	nv := len(sc.Vars)
 	rt.seqSlot, rt.wkSlot, rt.nvals = nv, nv+1, nv+2
 	shardIdx, shards := "0", "1"
-	if w.shard.Count > 1 {
-		shardIdx, shards = fmt.Sprint(w.shard.Index), fmt.Sprint(w.shard.Count)
+	if sh := w.Shard(); sh.Count > 1 {
+		shardIdx, shards = fmt.Sprint(sh.Index), fmt.Sprint(sh.Count)
 	}
 	resolve := func(name string) (int, string, bool) {
 		for k, v := range sc.Vars {
@@ -72,13 +77,13 @@ func newScenarioRT(w *Workload, i int, h *host.Host, f *host.Flare, stores map[s
 		}
 		return 0, "", false
 	}
-	bind := func(t *Template, field string) (*Template, error) {
+	bind := func(t *workloads.Template, field string) (*workloads.Template, error) {
 		if t == nil {
 			return nil, nil
 		}
 		b, err := t.Bind(resolve)
 		if err != nil {
-			return nil, &FieldError{File: w.File, Path: fmt.Sprintf("scenarios.%d.request.%s", i, field), Msg: err.Error()}
+			return nil, &workloads.FieldError{File: w.File, Path: fmt.Sprintf("scenarios.%d.request.%s", i, field), Msg: err.Error()}
 		}
 		return b, nil
 	}
@@ -97,7 +102,7 @@ func newScenarioRT(w *Workload, i int, h *host.Host, f *host.Flare, stores map[s
 		if err != nil {
 			return nil, err
 		}
-		rt.headers = append(rt.headers, HeaderTemplate{Name: hd.Name, Value: v})
+		rt.headers = append(rt.headers, workloads.HeaderTemplate{Name: hd.Name, Value: v})
 	}
 	for _, s := range sc.Expect {
 		rt.expect[s] = true
@@ -106,7 +111,7 @@ func newScenarioRT(w *Workload, i int, h *host.Host, f *host.Flare, stores map[s
 		rt.site = st.Site(sc.Site)
 	}
 	e := sc.Executor
-	rt.openLoop = e.Type != Closed
+	rt.openLoop = e.Type != workloads.Closed
 	rt.progress = &ScenarioProgress{Name: sc.Name, Planned: e.TotalDuration(), Iterations: e.Iterations}
 	if rt.openLoop && rt.progress.Planned > 0 {
 		rt.progress.Rate = float64(plannedStarts(e)) / rt.progress.Planned.Seconds()
@@ -115,8 +120,8 @@ func newScenarioRT(w *Workload, i int, h *host.Host, f *host.Flare, stores map[s
 }
 
 // plannedStarts is the number of starts an open-loop schedule issues.
-func plannedStarts(e ExecutorSpec) int64 {
-	if e.Type == ConstantArrivalRate {
+func plannedStarts(e workloads.ExecutorSpec) int64 {
+	if e.Type == workloads.ConstantArrivalRate {
 		return int64(e.Rate * e.Duration.Seconds())
 	}
 	var n float64
@@ -131,18 +136,15 @@ func plannedStarts(e ExecutorSpec) int64 {
 // execConfig is the executor configuration of the measured phase, or of
 // the warmup: the same executor for w.Warmup (ramps warm up at their first
 // non-zero rate).
-func (rt *scenarioRT) execConfig(w *Workload, warm bool) executor.Config {
+func (rt *scenarioRT) execConfig(w *workloads.Workload, warm bool) executor.Config {
 	e := rt.spec.Executor
-	c := executor.Config{Type: e.Type, Rate: e.Rate, StartRate: e.StartRate, Duration: e.Duration,
+	c := executor.Config{Type: e.Type, Rate: e.Rate, StartRate: e.StartRate, Stages: e.Stages, Duration: e.Duration,
 		MaxInFlight: e.MaxInFlight, LateTolerance: e.LateTolerance, VUs: e.VUs, Iterations: e.Iterations, SpinBelow: e.Spin}
-	for _, s := range e.Stages {
-		c.Stages = append(c.Stages, executor.Stage{Target: s.Target, Duration: s.Duration})
-	}
 	if !warm {
 		return c
 	}
 	c.Duration, c.Iterations = w.Warmup, 0
-	if e.Type == RampingArrivalRate {
+	if e.Type == workloads.RampingArrivalRate {
 		c.Type, c.Rate = executor.ConstantArrivalRate, e.StartRate
 		for _, s := range e.Stages {
 			if c.Rate > 0 {
@@ -180,8 +182,13 @@ func (rt *scenarioRT) newWorker(seed int64, id, workers int, warm bool) *worker 
 	}
 	r := gen.NewRand(seed, stream, id)
 	wk := &worker{rt: rt, vals: make([]int64, rt.nvals), buf: make([]byte, 0, 512)}
-	for _, v := range rt.spec.Vars {
-		wk.gens = append(wk.gens, gen.NewInt(v.Dist, r, id, workers))
+	if rt.sources == nil {
+		for _, v := range rt.spec.Vars {
+			rt.sources = append(rt.sources, gen.Prepare(v.Dist))
+		}
+	}
+	for _, src := range rt.sources {
+		wk.gens = append(wk.gens, src.NewInt(r, id, workers))
 	}
 	wk.vals[rt.wkSlot] = int64(id)
 	wk.req = host.Request{Node: rt.spec.Node, Site: rt.spec.Site, Headers: make([][2]string, len(rt.headers))}
@@ -208,7 +215,7 @@ func (wk *worker) render(seq int64) {
 	wk.vals[rt.seqSlot] = seq
 	b := wk.buf[:0]
 	offs := wk.offs[:0]
-	part := func(t *Template) {
+	part := func(t *workloads.Template) {
 		if t == nil {
 			offs = append(offs, len(b), len(b))
 			return
@@ -273,11 +280,7 @@ func (wk *worker) Do(ctx context.Context, seq int64, intended, started time.Time
 	if rec == nil {
 		return end
 	}
-	code := int32(0)
-	if err != nil {
-		code = 100 + int32(host.KindOf(err))
-	}
-	rec.Record(reports.OpResponse, code, end.Sub(intended))
+	rec.Record(reports.OpResponse, host.KindOf(err).Code(), end.Sub(intended))
 	if rt.openLoop {
 		rec.RecordStart(started.Sub(intended), false)
 	}

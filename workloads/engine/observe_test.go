@@ -1,4 +1,4 @@
-package workloads
+package engine
 
 import (
 	"fmt"
@@ -67,14 +67,18 @@ func TestStoreObserverRecordsEverything(t *testing.T) {
 	}
 }
 
-func TestHostOpTable(t *testing.T) {
-	want := map[host.Op]reports.Op{
-		host.OpSparkGet: reports.OpSparkGet, host.OpSparkSet: reports.OpSparkSet, host.OpSparkDelete: reports.OpSparkDelete,
-		host.OpSparkList: reports.OpSparkList, host.OpSparkPull: reports.OpSparkPull, host.OpInvocation: reports.OpInvocation,
-	}
-	for h, r := range want {
-		if hostOps[h] != r || h.String() != r.String() {
-			t.Errorf("host %s -> reports %s, want %s", h, hostOps[h], r)
+// TestObserveCallRecordsTheHostsOp: what the host reports as an operation
+// is recorded under the same operation, by name, for every operation the
+// host times.
+func TestObserveCallRecordsTheHostsOp(t *testing.T) {
+	for _, op := range []host.Op{host.OpSparkGet, host.OpSparkSet, host.OpSparkDelete, host.OpSparkList, host.OpSparkPull, host.OpInvocation} {
+		rec := reports.NewRecorder(reports.Labels{Scenario: "s"}, time.Now())
+		o := &recObserver{rec: rec}
+		o.ObserveCall(op, 0, time.Microsecond)
+		run := reports.Build(reports.RunInfo{}, []*reports.Recorder{rec})
+		want, ok := reports.ParseOp(op.String())
+		if !ok || run.Op(want).Count() != 1 {
+			t.Errorf("host %s: recorded %d samples under reports %s", op, run.Op(want).Count(), want)
 		}
 	}
 }

@@ -1,4 +1,4 @@
-package workloads
+package engine
 
 import (
 	"context"
@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/sparkbench/sparkbench/reports"
+
+	"github.com/sparkbench/sparkbench/workloads"
 )
 
 const renderSrc = `
@@ -35,7 +37,7 @@ scenarios:
 // renderN renders n requests of worker id of the first scenario.
 func renderN(t *testing.T, src string, id, n int) []string {
 	t.Helper()
-	w, err := Parse("r.yaml", []byte(src))
+	w, err := workloads.Parse("r.yaml", []byte(src))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -80,7 +82,7 @@ func TestRequestSequenceDeterministic(t *testing.T) {
 }
 
 func TestRenderDoesNotAllocate(t *testing.T) {
-	w, _ := Parse("r.yaml", []byte(renderSrc))
+	w, _ := workloads.Parse("r.yaml", []byte(renderSrc))
 	rt, err := newScenarioRT(w, 0, nil, nil, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -94,7 +96,7 @@ func TestRenderDoesNotAllocate(t *testing.T) {
 }
 
 func BenchmarkRender(b *testing.B) {
-	w, _ := Parse("r.yaml", []byte(renderSrc))
+	w, _ := workloads.Parse("r.yaml", []byte(renderSrc))
 	rt, _ := newScenarioRT(w, 0, nil, nil, nil)
 	wk := rt.newWorker(w.Seed, 0, 1, false)
 	var seq int64
@@ -105,94 +107,31 @@ func BenchmarkRender(b *testing.B) {
 	}
 }
 
-func TestApplyShard(t *testing.T) {
-	src := `
-sites: [{domain: a.example, capabilities: [writes_spark_kv]}]
-preload: {keys: 10, key: "k{{seq}}"}
-scenarios:
-  - name: open
-    flare: builtin:counter
-    executor: {type: constant-arrival-rate, rate: 1001/s, max_in_flight: 10}
-    vars: {k: {dist: uniform, n: 100}, c: {dist: constant, value: 5}}
-  - name: ramp
-    flare: builtin:counter
-    executor: {type: ramping-arrival-rate, start_rate: 10/s, stages: [{target: 100/s, duration: 1s}]}
-  - name: closed
-    flare: builtin:counter
-    executor: {type: closed, vus: 5, iterations: 11}
-`
-	var rates []float64
-	var vus, iters int64
-	for i := 0; i < 3; i++ {
-		w, err := Parse("s.yaml", []byte(src))
-		if err != nil {
-			t.Fatal(err)
-		}
-		w.ApplyShard(Shard{Index: i, Count: 3})
-		rates = append(rates, w.Scenarios[0].Executor.Rate)
-		vus += int64(w.Scenarios[2].Executor.VUs)
-		iters += w.Scenarios[2].Executor.Iterations
-		if k := w.Scenarios[0].Vars[0].Dist; k.ShardCount != 3 || k.ShardIndex != int64(i) {
-			t.Errorf("key space not sharded: %+v", k)
-		}
-		if c := w.Scenarios[0].Vars[1].Dist; c.ShardCount != 0 {
-			t.Errorf("constant sharded: %+v", c)
-		}
-		if w.Preload[0].shard != (Shard{i, 3}) {
-			t.Errorf("preload shard %+v", w.Preload[0].shard)
-		}
-	}
-	if rates[0] != 334 || rates[1] != 334 || rates[2] != 333 {
-		t.Errorf("rates %v, want 334 334 333", rates)
-	}
-	if vus != 5 || iters != 11 { // 2+2+1 and 4+4+3
-		t.Errorf("vus %d iterations %d, want 5 and 11 in total", vus, iters)
-	}
-	if _, err := ParseShard("2/2"); err == nil {
-		t.Error("ParseShard accepted 2/2")
-	}
-}
-
-func TestSetDuration(t *testing.T) {
-	w, err := ParseFile("testdata/full.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	w.SetDuration(500 * time.Millisecond)
-	if w.Scenarios[0].Executor.Duration != 500*time.Millisecond {
-		t.Errorf("constant: %v", w.Scenarios[0].Executor.Duration)
-	}
-	if d := w.Scenarios[1].Executor.TotalDuration(); d != 500*time.Millisecond {
-		t.Errorf("ramping total %v", d)
-	}
-	if w.Scenarios[2].Executor.Duration != 0 || w.Scenarios[2].Executor.Iterations != 100 {
-		t.Errorf("iteration-bound closed changed: %+v", w.Scenarios[2].Executor)
-	}
-}
-
 func TestCheckRefusesUnloadableModule(t *testing.T) {
 	dir := t.TempDir()
-	// imports only spark_get, exports nothing: host.Load refuses it.
-	os.WriteFile(filepath.Join(dir, "ro.wasm"), readOnlyWasm, 0o644)
+	// A module that imports only spark_get and exports nothing: the parser
+	// accepts it (a read-only flare), host.Load refuses it.
+	ro := []byte("\x00asm\x01\x00\x00\x00\x01\x04\x01\x60\x00\x00\x02\x17\x01\x09flaron/v1\x09spark_get\x00\x00")
+	os.WriteFile(filepath.Join(dir, "ro.wasm"), ro, 0o644)
 	src := "sites: [{domain: ro.example}]\nscenarios:\n  - flare: ro.wasm\n    executor: {type: closed, vus: 1}\n"
-	w, err := Parse(filepath.Join(dir, "f.yaml"), []byte(src))
+	w, err := workloads.Parse(filepath.Join(dir, "f.yaml"), []byte(src))
 	if err != nil {
 		t.Fatal(err)
 	}
 	err = Check(context.Background(), w)
-	if err == nil || !errors.Is(err, ErrFlare) || !strings.Contains(err.Error(), "f.yaml:3:12: scenarios.0.flare: flare[ro]") {
+	if err == nil || !errors.Is(err, workloads.ErrFlare) || !strings.Contains(err.Error(), "f.yaml:3:12: scenarios.0.flare: flare[ro]") {
 		t.Errorf("Check: %v", err)
 	}
-	ok, _ := ParseFile("testdata/full.yaml")
+	ok, _ := workloads.ParseFile("testdata/tiny.yaml")
 	if err := Check(context.Background(), ok); err != nil {
-		t.Errorf("Check(full): %v", err)
+		t.Errorf("Check(tiny): %v", err)
 	}
 }
 
 // TestDoAllocations: a worker's Do (render, recording, observer adapters)
 // allocates nothing per invocation once warm; only the invocation may.
 func TestDoAllocations(t *testing.T) {
-	w, _ := Parse("r.yaml", []byte(renderSrc))
+	w, _ := workloads.Parse("r.yaml", []byte(renderSrc))
 	rt, err := newScenarioRT(w, 0, nil, nil, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -214,11 +153,11 @@ func TestDoAllocations(t *testing.T) {
 
 func TestShardTemplateVars(t *testing.T) {
 	src := strings.Replace(renderSrc, `x-fixed: "1"`, `x-fixed: "{{shard}}/{{shards}}"`, 1)
-	w, err := Parse("r.yaml", []byte(src))
+	w, err := workloads.Parse("r.yaml", []byte(src))
 	if err != nil {
 		t.Fatal(err)
 	}
-	w.ApplyShard(Shard{Index: 2, Count: 5})
+	w = w.Sharded(2, 5)
 	rt, err := newScenarioRT(w, 0, nil, nil, nil)
 	if err != nil {
 		t.Fatal(err)

@@ -1,4 +1,4 @@
-package workloads
+package engine
 
 import (
 	"runtime"
@@ -12,16 +12,6 @@ import (
 	"github.com/sparkbench/sparkbench/reports"
 	"github.com/sparkbench/sparkbench/store"
 )
-
-// hostOps maps host operations to report operations.
-var hostOps = [...]reports.Op{
-	host.OpSparkGet:    reports.OpSparkGet,
-	host.OpSparkSet:    reports.OpSparkSet,
-	host.OpSparkDelete: reports.OpSparkDelete,
-	host.OpSparkList:   reports.OpSparkList,
-	host.OpSparkPull:   reports.OpSparkPull,
-	host.OpInvocation:  reports.OpInvocation,
-}
 
 // limitNames caches host.Limit names so ObserveLimit does not build strings.
 var limitNames = func() [256]string {
@@ -37,13 +27,13 @@ var limitNames = func() [256]string {
 // Before recording a spark_set outcome it samples the quota use of the
 // worker's site, so that the quota-pressure table attributes each write to
 // the fill at the moment it completed (a refused write leaves the fill as
-// it found it; an accepted one adds its own bytes). Sampling per write
-// rather than per second matters: a site fills within a fraction of a
-// second, and a stale sample put refusals into the low bands. The sample
-// reads the site's used bytes without its lock (Site.UsedBytes; taking the
-// lock cost ~10 ns per spark_set even uncontended, BenchmarkObserveSet/site
-// 34 -> 24 ns, and under load it contended with the workers' own store
-// calls), then records the band sample, on the set path only.
+// it found it; an accepted one adds its own bytes). It samples per write,
+// not per second: a site fills within a fraction of a second, and a stale
+// sample would put refusals into the low bands. The sample reads the
+// site's used bytes without its lock (Site.UsedBytes: the lock would cost
+// ~10 ns per spark_set even uncontended, BenchmarkObserveSet/site 34 against
+// 24 ns, and contend with the workers' own store calls under load), then
+// records the band sample, on the set path only.
 type recObserver struct {
 	rec      *reports.Recorder
 	site     *store.Site // nil: the node has no Spark store
@@ -54,14 +44,13 @@ type recObserver struct {
 	limitIDs [256]reports.LimitID
 }
 
+// ObserveCall records op under the same operation: host.Op and
+// reports.Op are both internal/measure's operations.
 func (o *recObserver) ObserveCall(op host.Op, code int32, d time.Duration) {
-	if int(op) >= len(hostOps) {
-		return
-	}
 	if op == host.OpSparkSet && o.site != nil {
 		o.rec.RecordQuota(o.siteName, o.site.UsedBytes(), o.site.QuotaBytes())
 	}
-	o.rec.Record(hostOps[op], code, d)
+	o.rec.Record(reports.Op(op), code, d)
 }
 
 func (o *recObserver) ObserveLimit(l host.Limit, refused bool) {
@@ -78,12 +67,12 @@ func (o *recObserver) ObserveLimit(l host.Limit, refused bool) {
 // generation starts) has its own, created on the P's first sample, and a
 // goroutine records into its P's while pinned to it (internal/procpin):
 // while pinned no other goroutine can run there, so the recorder needs no
-// lock, and the hot path writes no shared cache line. This replaced a
-// sync.Pool Get and Put per sample (BenchmarkStoreObserver). Recorders are
+// lock, and the hot path writes no shared cache line (cheaper than a
+// sync.Pool Get and Put per sample: BenchmarkStoreObserver). Recorders are
 // never dropped, so every sample is reported. A pinned section cannot be
 // preempted, which is fine here: Record takes ~10 ns, and about 1 µs once
-// a second when it flushes the finished second (BenchmarkRecordBeforeStart
-// measured the flush before it was fixed to run only then).
+// a second when it flushes the finished second. docs/ARCHITECTURE.md says
+// why recording is per worker and per P.
 type storeObserver struct {
 	labels reports.Labels
 	gen    atomic.Pointer[observerGen]

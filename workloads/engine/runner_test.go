@@ -1,23 +1,36 @@
-package workloads
+package engine
 
 import (
 	"context"
+	"reflect"
 	"testing"
 	"time"
 
 	"github.com/sparkbench/sparkbench/reports"
+
+	"github.com/sparkbench/sparkbench/workloads"
 )
 
-func TestRunTiny(t *testing.T) {
-	w, err := ParseFile("testdata/tiny.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
+// runWithProgress runs w with the default options and returns the result
+// and the progress of its measured phase.
+func runWithProgress(t *testing.T, w *workloads.Workload) (*reports.Run, *Progress) {
+	t.Helper()
 	var prog *Progress
-	run, err := Run(context.Background(), w, RunOptions{OnMeasure: func(p *Progress) { prog = p }})
+	opts := DefaultOptions()
+	opts.OnMeasure = func(p *Progress) { prog = p }
+	run, err := Run(context.Background(), w, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
+	return run, prog
+}
+
+func TestRunTiny(t *testing.T) {
+	w, err := workloads.ParseFile("testdata/tiny.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	run, prog := runWithProgress(t, w)
 	if prog == nil || len(prog.Scenarios) != 2 {
 		t.Fatalf("progress: %+v", prog)
 	}
@@ -69,15 +82,11 @@ scenarios:
     executor: {type: constant-arrival-rate, rate: 400/s, duration: 500ms, max_in_flight: 4, late_tolerance: ` + tol + `}
     request: {url: "https://l.example/", headers: {x-counter-key: "k"}}
 `
-			w, err := Parse("late.yaml", []byte(src))
+			w, err := workloads.Parse("late.yaml", []byte(src))
 			if err != nil {
 				t.Fatal(err)
 			}
-			var prog *Progress
-			run, err := Run(context.Background(), w, RunOptions{OnMeasure: func(p *Progress) { prog = p }})
-			if err != nil {
-				t.Fatal(err)
-			}
+			run, prog := runWithProgress(t, w)
 			st, sc := run.Starts(), prog.Scenarios[0]
 			want := w.Scenarios[0].Executor.LateTolerance
 			if st.Late != sc.Late() || st.Threshold() != want {
@@ -87,5 +96,51 @@ scenarios:
 				t.Errorf("late_tolerance 1ns: only %d of %d starts late", st.Late, st.Total-st.Dropped)
 			}
 		})
+	}
+}
+
+// TestRunsShareOneParse: every run of a workload (repeats, backends,
+// shards) starts from the same parse, which Run leaves as it was.
+func TestRunsShareOneParse(t *testing.T) {
+	src := `
+seed: 5
+duration: 200ms
+warmup: 0s
+store: {backends: [memory, bbolt]}
+sites: [{domain: s.example, capabilities: [writes_spark_kv]}]
+scenarios:
+  - name: seq
+    flare: builtin:kvops
+    executor: {type: closed, vus: 2, iterations: 41}
+    vars: {k: {dist: sequential, n: 1000}, z: {dist: zipfian, n: 1000}}
+    request: {method: POST, body: "set k{{k}} 8 0\nget k{{z}}"}
+`
+	w, err := workloads.Parse("one.yaml", []byte(src))
+	if err != nil {
+		t.Fatal(err)
+	}
+	fresh, _ := workloads.Parse("one.yaml", []byte(src))
+	for _, tc := range []struct {
+		opts Options
+		want int64
+	}{
+		{Options{}, 41},
+		{Options{Shard: workloads.Shard{Index: 0, Count: 2}}, 21},
+		{Options{Backend: "bbolt", Shard: workloads.Shard{Index: 1, Count: 2}, Repeat: 1}, 20},
+		{Options{Repeat: 2}, 41},
+	} {
+		run, err := Run(context.Background(), w, tc.opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n := run.Op(reports.OpInvocation).Count(); n != tc.want {
+			t.Errorf("%+v: %d invocations, want %d", tc.opts, n, tc.want)
+		}
+		if run.Info.Shard != tc.opts.Shard.String() || run.Info.Repeat != tc.opts.Repeat {
+			t.Errorf("%+v: info shard %q repeat %d", tc.opts, run.Info.Shard, run.Info.Repeat)
+		}
+		if !reflect.DeepEqual(w, fresh) {
+			t.Fatalf("%+v: Run changed the workload", tc.opts)
+		}
 	}
 }

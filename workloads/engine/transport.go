@@ -1,4 +1,4 @@
-package workloads
+package engine
 
 import (
 	"context"
@@ -9,6 +9,8 @@ import (
 
 	"github.com/sparkbench/sparkbench/host"
 	"github.com/sparkbench/sparkbench/store"
+
+	"github.com/sparkbench/sparkbench/workloads"
 )
 
 // mixedTransport sends a pull to its origin over loopback HTTP when the
@@ -28,7 +30,7 @@ func (t *mixedTransport) Pull(ctx context.Context, origin, site string, keys []s
 
 // startPullServers serves each http-transport node's pulls on a loopback
 // port and returns the transport and a function that stops the servers.
-func startPullServers(nodes []host.Node, specs []NodeSpec) (host.Transport, func(), error) {
+func startPullServers(nodes []host.Node, specs []workloads.NodeSpec) (host.Transport, func(), error) {
 	endpoints := map[string]string{}
 	viaHTTP := map[string]bool{}
 	var servers []*http.Server
@@ -40,7 +42,7 @@ func startPullServers(nodes []host.Node, specs []NodeSpec) (host.Transport, func
 		}
 	}
 	for i, ns := range specs {
-		if ns.Transport != "http" {
+		if ns.Transport != workloads.TransportHTTP {
 			continue
 		}
 		ln, err := net.Listen("tcp", "127.0.0.1:0")

@@ -1,16 +1,17 @@
-package workloads
+package engine
 
 import (
 	"sync/atomic"
 	"time"
 
+	"github.com/sparkbench/sparkbench/store"
 	"github.com/sparkbench/sparkbench/workloads/internal/executor"
 )
 
 // Progress is the live state of a run's measured phase, for progress bars.
 // Its counters are safe to read while the run goes on.
 type Progress struct {
-	Backend   string
+	Backend   store.Backend
 	Repeat    int
 	Start     time.Time
 	Scenarios []*ScenarioProgress

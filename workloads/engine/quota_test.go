@@ -1,10 +1,12 @@
-package workloads
+package engine
 
 import (
 	"context"
 	"testing"
 
 	"github.com/sparkbench/sparkbench/reports"
+
+	"github.com/sparkbench/sparkbench/workloads"
 )
 
 // quotaFillSrc fills a 16 KiB quota with 256 B values under fresh keys,
@@ -32,11 +34,11 @@ scenarios:
 // only once the site is full. With a fill sampled once per second, every
 // write of this sub-second run landed in the first band.
 func TestQuotaBandsUseFillAtWrite(t *testing.T) {
-	w, err := Parse("quota-fill.yaml", []byte(quotaFillSrc))
+	w, err := workloads.Parse("quota-fill.yaml", []byte(quotaFillSrc))
 	if err != nil {
 		t.Fatal(err)
 	}
-	run, err := Run(context.Background(), w, RunOptions{})
+	run, err := Run(context.Background(), w, DefaultOptions())
 	if err != nil {
 		t.Fatal(err)
 	}

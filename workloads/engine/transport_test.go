@@ -1,10 +1,11 @@
-package workloads
+package engine
 
 import (
-	"context"
 	"testing"
 
 	"github.com/sparkbench/sparkbench/reports"
+
+	"github.com/sparkbench/sparkbench/workloads"
 )
 
 // TestPullOverHTTP: sessions preloaded on one node are pulled by another
@@ -28,15 +29,11 @@ scenarios:
     request:
       headers: {x-origin-node: "fra", x-session-id: "u{{u}}"}
 `
-	w, err := Parse("pull.yaml", []byte(src))
+	w, err := workloads.Parse("pull.yaml", []byte(src))
 	if err != nil {
 		t.Fatal(err)
 	}
-	var prog *Progress
-	run, err := Run(context.Background(), w, RunOptions{OnMeasure: func(p *Progress) { prog = p }})
-	if err != nil {
-		t.Fatal(err)
-	}
+	run, prog := runWithProgress(t, w)
 	if prog.Scenarios[0].Errors() != 0 {
 		t.Errorf("%d errors", prog.Scenarios[0].Errors())
 	}
