@@ -8,12 +8,11 @@ import (
 )
 
 func runOpen(ctx context.Context, cfg Config, s *schedule, workers []Worker, stats *Stats, drop DropFunc) {
-	sp := spinner{window: cfg.SpinBelow}
+	sp := spinner{window: max(cfg.SpinBelow, 0), noSpin: cfg.SpinBelow < 0}
 	if cfg.SpinBelow == 0 {
 		w := Calibrate()
-		sp = newAdaptiveSpinner(w, cfg.LateTolerance)
+		sp = newAdaptiveSpinner(w, calibratedLead, cfg.LateTolerance)
 	}
-	sp.window = max(sp.window, 0)
 	ol := &openLoop{ctx: ctx, cfg: cfg, s: s, stats: stats, drop: drop, sp: sp,
 		budget: min(max(cfg.LateTolerance/4, minBudget), maxBudget)}
 	ol.watch = time.AfterFunc(time.Hour, ol.watchdog)
@@ -45,8 +44,8 @@ func runOpen(ctx context.Context, cfg Config, s *schedule, workers []Worker, sta
 // openLoop runs an open-loop schedule without a dispatcher: the workers
 // claim the starts themselves, in order.
 //
-// At any time at most one worker holds the lead: it waits (spins or
-// sleeps, see spinner) for the next start, claims it and runs it itself. Before running it the
+// At any time at most one worker holds the lead: it waits (see spinner)
+// for the next start, claims it and runs it itself. Before running it the
 // lead is released, either to nobody (the next worker to finish an
 // invocation takes it, without parking) or, when no worker is expected to
 // be free by the next start, to a parked worker, which is woken. So a

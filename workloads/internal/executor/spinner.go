@@ -4,74 +4,148 @@ import (
 	"context"
 	"math/bits"
 	"runtime"
+	"slices"
 	"sync"
 	"time"
 )
 
-// spinner waits for start times: it sleeps until window before a start,
-// then spins (yielding the processor) until the start. Adaptive spinners
-// learn the window from how much their own sleeps overshoot: an idle
-// process wakes from time.Sleep with millisecond granularity (so it must
-// spin through most gaps), a busy one within microseconds (so it can sleep
-// through them and save the CPU).
+// spinner waits for start times: it sleeps until shortly before a start,
+// then spins (yielding the processor now and then) until the start.
 //
-// An adaptive spinner does not spin at all while its recent sleeps would
-// have made no start late: while at most one of the last 32 overshot by
-// more than three quarters of the late tolerance (lateOver). Spinning would
-// then only burn CPU (at 100k starts/s it is most of a core). An idle Go
-// process wakes from back-to-back sub-millisecond sleeps ~1ms late one
-// time in three, so with the default 1ms tolerance it spins.
+// Waits of more than a few milliseconds sleep on a Go timer first (it
+// releases the processor, and is precise to about a millisecond when the
+// process is idle). The last stretch is a preciseSleep: on Linux a
+// clock_nanosleep that wakes tens of microseconds late for one kernel
+// wake-up's CPU, where spinning through the gap would burn all of it. A
+// wait shorter than the sleep's own lead plus minSleep is spun: there a
+// sleep costs as much CPU as spinning and wakes too late (at ~25k
+// starts/s and above on this VM, testdata/exec-2026-12-03.txt).
+//
+// An adaptive spinner learns from the overshoots of its precise sleeps.
+// In sleep mode it wakes the lower quartile of the last 32 overshoots
+// before a start (lead) and spins the rest when it wakes early: most
+// starts are on time within microseconds, the CPU spent spinning is a few
+// microseconds a start, and a late wake-up is late by the spread of the
+// overshoots, not by all of it. It switches to spin mode, where it stops
+// sleeping window before a start (twice the p90 of the last 32
+// overshoots, 20µs to 2ms), when sleeps stop fitting the late tolerance:
+// when more than 8 of the last 256 (3%) overshot by more than three
+// quarters of it (lateOver). With precise sleeps that takes a loaded
+// machine; with Go timers only (no clock_nanosleep) an idle process at the
+// default 1ms tolerance, where a third of the sleeps wake ~1ms late.
 //
 // The decision counts would-be-late sleeps rather than averaging
-// overshoots because overshoots are bimodal: a timer caught by a processor
-// that is looking for work fires within microseconds, one left to the
-// netpoller ~1ms late. An average of the two drifts below the tolerance
-// while a third of the sleeps are still late. One stall is forgiven, so a
-// single preemption does not switch to spinning for thousands of starts.
+// overshoots because overshoots are bimodal: a Go timer caught by a
+// processor that is looking for work fires within microseconds, one left
+// to the netpoller ~1ms late. An average of the two drifts below the
+// tolerance while a third of the sleeps are still late. Rare stalls are
+// forgiven: the VM stalls a precise sleep by milliseconds a few times in
+// a thousand here, which spinning would not have avoided (a spinning
+// thread stalls as well), while spinning through them cost a core for a
+// second at a time.
 type spinner struct {
-	window    time.Duration
+	window    time.Duration // spin mode, or fixed: how close to a start sleeping stops
 	adaptive  bool
-	tolerance time.Duration // adaptive: sleeping must not make starts later than this
-	lateBits  uint32        // bit i: recent sleep i overshot by more than lateOver
-	recentAt  int           // next bit of lateBits to overwrite
+	noSpin    bool                  // spin: off: sleep right up to the start
+	tolerance time.Duration         // adaptive: sleeping must not make starts later than this
+	lateBits  [lateRing / 64]uint64 // bit i: recent sleep i overshot by more than lateOver
+	lateAt    int                   // next bit of lateBits to overwrite
+	overs     [overRing]time.Duration
+	overAt    int           // next slot of overs to overwrite
+	lead      time.Duration // sleep mode: lower quartile of overs
 	// floor is the calibrated overshoot of back-to-back sleeps: what
 	// sleeping through every gap will see, unlike a probe (below).
 	floor      time.Duration
 	goodProbes int       // precise probes in a row
 	probeAt    time.Time // adaptive, spinning: when to sleep through a gap to re-measure
 	probing    bool
+	timer      *time.Timer // the Go timer of long waits, reused
+	yieldAt    time.Time   // when waitUntil last let other goroutines run
+	// sleepFn replaces preciseSleep in tests.
+	sleepFn func(time.Duration) bool
 }
 
-// Sleep-or-spin decision: of the last overRing sleeps, at most
-// maxLateSleeps may have overshot by more than lateOver.
+// Sleep-or-spin decision: of the last lateRing sleeps, at most
+// maxLateSleeps may have overshot by more than lateOver. The lead and
+// the window are quantiles of the last overRing overshoots.
 const (
-	overRing      = 32 // the bits of lateBits
-	maxLateSleeps = 1
+	lateRing      = 256
+	maxLateSleeps = 8
+	overRing      = 32
 )
 
-// newAdaptiveSpinner returns a spinner that starts with spin window w
-// (from Calibrate: twice the calibrated overshoot) and learns from its
-// sleeps.
-func newAdaptiveSpinner(w, tolerance time.Duration) spinner {
+// Long waits: a wait of more than coarseAbove sleeps on a Go timer until
+// coarseLead before the precise sleep's target. A Go timer fires up to
+// ~1.1ms late on an idle process (p99; the rare 3ms+ wake-up makes that
+// start late). Precise sleeps are thus at most ~3ms long: the processor
+// they hold is not needed elsewhere for longer.
+const (
+	coarseAbove = 4 * time.Millisecond
+	coarseLead  = 2 * time.Millisecond
+)
+
+// minSleep is the shortest precise sleep worth taking rather than
+// spinning: a kernel wake-up costs 20-35µs of CPU here, so spinning less
+// than the lead plus this is no dearer, and on time.
+const minSleep = 10 * time.Microsecond
+
+// batchTolerance is the late tolerance from which a sleeping spinner
+// never spins a whole gap: a gap shorter than the lead plus minSleep is
+// slept through, and the starts that came due meanwhile run back to back
+// on waking, late by about the overshoot (tens of µs; with Go timers
+// only, ~0.5ms) for a fraction of a wake-up's CPU each. Below it, such
+// gaps are spun: precise, for at most a wake-up's CPU per start.
+const batchTolerance = 2 * time.Millisecond
+
+// yieldEvery bounds how long the waiting goroutine goes without passing
+// through the scheduler. It keeps its processor during a precise sleep,
+// so a goroutine readied onto that processor waits for the yield; and a
+// goroutine that never yields for 10ms has its processor taken away by
+// the runtime's sysmon while it sleeps, which then polls every 20µs for a
+// while (measured: +20µs of CPU a start at 1000/s).
+const yieldEvery = time.Millisecond
+
+// newAdaptiveSpinner returns a spinner that starts with spin window w and
+// sleep lead lead (from calibrate) and learns from its sleeps.
+func newAdaptiveSpinner(w, lead, tolerance time.Duration) spinner {
 	sp := spinner{window: w, adaptive: true, tolerance: tolerance, floor: w / 2}
 	sp.fill(sp.floor)
+	for i := range sp.overs {
+		sp.overs[i] = lead
+	}
+	sp.lead = lead
 	return sp
 }
 
 // lateOver is the overshoot beyond which a sleep may make its start late.
 func (sp *spinner) lateOver() time.Duration { return sp.tolerance * 3 / 4 }
 
-// fill replaces every recent overshoot with over.
+// fill replaces every recent overshoot with over in the sleep-or-spin
+// decision.
 func (sp *spinner) fill(over time.Duration) {
-	sp.lateBits = 0
+	v := uint64(0)
 	if over > sp.lateOver() {
-		sp.lateBits = ^uint32(0)
+		v = ^uint64(0)
+	}
+	for i := range sp.lateBits {
+		sp.lateBits[i] = v
 	}
 }
 
 // lateSleeps is how many of the recent sleeps overshot by more than
 // lateOver.
-func (sp *spinner) lateSleeps() int { return bits.OnesCount32(sp.lateBits) }
+func (sp *spinner) lateSleeps() int {
+	n := 0
+	for _, b := range sp.lateBits {
+		n += bits.OnesCount64(b)
+	}
+	return n
+}
+
+// sleeping reports whether an adaptive spinner is in sleep mode.
+func (sp *spinner) sleeping() bool {
+	return sp.adaptive && sp.tolerance > 0 && sp.lateSleeps() <= maxLateSleeps
+}
 
 // probeEvery is how often a spinning adaptive spinner sleeps through one
 // gap to see whether sleeps have become precise enough for the tolerance.
@@ -79,16 +153,14 @@ func (sp *spinner) lateSleeps() int { return bits.OnesCount32(sp.lateBits) }
 // late: every 100ms that was 1% of the starts at any rate (the p99 of the
 // start error); every second it is 0.1%.
 //
-// A probe is not a sample of sleeping, though: a sleep after spinning
+// A probe is not a sample of sleeping, though: a Go timer after spinning
 // wakes within ~50µs nearly every time on an idle machine, where sleeps
-// back to back (sleep mode) wake ~1ms late one time in three. So probes
-// resume sleeping only where the calibrated overshoot of back-to-back
-// sleeps fits the tolerance (the spinner spins because of recent stalls,
-// not because of the machine's timers): there, after probesToResume
-// precise probes quickProbe apart, it sleeps again. Elsewhere (the idle
-// default of 1ms) a probe is one sample among the last 32 sleeps, so
-// precise probes switch to sleeping at most every half minute, each switch
-// costing the ~2ms of late starts that the next sleeps take to switch back.
+// back to back wake ~1ms late one time in three. So probes resume
+// sleeping only where the calibrated overshoot of back-to-back sleeps
+// fits the tolerance (the spinner spins because of recent stalls, not
+// because of the machine's timers): there, after probesToResume precise
+// probes quickProbe apart, it sleeps again. Elsewhere a probe is one
+// sample among the last 32 sleeps.
 const (
 	probeEvery     = time.Second
 	quickProbe     = 20 * time.Millisecond
@@ -112,14 +184,18 @@ const spinYield = 1024
 // ends first.
 func (sp *spinner) waitUntil(ctx context.Context, due time.Time) (time.Time, bool) {
 	w := sp.spinWindow()
-	if sp.adaptive && w > 0 && sp.tolerance > 0 {
+	// through: a gap too short for a sleep that wakes the lead early is
+	// slept through, not spun.
+	through := sp.noSpin || (sp.sleeping() && sp.tolerance >= batchTolerance)
+	slept := false
+	if sp.adaptive && sp.tolerance > 0 && !sp.sleeping() {
 		// While spinning there are no sleeps to learn from: now and
 		// then sleep through one gap (see probeEvery). That start may be
 		// late by the overshoot.
 		if sp.probeAt.IsZero() {
 			sp.probeAt = due.Add(probeEvery)
 		} else if due.After(sp.probeAt) {
-			w, sp.probing = 0, true
+			w, sp.probing, through = 0, true, true
 		}
 	}
 	for n := 1; ; n++ {
@@ -131,20 +207,34 @@ func (sp *spinner) waitUntil(ctx context.Context, due time.Time) (time.Time, boo
 		if d <= 0 {
 			return now, ctx.Err() == nil
 		}
+		sleep, thru := d-w, false
+		if sleep < minSleep && through && (!slept || sp.noSpin) {
+			sleep, thru = d, true
+		}
 		switch {
-		case d > 20*time.Millisecond:
-			t := time.NewTimer(d - w)
+		case sleep > coarseAbove:
+			if sp.timer == nil {
+				sp.timer = time.NewTimer(sleep - coarseLead)
+			} else {
+				sp.timer.Reset(sleep - coarseLead)
+			}
 			select {
 			case <-ctx.Done():
-				t.Stop()
+				sp.timer.Stop()
 				return now, false
-			case <-t.C:
+			case <-sp.timer.C:
 			}
-		case d > w:
-			target := d - w
-			time.Sleep(target)
-			if sp.adaptive {
-				over := time.Since(now) - target
+			sp.yieldAt = time.Now()
+		case sleep >= minSleep || thru:
+			if now.Sub(sp.yieldAt) >= yieldEvery {
+				runtime.Gosched()
+				sp.yieldAt = now
+				continue // the yield may have taken a while
+			}
+			full := sp.sleep(sleep)
+			slept = true
+			if sp.adaptive && full {
+				over := time.Since(now) - sleep
 				sp.learn(over)
 				if sp.probing {
 					sp.probing = false
@@ -156,6 +246,7 @@ func (sp *spinner) waitUntil(ctx context.Context, due time.Time) (time.Time, boo
 				continue
 			}
 			runtime.Gosched()
+			sp.yieldAt = now
 		}
 		if ctx.Err() != nil {
 			return now, false
@@ -163,10 +254,19 @@ func (sp *spinner) waitUntil(ctx context.Context, due time.Time) (time.Time, boo
 	}
 }
 
-// spinWindow is how close to a start waitUntil stops sleeping and spins.
+// sleep sleeps precisely for d (preciseSleep); false if cut short.
+func (sp *spinner) sleep(d time.Duration) bool {
+	if sp.sleepFn != nil {
+		return sp.sleepFn(d)
+	}
+	return preciseSleep(d)
+}
+
+// spinWindow is how close to a start waitUntil stops sleeping and spins:
+// the lead in sleep mode, else the window.
 func (sp *spinner) spinWindow() time.Duration {
-	if sp.adaptive && sp.tolerance > 0 && sp.lateSleeps() <= maxLateSleeps {
-		return 0
+	if sp.sleeping() {
+		return sp.lead
 	}
 	return sp.window
 }
@@ -185,53 +285,51 @@ func (sp *spinner) nextProbe(over time.Duration) time.Duration {
 	return quickProbe
 }
 
-// learn records an overshoot for the sleep-or-spin decision and moves the
-// window towards twice it: up at once (a late wake-up costs precision
-// now), down slowly (1/64 per sleep).
+// learn records an overshoot: for the sleep-or-spin decision, and in the
+// ring of overshoots whose lower quartile is the sleep-mode lead and
+// whose p90, doubled, the spin window (both recomputed once per turn of
+// the ring, 32 sleeps).
 func (sp *spinner) learn(over time.Duration) {
-	bit := uint32(1) << sp.recentAt
+	word, bit := sp.lateAt/64, uint64(1)<<(sp.lateAt%64)
 	if over > sp.lateOver() {
-		sp.lateBits |= bit
+		sp.lateBits[word] |= bit
 	} else {
-		sp.lateBits &^= bit
+		sp.lateBits[word] &^= bit
 	}
-	sp.recentAt = (sp.recentAt + 1) % overRing
-	want := min(max(2*over, minSpin), maxSpin)
-	if want > sp.window {
-		sp.window = want
-	} else {
-		sp.window -= (sp.window - want) / 64
+	sp.lateAt = (sp.lateAt + 1) % lateRing
+	sp.overs[sp.overAt] = over
+	sp.overAt = (sp.overAt + 1) % overRing
+	if sp.overAt == 0 && sp.adaptive {
+		s := sp.overs
+		slices.Sort(s[:])
+		sp.lead = min(max(s[overRing/4-1], 0), maxSpin)
+		sp.window = min(max(2*s[overRing*9/10-1], minSpin), maxSpin)
 	}
 }
 
 var (
-	calibrateOnce sync.Once
-	calibrated    time.Duration
+	calibrateOnce  sync.Once
+	calibrated     time.Duration
+	calibratedLead time.Duration
 )
 
-// Calibrate measures how much time.Sleep overshoots short sleeps on this
-// machine (p90 of 50 sleeps of 50µs) and returns the spin window to use:
-// twice that, within [50µs, 2ms]. It is measured once per process.
+// Calibrate measures how much a precise sleep (see preciseSleep)
+// overshoots short sleeps on this machine (50 sleeps of 50µs) and returns
+// the spin window to use when sleeps do not fit the late tolerance: twice
+// the p90, within [50µs, 2ms]. It is measured once per process.
 func Calibrate() time.Duration {
 	calibrateOnce.Do(func() {
 		const n = 50
-		over := make([]time.Duration, n)
-		for i := range over {
+		over := make([]time.Duration, 0, n)
+		for len(over) < n {
 			t0 := time.Now()
-			time.Sleep(50 * time.Microsecond)
-			over[i] = time.Since(t0) - 50*time.Microsecond
+			if preciseSleep(50 * time.Microsecond) {
+				over = append(over, time.Since(t0)-50*time.Microsecond)
+			}
 		}
-		sortDurations(over)
-		c := 2 * over[n*9/10]
-		calibrated = min(max(c, 50*time.Microsecond), 2*time.Millisecond)
+		slices.Sort(over)
+		calibrated = min(max(2*over[n*9/10], 50*time.Microsecond), maxSpin)
+		calibratedLead = min(max(over[n/4], 0), maxSpin)
 	})
 	return calibrated
-}
-
-func sortDurations(d []time.Duration) {
-	for i := 1; i < len(d); i++ {
-		for j := i; j > 0 && d[j] < d[j-1]; j-- {
-			d[j], d[j-1] = d[j-1], d[j]
-		}
-	}
 }

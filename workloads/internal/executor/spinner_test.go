@@ -1,0 +1,68 @@
+package executor
+
+import (
+	"context"
+	"slices"
+	"testing"
+	"time"
+)
+
+// TestSpinnerSleepOrSpin: which gaps a spinner sleeps through and which
+// it spins, with a sleeper that overshoots by a steady 20µs (so that the
+// adaptive spinner stays in sleep mode whatever the machine is doing; its
+// lead becomes ~20µs). Sleep mode sleeps once a gap, waking the lead
+// early, where the gap leaves room for a sleep; a gap shorter than the
+// lead plus minSleep is spun at the default tolerance and slept through
+// from batchTolerance on; spin: off never spins; a fixed window sleeps
+// until the window before the start.
+func TestSpinnerSleepOrSpin(t *testing.T) {
+	const us = time.Microsecond
+	const ms = time.Millisecond
+	adaptive := func(tol time.Duration) spinner { return newAdaptiveSpinner(100*us, 20*us, tol) }
+	tests := []struct {
+		name     string
+		sp       spinner
+		gap      time.Duration
+		starts   int
+		sleeps   [2]int           // sleeps wanted: at least, at most
+		median   [2]time.Duration // median sleep asked for: at least, at most
+		wantLead time.Duration    // the lead afterwards, ±10µs (0: not checked)
+	}{
+		{"1ms gaps, adaptive: one sleep a gap, waking the lead early", adaptive(ms), ms, 100, [2]int{90, 110}, [2]time.Duration{900 * us, ms - 15*us}, 20 * us},
+		{"200µs gaps, adaptive: one sleep a gap", adaptive(ms), 200 * us, 200, [2]int{160, 220}, [2]time.Duration{120 * us, 200*us - 15*us}, 20 * us},
+		{"20µs gaps, 1ms tolerance: spun", adaptive(ms), 20 * us, 500, [2]int{0, 10}, [2]time.Duration{0, ms}, 0},
+		{"20µs gaps, 3ms tolerance: slept through", adaptive(3 * ms), 20 * us, 500, [2]int{50, 500}, [2]time.Duration{1, 20 * us}, 0},
+		{"20µs gaps, spin off: slept through", spinner{noSpin: true}, 20 * us, 500, [2]int{50, 500}, [2]time.Duration{1, 20 * us}, 0},
+		{"1ms gaps, fixed 300µs: sleep until 300µs before", spinner{window: 300 * us}, ms, 100, [2]int{90, 110}, [2]time.Duration{600 * us, 700 * us}, 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			sp := tt.sp
+			var asked []time.Duration
+			sp.sleepFn = func(d time.Duration) bool {
+				asked = append(asked, d)
+				for t0 := time.Now(); time.Since(t0) < d+20*us; {
+				}
+				return true
+			}
+			start := time.Now()
+			for i := 1; i <= tt.starts; i++ {
+				if _, ok := sp.waitUntil(context.Background(), start.Add(time.Duration(i)*tt.gap)); !ok {
+					t.Fatal("waitUntil: cancelled")
+				}
+			}
+			if n := len(asked); n < tt.sleeps[0] || n > tt.sleeps[1] {
+				t.Errorf("%d sleeps for %d starts, want %d-%d", n, tt.starts, tt.sleeps[0], tt.sleeps[1])
+			}
+			if len(asked) > 0 {
+				slices.Sort(asked)
+				if m := asked[len(asked)/2]; m < tt.median[0] || m > tt.median[1] {
+					t.Errorf("median sleep %v, want %v-%v", m, tt.median[0], tt.median[1])
+				}
+			}
+			if tt.wantLead > 0 && (sp.lead < tt.wantLead-10*us || sp.lead > tt.wantLead+10*us) {
+				t.Errorf("lead %v, want ~%v", sp.lead, tt.wantLead)
+			}
+		})
+	}
+}
