@@ -20,10 +20,10 @@ func cpuTime() time.Duration {
 
 // BenchmarkOpenLoopCost runs a constant-arrival-rate schedule at
 // SPARKBENCH_RATE (default 1000/s) for b.N starts with default settings
-// (adaptive spinner, 1ms late tolerance, 64 workers) and a cheap worker,
-// and reports the process CPU per start and as a share of one core (the
-// executor's cost: the worker does next to nothing), and the start
-// error's percentiles.
+// (adaptive spinner, 1ms late tolerance, 64 workers; SPARKBENCH_SPIN sets
+// a fixed spin window, "off" none) and a cheap worker, and reports the
+// process CPU per start and as a share of one core (the executor's cost:
+// the worker does next to nothing), and the start error's percentiles.
 func BenchmarkOpenLoopCost(b *testing.B) {
 	rate := 1000.0
 	if s := os.Getenv("SPARKBENCH_RATE"); s != "" {
@@ -37,6 +37,11 @@ func BenchmarkOpenLoopCost(b *testing.B) {
 	cfg := Config{Type: ConstantArrivalRate, Rate: rate, Duration: time.Duration(float64(b.N) / rate * 1e9), MaxInFlight: 64, LateTolerance: time.Millisecond}
 	if cfg.Duration < time.Millisecond {
 		cfg.Duration = time.Millisecond
+	}
+	if s := os.Getenv("SPARKBENCH_SPIN"); s == "off" {
+		cfg.SpinBelow = -1
+	} else if s != "" {
+		cfg.SpinBelow, _ = time.ParseDuration(s)
 	}
 	Calibrate()
 	var st Stats

@@ -81,12 +81,13 @@ func TestOpenLoopSlowServiceIdleWorkers(t *testing.T) {
 			if n := st.Dropped.Load(); n != 0 {
 				t.Errorf("%d starts dropped with idle workers", n)
 			}
-			// Generous bounds for a shared machine; the failure they catch
-			// is a start waiting for an invocation (hundreds of ms).
-			if m := maxOf(late); m > 50*time.Millisecond {
+			// Generous bounds for a shared machine (at load 7.5 on its 2
+			// cores, lateness max reached 280ms and 70ms); the failure
+			// they catch is a start waiting for an invocation to end.
+			if m := maxOf(late); m > tt.service/2 {
 				t.Errorf("lateness max %v (late > 1ms: %d of %d)", m, st.Late.Load(), len(late))
 			}
-			if m := maxOf(resp); m > tt.service+50*time.Millisecond {
+			if m := maxOf(resp); m > tt.service+tt.service/2 {
 				t.Errorf("response max %v for %v of service", m, tt.service)
 			}
 			t.Logf("late > 1ms: %d of %d, lateness max %v, response max %v, wakes %d", st.Late.Load(), len(late), maxOf(late), maxOf(resp), st.Wakes.Load())
@@ -112,7 +113,7 @@ func TestOpenLoopStallWatched(t *testing.T) {
 	if n := st.Dropped.Load(); n != 0 {
 		t.Errorf("%d starts dropped with idle workers", n)
 	}
-	if m := maxOf(late); m > stall/4 {
+	if m := maxOf(late); m > stall/2 {
 		t.Errorf("lateness max %v: the starts waited for the %v stall", m, stall)
 	}
 	if st.Wakes.Load() == 0 {
