@@ -100,12 +100,15 @@ const minSleep = 10 * time.Microsecond
 const batchTolerance = 2 * time.Millisecond
 
 // yieldEvery bounds how long the waiting goroutine goes without passing
-// through the scheduler. It keeps its processor during a precise sleep,
-// so a goroutine readied onto that processor waits for the yield; and a
-// goroutine that never yields for 10ms has its processor taken away by
-// the runtime's sysmon while it sleeps, which then polls every 20µs for a
-// while (measured: +20µs of CPU a start at 1000/s).
-const yieldEvery = time.Millisecond
+// through the scheduler. A goroutine that never yields for 10ms has its
+// processor taken away by the runtime's sysmon while it sleeps in the
+// system call, and sysmon then polls every 20µs for a while (measured:
+// +20µs of CPU a start at 1000/s). Yielding is not free either:
+// runtime.Gosched wakes an idle processor's thread to look for work
+// (wakep), which may take the goroutine over (~10µs of CPU here). A
+// goroutine readied onto the sleeping worker's processor is taken by the
+// other processor when it looks for work, or waits for the yield.
+const yieldEvery = 5 * time.Millisecond
 
 // newAdaptiveSpinner returns a spinner that starts with spin window w and
 // sleep lead lead (from calibrate) and learns from its sleeps.
