@@ -269,10 +269,10 @@ func TestSpinnerLearns(t *testing.T) {
 	}
 }
 
-// TestSpinnerSleepsWithinTolerance: an adaptive spinner spins once more
-// than 32 of its last 256 sleeps overshot by more than three quarters of
-// the late tolerance, and sleeps again once newer sleeps leave at most 32
-// among the last 256.
+// TestSpinnerSleepsWithinTolerance: an adaptive spinner whose calibrated
+// overshoot (here 1ms) exceeds three quarters of the late tolerance spins
+// once more than 32 of its last 256 sleeps overshot by more than that, and
+// sleeps again once newer sleeps leave at most 32 among the last 256.
 func TestSpinnerSleepsWithinTolerance(t *testing.T) {
 	const ms = time.Millisecond
 	const us = time.Microsecond
@@ -300,12 +300,14 @@ func TestSpinnerSleepsWithinTolerance(t *testing.T) {
 		{"a stall every 10 sleeps does not switch", ms, []step{
 			{repeat(100, append(repeat(9, 30*us), 5*ms)...), true},
 		}},
-		{"33 stalls in 256 switch, newer sleeps switch back", 3 * ms, []step{
-			{repeat(lateRing, ms), true},
-			{repeat(32, 5*ms, ms), true},
+		// Calibrated 1ms overshoots (Go timers only) do not fit 1ms: the
+		// recent sleeps decide.
+		{"33 late sleeps in 256 switch, newer sleeps switch back", ms, []step{
+			{repeat(lateRing, 30*us), true},
+			{repeat(32, 5*ms, 30*us), true},
 			{[]time.Duration{5 * ms}, false},
-			{repeat(lateRing-65, ms), false}, // the first stall is still among the last 256
-			{repeat(1, ms), true},
+			{repeat(lateRing-65, 30*us), false}, // the first stall is still among the last 256
+			{repeat(1, 30*us), true},
 		}},
 		// Bimodal overshoots: a third of the sleeps ~1ms late. Their mean
 		// (~0.35ms) is within half the tolerance, but they make starts late.
@@ -342,69 +344,54 @@ func TestSpinnerSleepsWithinTolerance(t *testing.T) {
 	}
 }
 
-// TestSpinnerProbes: where back-to-back sleeps fit the tolerance (the
-// calibrated overshoot), precise probes come quickProbe apart and a few in
-// a row resume sleeping after stalls; where they do not (the idle 1ms
-// default), probes stay a second apart and do not resume sleeping.
+// TestSpinnerProbes: a spinner in spin mode sleeps through one gap a
+// second (a probe), learning from it; and where the calibrated overshoot
+// fits the tolerance no amount of late sleeps (a loaded machine) makes
+// it spin.
 func TestSpinnerProbes(t *testing.T) {
+	const us = time.Microsecond
 	const ms = time.Millisecond
-	probe := func(sp *spinner, over time.Duration) time.Duration {
-		sp.learn(over) // as waitUntil does before nextProbe
-		return sp.nextProbe(over)
-	}
-	stalled := func(calibrated, tolerance time.Duration) *spinner {
-		sp := newAdaptiveSpinner(calibrated, 0, tolerance)
+	t.Run("spinning probes once a second", func(t *testing.T) {
+		// Calibrated 1ms overshoots at a 1ms tolerance: Go timers only.
+		sp := newAdaptiveSpinner(maxSpin, 0, ms)
+		var asked []time.Duration
+		sp.sleepFn = func(d time.Duration) bool {
+			asked = append(asked, d)
+			time.Sleep(d)
+			return true
+		}
+		for range 50 {
+			sp.waitUntil(context.Background(), time.Now().Add(100*us))
+		}
+		if sp.sleeping() || len(asked) != 0 {
+			t.Fatalf("sleeping %v, %d sleeps at 100µs gaps before the first probe, want spinning, none", sp.sleeping(), len(asked))
+		}
+		if until := time.Until(sp.probeAt); until < probeEvery-100*ms || until > probeEvery {
+			t.Fatalf("next probe in %v, want ~%v", until, probeEvery)
+		}
+		sp.probeAt = time.Now() // as if a second had passed
+		due := time.Now().Add(100 * us)
+		sp.waitUntil(context.Background(), due)
+		if len(asked) != 1 || asked[0] > 100*us {
+			t.Fatalf("probe: sleeps %v, want one through the 100µs gap", asked)
+		}
+		if want := due.Add(probeEvery); !sp.probeAt.Equal(want) {
+			t.Errorf("next probe at %v after the start, want %v", sp.probeAt.Sub(due), probeEvery)
+		}
+		for range 10 {
+			sp.waitUntil(context.Background(), time.Now().Add(100*us))
+		}
+		if len(asked) != 1 {
+			t.Errorf("%d sleeps after the probe, want none until the next", len(asked)-1)
+		}
+	})
+	t.Run("calibrated precise sleeps keep sleeping through stalls", func(t *testing.T) {
+		sp := newAdaptiveSpinner(100*us, 30*us, ms)
 		for range lateRing {
 			sp.learn(10 * ms)
 		}
-		return &sp
-	}
-	t.Run("3ms tolerance resumes after precise probes", func(t *testing.T) {
-		sp := stalled(maxSpin, 3*ms)
-		for i := range probesToResume {
-			if sp.sleeping() {
-				t.Fatalf("sleeping after %d probes, want spinning until %d", i, probesToResume)
-			}
-			if next := probe(sp, 30*time.Microsecond); next != quickProbe {
-				t.Fatalf("probe %d: next after %v, want %v", i, next, quickProbe)
-			}
-		}
 		if !sp.sleeping() {
-			t.Errorf("after %d precise probes: spinning, want sleeping", probesToResume)
-		}
-	})
-	t.Run("a late probe restarts the count", func(t *testing.T) {
-		sp := stalled(maxSpin, 3*ms)
-		probe(sp, 30*time.Microsecond)
-		probe(sp, 30*time.Microsecond)
-		if next := probe(sp, 5*ms); next != probeEvery {
-			t.Errorf("after a 5ms probe: next after %v, want %v", next, probeEvery)
-		}
-		for range probesToResume - 1 {
-			probe(sp, 30*time.Microsecond)
-		}
-		if sp.sleeping() {
-			t.Errorf("sleeping after %d precise probes following a late one, want %d", probesToResume-1, probesToResume)
-		}
-	})
-	t.Run("1ms tolerance with 1ms timers keeps spinning", func(t *testing.T) {
-		sp := stalled(maxSpin, ms)
-		for i := range 3 * probesToResume {
-			if next := probe(sp, 30*time.Microsecond); next != probeEvery {
-				t.Fatalf("probe %d: next after %v, want %v", i, next, probeEvery)
-			}
-		}
-		if sp.sleeping() {
-			t.Errorf("sleeping after %d precise probes, want spinning (back-to-back sleeps overshoot 1ms)", 3*probesToResume)
-		}
-	})
-	t.Run("1ms tolerance with precise timers resumes", func(t *testing.T) {
-		sp := stalled(100*time.Microsecond, ms)
-		for range probesToResume {
-			probe(sp, 30*time.Microsecond)
-		}
-		if !sp.sleeping() {
-			t.Errorf("spinning after %d precise probes, want sleeping", probesToResume)
+			t.Errorf("spinning after %d stalls with a calibrated 50µs overshoot, want sleeping", lateRing)
 		}
 	})
 }

@@ -26,25 +26,27 @@ import (
 // before a start (lead) and spins the rest when it wakes early: most
 // starts are on time within microseconds, the CPU spent spinning is a few
 // microseconds a start, and a late wake-up is late by the spread of the
-// overshoots, not by all of it. It switches to spin mode, where it stops
-// sleeping window before a start (twice the p90 of the last 32
-// overshoots, 20µs to 2ms), when sleeps stop fitting the late tolerance:
-// when more than 32 of the last 256 (1 in 8) overshot by more than three
-// quarters of it (lateOver). With precise sleeps that takes a heavily
-// loaded machine; with Go timers only (no clock_nanosleep) an idle process
-// at the default 1ms tolerance, where a third of the sleeps wake ~1ms late.
+// overshoots, not by all of it.
+//
+// Where the machine's sleeps cannot fit the late tolerance, it spins: it
+// stops sleeping window before a start (twice the p90 of the last 32
+// overshoots, 20µs to 2ms). That is decided on the calibrated overshoot
+// of back-to-back sleeps (floor): when it exceeds three quarters of the
+// tolerance (lateOver), as with Go timers only (no clock_nanosleep) at the
+// default 1ms, or precise sleeps at a tolerance under ~50µs, the spinner
+// spins while more than 32 of its last 256 sleeps (1 in 8) overshot by
+// more than lateOver, and sleeps otherwise (a busy process's Go timers
+// are precise). Where the floor fits, it always sleeps: late wake-ups then
+// come from the machine's load, which spinning does not cure (a spinning
+// thread is descheduled as well: at 1,000 starts/s and load 2, spinning
+// gave a lateness p99 of 1.5ms for 70% of a core, sleeping 2.2ms for 5%)
+// and which a spinning core makes worse for the flares under test.
 //
 // The decision counts would-be-late sleeps rather than averaging
 // overshoots because overshoots are bimodal: a Go timer caught by a
 // processor that is looking for work fires within microseconds, one left
 // to the netpoller ~1ms late. An average of the two drifts below the
-// tolerance while a third of the sleeps are still late. Stalls are
-// forgiven up to that rate: the VM stalls a precise sleep by milliseconds
-// a few times in a thousand when quiet, a few in a hundred when busy,
-// which spinning avoids only in part (a spinning thread stalls as well: at
-// 1,000/s and load 2, spinning gave a lateness p99 of 1.5ms for 70% of a
-// core, sleeping 2.2ms for 5%), while spinning through them costs a core
-// that the flares under test then lack.
+// tolerance while a third of the sleeps are still late.
 type spinner struct {
 	window    time.Duration // spin mode, or fixed: how close to a start sleeping stops
 	adaptive  bool
@@ -57,12 +59,11 @@ type spinner struct {
 	lead      time.Duration // sleep mode: lower quartile of overs
 	// floor is the calibrated overshoot of back-to-back sleeps: what
 	// sleeping through every gap will see, unlike a probe (below).
-	floor      time.Duration
-	goodProbes int       // precise probes in a row
-	probeAt    time.Time // adaptive, spinning: when to sleep through a gap to re-measure
-	probing    bool
-	timer      *time.Timer // the Go timer of long waits, reused
-	yieldAt    time.Time   // when waitUntil last let other goroutines run
+	floor   time.Duration
+	probeAt time.Time // adaptive, spinning: when to sleep through a gap to re-measure
+	probing bool
+	timer   *time.Timer // the Go timer of long waits, reused
+	yieldAt time.Time   // when waitUntil last let other goroutines run
 	// sleepFn replaces preciseSleep in tests.
 	sleepFn func(time.Duration) bool
 }
@@ -149,7 +150,10 @@ func (sp *spinner) lateSleeps() int {
 
 // sleeping reports whether an adaptive spinner is in sleep mode.
 func (sp *spinner) sleeping() bool {
-	return sp.adaptive && sp.tolerance > 0 && sp.lateSleeps() <= maxLateSleeps
+	if !sp.adaptive || sp.tolerance <= 0 {
+		return false
+	}
+	return sp.floor <= sp.lateOver() || sp.lateSleeps() <= maxLateSleeps
 }
 
 // probeEvery is how often a spinning adaptive spinner sleeps through one
@@ -160,17 +164,9 @@ func (sp *spinner) sleeping() bool {
 //
 // A probe is not a sample of sleeping, though: a Go timer after spinning
 // wakes within ~50µs nearly every time on an idle machine, where sleeps
-// back to back wake ~1ms late one time in three. So probes resume
-// sleeping only where the calibrated overshoot of back-to-back sleeps
-// fits the tolerance (the spinner spins because of recent stalls, not
-// because of the machine's timers): there, after probesToResume precise
-// probes quickProbe apart, it sleeps again. Elsewhere a probe is one
-// sample among the last 32 sleeps.
-const (
-	probeEvery     = time.Second
-	quickProbe     = 20 * time.Millisecond
-	probesToResume = 4
-)
+// back to back wake ~1ms late one time in three. So a probe is one sample
+// among the last 256 sleeps, not a reason to resume sleeping.
+const probeEvery = time.Second
 
 // Bounds of the adaptive spin window.
 const (
@@ -243,7 +239,7 @@ func (sp *spinner) waitUntil(ctx context.Context, due time.Time) (time.Time, boo
 				sp.learn(over)
 				if sp.probing {
 					sp.probing = false
-					sp.probeAt = due.Add(sp.nextProbe(over))
+					sp.probeAt = due.Add(probeEvery)
 				}
 			}
 		default:
@@ -274,20 +270,6 @@ func (sp *spinner) spinWindow() time.Duration {
 		return sp.lead
 	}
 	return sp.window
-}
-
-// nextProbe takes a probe that overshot by over (already learned) and
-// returns how long after it the next one is due.
-func (sp *spinner) nextProbe(over time.Duration) time.Duration {
-	if sp.floor > sp.lateOver() || over > sp.lateOver() {
-		sp.goodProbes = 0
-		return probeEvery
-	}
-	if sp.goodProbes++; sp.goodProbes >= probesToResume {
-		sp.goodProbes = 0
-		sp.fill(over) // sleep again
-	}
-	return quickProbe
 }
 
 // learn records an overshoot: for the sleep-or-spin decision, and in the
