@@ -22,7 +22,7 @@ import (
 // starts/s and above on this VM, testdata/exec-2026-12-03.txt).
 //
 // An adaptive spinner learns from the overshoots of its precise sleeps.
-// In sleep mode it wakes the lower quartile of the last 32 overshoots
+// In sleep mode it wakes the lower quartile of the last 32 overshoots (at most 50µs)
 // before a start (lead) and spins the rest when it wakes early: most
 // starts are on time within microseconds, the CPU spent spinning is a few
 // microseconds a start, and a late wake-up is late by the spread of the
@@ -174,6 +174,13 @@ const (
 	maxSpin = 2 * time.Millisecond
 )
 
+// maxLead bounds the sleep-mode lead. On a loaded machine the overshoots
+// grow (a p25 of 100µs and more at load 8), and a lead that large made a
+// 100µs gap (10,000 starts/s) too short to sleep in, so it was spun:
+// three times the CPU, for starts that the load made late anyway. Quiet,
+// the lead is 20-60µs.
+const maxLead = 50 * time.Microsecond
+
 // spinYield is how many clock reads a spinning wait makes between
 // yields of the processor (and checks of ctx): ~50µs at ~50ns a read.
 // runtime.Gosched on every iteration would make each one a trip through
@@ -289,7 +296,7 @@ func (sp *spinner) learn(over time.Duration) {
 	if sp.overAt == 0 && sp.adaptive {
 		s := sp.overs
 		slices.Sort(s[:])
-		sp.lead = min(max(s[overRing/4-1], 0), maxSpin)
+		sp.lead = min(max(s[overRing/4-1], 0), maxLead)
 		sp.window = min(max(2*s[overRing*9/10-1], minSpin), maxSpin)
 	}
 }
@@ -316,7 +323,7 @@ func Calibrate() time.Duration {
 		}
 		slices.Sort(over)
 		calibrated = min(max(2*over[n*9/10], 50*time.Microsecond), maxSpin)
-		calibratedLead = min(max(over[n/4], 0), maxSpin)
+		calibratedLead = min(max(over[n/4], 0), maxLead)
 	})
 	return calibrated
 }

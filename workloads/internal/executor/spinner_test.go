@@ -67,3 +67,15 @@ func TestSpinnerSleepOrSpin(t *testing.T) {
 		})
 	}
 }
+
+// TestSpinnerLeadBounded: overshoots that grow with the machine's load do
+// not grow the lead past maxLead, so a 100µs gap is still slept in.
+func TestSpinnerLeadBounded(t *testing.T) {
+	sp := newAdaptiveSpinner(100*time.Microsecond, 20*time.Microsecond, time.Millisecond)
+	for range overRing {
+		sp.learn(300 * time.Microsecond)
+	}
+	if sp.lead != maxLead || !sp.sleeping() {
+		t.Errorf("lead %v sleeping %v after 300µs overshoots, want %v, sleeping", sp.lead, sp.sleeping(), maxLead)
+	}
+}
