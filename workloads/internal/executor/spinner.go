@@ -22,11 +22,11 @@ import (
 // starts/s and above on this VM, testdata/exec-2026-12-03.txt).
 //
 // An adaptive spinner learns from the overshoots of its precise sleeps.
-// In sleep mode it wakes the lower quartile of the last 32 overshoots (at most 50µs)
-// before a start (lead) and spins the rest when it wakes early: most
-// starts are on time within microseconds, the CPU spent spinning is a few
-// microseconds a start, and a late wake-up is late by the spread of the
-// overshoots, not by all of it.
+// In sleep mode it wakes the lower quartile of the last 32 overshoots
+// (at most 50µs) before a start (lead) and spins the rest when it wakes
+// early: most starts are on time within microseconds, the CPU spent
+// spinning is a few microseconds a start, and a late wake-up is late by
+// the spread of the overshoots, not by all of it.
 //
 // Where the machine's sleeps cannot fit the late tolerance, it spins: it
 // stops sleeping window before a start (twice the p90 of the last 32
