@@ -8,9 +8,9 @@
 // scheduling can be tested and benchmarked with a cheap function.
 //
 // The open loop has no dispatcher: the worker that waits for the next
-// start runs it (openLoop). It waits on a Go timer for long gaps and in
-// clock_nanosleep with a 1ns timer slack for the last few milliseconds,
-// then spins what is left (spinner): starts are on time within tens of
-// microseconds for the CPU of one kernel wake-up a start, up to the rate
-// where the gap is shorter than that wake-up and spinning is cheaper.
+// start runs it (openLoop). It waits in clock_nanosleep with a 1ns timer
+// slack, then spins what is left (spinner): starts are on time within
+// tens of microseconds for the CPU of one kernel wake-up a start, up to
+// the rate where the gap is shorter than that wake-up and spinning is
+// cheaper.
 package executor

@@ -20,9 +20,9 @@ const preciseSleeper = true
 // process is otherwise idle (the runtime then waits in epoll_wait, whose
 // timeout is in milliseconds); this wakes tens of microseconds late, for
 // the CPU of one kernel wake-up (20-35µs here, testdata/exec-2026-12-03.txt).
-// The thread keeps its P during the sleep, as in any blocking system call,
-// so callers sleep this way only for short waits and yield now and then
-// (see spinner.waitUntil).
+// The thread keeps its P during the sleep, as in any blocking system call
+// (the runtime's sysmon hands it to another thread if work waits), and the
+// caller yields now and then (see spinner.waitUntil).
 func preciseSleep(d time.Duration) bool {
 	ts := unix.NsecToTimespec(int64(d))
 	// The slack is per thread and the goroutine may be on another thread

@@ -79,3 +79,18 @@ func TestSpinnerLeadBounded(t *testing.T) {
 		t.Errorf("lead %v sleeping %v after 300µs overshoots, want %v, sleeping", sp.lead, sp.sleeping(), maxLead)
 	}
 }
+
+// TestCancelDuringLongGap: a run whose next start is 10s away stops soon
+// after its context is cancelled (a precise sleep lasts at most maxSleep).
+func TestCancelDuringLongGap(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	ws, _ := workers(2, 0, nil)
+	t0 := time.Now()
+	if err := Run(ctx, Config{Type: ConstantArrivalRate, Rate: 0.1, Duration: time.Hour, MaxInFlight: 2}, ws, nil, nil); err != nil {
+		t.Fatal(err)
+	}
+	if el := time.Since(t0); el > 50*time.Millisecond+10*maxSleep {
+		t.Errorf("stopped %v after the start, cancelled at 50ms", el)
+	}
+}
