@@ -79,8 +79,11 @@ const (
 // an idle Go process spends ~18µs of CPU per millisecond slept on a timer
 // here (time.Sleep(20ms): 360µs; 8ms: 170-220µs), against ~50µs for a
 // whole clock_nanosleep (at 100 starts/s: 82µs a start instead of
-// 370-530µs).
-const maxSleep = 20 * time.Millisecond
+// 370-530µs). A piece stays under 10ms: the runtime's sysmon takes the P
+// of a system call that lasts 10ms, then polls every 20µs for a while
+// (20ms pieces cost 0.3s of CPU in a 4s run at 1 start/s, 9ms pieces
+// 0.08-0.10s, as much as the Go timer before).
+const maxSleep = 9 * time.Millisecond
 
 // minSleep is the shortest precise sleep worth taking rather than
 // spinning: a kernel wake-up costs 20-35µs of CPU here, so spinning less
