@@ -16,8 +16,8 @@ import (
 // clock_nanosleep that wakes tens of microseconds late for one kernel
 // wake-up's CPU, where spinning through the gap would burn all of it. A
 // wait shorter than the sleep's own lead plus minSleep is spun: there a
-// sleep costs as much CPU as spinning and wakes too late (at ~25k
-// starts/s and above on this VM, testdata/exec-2026-12-03.txt).
+// sleep costs as much CPU as spinning and wakes too late (from 15-22k
+// starts/s with cheap invocations on this VM, testdata/exec-2026-12-03.txt).
 //
 // An adaptive spinner learns from the overshoots of its precise sleeps.
 // In sleep mode it wakes the lower quartile of the last 32 overshoots
