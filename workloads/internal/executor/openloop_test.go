@@ -81,14 +81,13 @@ func TestOpenLoopSlowServiceIdleWorkers(t *testing.T) {
 			if n := st.Dropped.Load(); n != 0 {
 				t.Errorf("%d starts dropped with idle workers", n)
 			}
-			// Generous bounds for a shared machine (at load 7.5 on its 2
-			// cores, lateness max reached 280ms and 70ms); the failure
-			// they catch is a start waiting for an invocation to end.
+			// A generous bound for a shared machine (at load 7.5 on its 2
+			// cores, lateness max reached 280ms and 70ms); the failure it
+			// catches is a start waiting for an invocation to end. (The
+			// response time is lateness plus a sleep that such a machine
+			// also stretches: it is logged, not checked.)
 			if m := maxOf(late); m > tt.service/2 {
 				t.Errorf("lateness max %v (late > 1ms: %d of %d)", m, st.Late.Load(), len(late))
-			}
-			if m := maxOf(resp); m > tt.service+tt.service/2 {
-				t.Errorf("response max %v for %v of service", m, tt.service)
 			}
 			t.Logf("late > 1ms: %d of %d, lateness max %v, response max %v, wakes %d", st.Late.Load(), len(late), maxOf(late), maxOf(resp), st.Wakes.Load())
 		})
