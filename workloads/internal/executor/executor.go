@@ -33,8 +33,10 @@ type Config struct {
 	VUs           int           // closed workers
 	Iterations    int64         // closed: total over all workers
 	// SpinBelow is how close to a start the worker waiting for it stops
-	// sleeping and spins (yielding); 0 = Calibrate's value; < 0 = never spin (sleep
-	// only: much less CPU, starts only as precise as the Go timer).
+	// sleeping and spins (yielding); 0 = adaptive (see spinner); < 0 =
+	// never spin (sleep up to each start: starts as precise as the sleep,
+	// tens of µs with clock_nanosleep; gaps shorter than a wake-up are
+	// slept through and their starts run back to back).
 	SpinBelow time.Duration
 }
 
