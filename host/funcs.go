@@ -202,6 +202,9 @@ func (h *Host) respBodySet(ctx context.Context, _ api.Module, stack []uint64) {
 
 // --- log, secrets, beam ---
 
+// logFuncs names the function that logs at each level.
+var logFuncs = map[string]string{"info": "log_info", "warn": "log_warn", "error": "log_error", "trace": "env.trace"}
+
 // logAt defines log_LEVEL(message): one guest log line.
 func (h *Host) logAt(level string) api.GoModuleFunc {
 	fn := "log_" + level
@@ -217,6 +220,8 @@ func (h *Host) logAt(level string) api.GoModuleFunc {
 func (h *Host) writeLog(inst *instance, level string, msg []byte) {
 	inv := &inst.inv
 	inv.logLines++
+	inst.lastLog = append(inst.lastLog[:0], msg[:min(len(msg), maxDetail+1)]...)
+	inst.lastLogFn = logFuncs[level]
 	if inv.logLines > h.logLines {
 		return
 	}
@@ -349,7 +354,7 @@ func envAbort(ctx context.Context, _ api.Module, stack []uint64) {
 	inst := instanceFrom(ctx)
 	msg := inst.asString(uint32(stack[0]))
 	file := inst.asString(uint32(stack[1]))
-	inst.fail(fmt.Errorf("env.abort: %w: %q at %s:%d:%d", ErrTrap, msg, file, uint32(stack[2]), uint32(stack[3])))
+	inst.fail(KindTrap, fmt.Sprintf("env.abort: %s at %s:%d:%d", strconv.Quote(guestLine(msg)), guestLine(file), uint32(stack[2]), uint32(stack[3])), "")
 }
 
 // envSeed is AssemblyScript's seed() f64 for Math.random.

@@ -1,0 +1,151 @@
+package guard
+
+import "fmt"
+
+// tableDecl is a table of the table section.
+type tableDecl struct {
+	ref         byte
+	min, max    uint64
+	hasMax      bool
+	clampedMax  uint64 // the maximum emitted
+	clampToSize bool   // emit clampedMax
+}
+
+// checkLimits checks what the module declares against l, and fixes the
+// maximum each table is emitted with. wazero allocates per instance what a
+// module declares (8 bytes per table element and per entry of a passive
+// element segment, an object per global and per imported function, a slice
+// header per segment) however small the module: without limits a 149-byte
+// module declaring a 100M-element table costs 800 MB per instance.
+func (m *module) checkLimits(l Limits) error {
+	over := func(field string, got uint64, max uint32, what string, args ...any) error {
+		if max == 0 || got <= uint64(max) {
+			return nil
+		}
+		return &LimitError{Limit: field, What: fmt.Sprintf(what, args...), Max: uint64(max)}
+	}
+	imports, globals, tableElems := uint64(0), uint64(m.importedGlobals+m.definedGlobals), uint64(0)
+	var memMin uint64
+	for _, s := range m.secs {
+		r := reader{b: s.body}
+		switch s.id {
+		case secImport:
+			imports = uint64(r.u32())
+		case secMemory:
+			if r.u32() > 0 {
+				memMin, _, _ = r.limits()
+			}
+		case secElement:
+			segs, entries, err := countElements(s.body)
+			if err != nil {
+				return err
+			}
+			if err := over("MaxSegments", uint64(segs), l.MaxSegments, "%d element segments", segs); err != nil {
+				return err
+			}
+			if err := over("MaxTableElements", entries, l.MaxTableElements, "element segments: %d entries", entries); err != nil {
+				return err
+			}
+		case secData:
+			segs := uint64(r.u32())
+			if err := over("MaxSegments", segs, l.MaxSegments, "%d data segments", segs); err != nil {
+				return err
+			}
+		}
+		if r.err != nil {
+			return fmt.Errorf("%w: section %d: %v", ErrMalformed, s.id, r.err)
+		}
+	}
+	if err := over("MaxImports", imports, l.MaxImports, "%d imports", imports); err != nil {
+		return err
+	}
+	if err := over("MaxGlobals", globals, l.MaxGlobals, "%d globals", globals); err != nil {
+		return err
+	}
+	if err := over("MaxMemoryPages", memMin, l.MaxMemoryPages, "memory: %d initial pages", memMin); err != nil {
+		return err
+	}
+	for i, t := range m.tables {
+		tableElems += t.min
+		if err := over("MaxTableElements", t.min, l.MaxTableElements, "table %d: %d elements", i, t.min); err != nil {
+			return err
+		}
+	}
+	if err := over("MaxTableElements", tableElems, l.MaxTableElements, "tables: %d elements in all", tableElems); err != nil {
+		return err
+	}
+	if l.MaxTableElements > 0 && len(m.tables) > 0 {
+		// Share what the initial sizes leave among the tables, so that
+		// growing all of them cannot pass the limit either.
+		share := (uint64(l.MaxTableElements) - tableElems) / uint64(len(m.tables))
+		for i := range m.tables {
+			t := &m.tables[i]
+			t.clampedMax = t.min + share
+			if t.hasMax && t.max < t.clampedMax {
+				t.clampedMax = t.max
+			}
+			t.clampToSize = true
+		}
+	}
+	return nil
+}
+
+// tableSection returns the table section with each table's maximum
+// clamped (see checkLimits).
+func (m *module) tableSection() []byte {
+	b := appendU32(nil, uint32(len(m.tables)))
+	for _, t := range m.tables {
+		b = append(b, t.ref)
+		switch {
+		case t.clampToSize:
+			b = append(b, 0x01)
+			b = appendU32(b, uint32(t.min))
+			b = appendU32(b, uint32(t.clampedMax))
+		case t.hasMax:
+			b = append(b, 0x01)
+			b = appendU32(b, uint32(t.min))
+			b = appendU32(b, uint32(t.max))
+		default:
+			b = append(b, 0x00)
+			b = appendU32(b, uint32(t.min))
+		}
+	}
+	return b
+}
+
+// countElements returns the number of element segments and of their
+// entries, in any of the eight segment encodings.
+func countElements(body []byte) (segs uint32, entries uint64, err error) {
+	r := reader{b: body}
+	segs = r.u32()
+	for k := uint32(0); k < segs && r.err == nil; k++ {
+		flags := r.u32()
+		if flags > 7 {
+			return 0, 0, fmt.Errorf("%w: element segment %d: flags %d", ErrMalformed, k, flags)
+		}
+		if flags&3 == 2 { // explicit table index
+			r.u32()
+		}
+		if flags&1 == 0 { // active: offset expression
+			if err := r.skipConstExpr(); err != nil {
+				return 0, 0, fmt.Errorf("%w: element segment %d: %v", ErrMalformed, k, err)
+			}
+		}
+		if flags&3 != 0 { // elemkind or reftype
+			r.byte()
+		}
+		n := r.u32()
+		entries += uint64(n)
+		for e := uint32(0); e < n && r.err == nil; e++ {
+			if flags&4 == 0 {
+				r.u32() // function index
+			} else if err := r.skipConstExpr(); err != nil {
+				return 0, 0, fmt.Errorf("%w: element segment %d: %v", ErrMalformed, k, err)
+			}
+		}
+	}
+	if r.err != nil {
+		return 0, 0, fmt.Errorf("%w: element section: %v", ErrMalformed, r.err)
+	}
+	return segs, entries, nil
+}
