@@ -158,7 +158,7 @@ func (h *Host) Load(ctx context.Context, name string, wasm []byte) (*Flare, erro
 // limits in every mode.
 func (h *Host) guardOptions() guard.Options {
 	ml := h.moduleLimits
-	return guard.Options{
+	o := guard.Options{
 		StopChecks: h.stopChecks(),
 		StackBytes: h.limits.MaxStackBytes,
 		Limits: guard.Limits{
@@ -171,14 +171,24 @@ func (h *Host) guardOptions() guard.Options {
 			MaxLocals:        ml.MaxLocals,
 		},
 	}
+	if h.bare.stack {
+		o.StackBytes = 0
+	}
+	if h.bare.stop {
+		o.StopChecks = false
+	}
+	return o
 }
 
-// stopChecks reports whether flares get the guard's stop checks: in
+// stopChecks reports whether flares get the guard's stop checks (the
+// instances' stop and fuel globals): in
 // TimeoutWatchdog mode to stop them, in TimeoutNone mode too because a
 // guest without them never leaves native code, so that the Go runtime
 // cannot stop it for a garbage collection, and the whole process would
 // freeze at the next one behind a guest that does not return.
-func (h *Host) stopChecks() bool { return h.mode == TimeoutWatchdog || h.mode == TimeoutNone }
+func (h *Host) stopChecks() bool {
+	return (h.mode == TimeoutWatchdog || h.mode == TimeoutNone) && !h.bare.stop
+}
 
 // compileWorkers is how many goroutines compile a module: wazero's
 // parallel compiler checks its context between functions (the serial one

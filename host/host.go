@@ -47,6 +47,10 @@ type Host struct {
 	flares []*Flare
 	closed bool
 	shut   atomic.Bool // closed, for host functions (instance.open)
+
+	// bare leaves out, for BenchmarkGuardCost only, the stack guard and
+	// the stop checks from flares loaded afterwards.
+	bare struct{ stack, stop bool }
 }
 
 type nodeState struct {

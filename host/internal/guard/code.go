@@ -2,10 +2,9 @@ package guard
 
 import "fmt"
 
-// maxLocals bounds the locals of a function the added locals are appended
-// to, so that their count stays a u32; beyond it (no real module comes
-// close, and Limits.MaxLocals refuses such modules first) loops get the
-// entry check and calls no stack guard.
+// maxLocals bounds the locals of a function Instrument accepts, so that
+// the locals it adds keep the count a u32 (no real module comes close, and
+// Limits.MaxLocals refuses such modules first).
 const maxLocals = 1 << 30
 
 // funcInfo is what analyzeCode learns of one defined function.
@@ -55,6 +54,9 @@ func (m *module) analyzeCode(o Options) error {
 		}
 		if max := o.Limits.MaxLocals; max > 0 && info.locals > uint64(max) {
 			return &LimitError{Limit: "MaxLocals", What: fmt.Sprintf("function %d: %d parameters and locals", fidx, info.locals), Max: uint64(max)}
+		}
+		if info.locals > maxLocals {
+			return fmt.Errorf("%w: function %d: %d locals", ErrMalformed, fidx, info.locals)
 		}
 		switch len(t.results) {
 		case 0:
@@ -149,10 +151,6 @@ func (m *module) leafCost() uint64 {
 // codeSection returns the rewritten code section.
 func (m *module) codeSection(body []byte, o Options) []byte {
 	stop, _, stack := m.globals(o)
-	var check []byte
-	if stop >= 0 {
-		check = appendCheck(nil, uint32(stop), m.hasMemory)
-	}
 	slack := m.leafCost()
 	r := reader{b: body}
 	n := r.u32()
@@ -160,7 +158,7 @@ func (m *module) codeSection(body []byte, o Options) []byte {
 	var fn []byte
 	for k := uint32(0); k < n; k++ {
 		code := r.bytes(int(r.u32()))
-		fn = m.funcs[k].rewrite(fn[:0], code, check, stop, stack, slack)
+		fn = m.funcs[k].rewrite(fn[:0], code, stop, stack, slack, m.hasMemory)
 		out = appendU32(out, uint32(len(fn)))
 		out = append(out, fn...)
 	}
@@ -168,9 +166,10 @@ func (m *module) codeSection(body []byte, o Options) []byte {
 }
 
 // rewrite appends the instrumented body of f (analyzeFunc accepted code)
-// to dst: check at entry and loop checks when stop >= 0, the stack charge,
-// wrapper and refund when stack >= 0, for a function that calls.
-func (f funcInfo) rewrite(dst, code, check []byte, stop, stack int64, slack uint64) []byte {
+// to dst: when stop >= 0, the check at entry (if f calls) and at loop
+// heads; when stack >= 0 and f calls, the stack charge, wrapper and
+// refund.
+func (f funcInfo) rewrite(dst, code []byte, stop, stack int64, slack uint64, hasMemory bool) []byte {
 	r := reader{b: code}
 	groups := r.u32()
 	first := r.i
@@ -178,27 +177,21 @@ func (f funcInfo) rewrite(dst, code, check []byte, stop, stack int64, slack uint
 		r.u32()
 		r.valtype()
 	}
-	loopCounter := stop >= 0 && f.locals < maxLocals
-	guard := stack >= 0 && f.calls && f.locals+1 < maxLocals
-	added := uint32(0)
-	if loopCounter {
-		added++
-	}
-	if guard {
-		added++
-	}
-	if added > 0 {
-		// The added i32 locals come after all the others: no index shifts.
+	guard := stack >= 0 && f.calls
+	// Added i32 locals, after all the others (no index shifts): the loop
+	// counter and a scratch for the checks.
+	counter, scratch := uint32(f.locals), uint32(f.locals+1)
+	if stop >= 0 || guard {
 		dst = appendU32(dst, groups+1)
 		dst = append(dst, code[first:r.i]...)
-		dst = appendU32(dst, added)
-		dst = append(dst, 0x7f)
+		dst = append(dst, 2, 0x7f)
 	} else {
 		dst = append(dst, code[:r.i]...)
 	}
-	loopCheck := check
-	if loopCounter {
-		loopCheck = appendLoopCheck(nil, uint32(stop), uint32(f.locals), check)
+	var check, loopCheck []byte
+	if stop >= 0 {
+		check = appendCheck(nil, uint32(stop), scratch, hasMemory)
+		loopCheck = appendLoopCheck(nil, uint32(stop), counter, check)
 	}
 	if f.calls {
 		// A function that calls no other can neither recurse nor run
@@ -207,11 +200,7 @@ func (f funcInfo) rewrite(dst, code, check []byte, stop, stack int64, slack uint
 		dst = append(dst, check...)
 	}
 	if guard {
-		tmp := uint32(f.locals)
-		if loopCounter {
-			tmp++
-		}
-		dst = appendStackCharge(dst, uint32(stack), tmp, f.cost, slack, f.wrap)
+		dst = appendStackCharge(dst, uint32(stack), scratch, f.cost, slack, f.wrap)
 	}
 	depth := uint32(0) // blocks open inside the body (the wrapper is depth 0's target)
 	last := r.i

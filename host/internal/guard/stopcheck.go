@@ -1,44 +1,47 @@
 package guard
 
-// appendCheck appends the check of stop global g and fuel global g+1:
+// appendCheck appends the check of stop global g and fuel global g+1,
+// with scratch local t:
 //
 //	global.get $fuel
 //	i32.const 1
+//	i32.sub
+//	local.tee $t
+//	i32.const 0
 //	i32.lt_s         ;; not i32.eqz: the watchdog's write of 0 may race
-//	if               ;; with the decrement below and leave -1
+//	if               ;; with the decrement and leave -1
 //	  global.get $stop
 //	  if
 //	    unreachable
 //	  end
-//	  i32.const Fuel
-//	  global.set $fuel
+//	  i32.const Fuel-1
+//	  local.set $t
 //	  i32.const 0      ;; memory.grow 0 leaves native code for Go: a
 //	  memory.grow 0    ;; preemption point, so that guests spinning on
-//	  drop             ;; every P cannot starve the watchdog goroutine
-//	end
-//	global.get $fuel
-//	i32.const 1
-//	i32.sub
+//	  drop             ;; every P cannot starve the watchdog goroutine, nor
+//	end                ;; keep the runtime from stopping the world for GC
+//	local.get $t
 //	global.set $fuel
 //
-// The fast path is two global reads, one write and a branch.
-func appendCheck(dst []byte, g uint32, hasMemory bool) []byte {
-	getFuel := appendU32([]byte{0x23}, g+1)
-	setFuel := appendU32([]byte{0x24}, g+1)
-	dst = append(dst, getFuel...)
-	dst = append(dst, 0x41, 0x01, 0x48, 0x04, 0x40, 0x23) // i32.const 1; i32.lt_s; if
+// The fast path is one global read, one write and a branch.
+func appendCheck(dst []byte, g, t uint32, hasMemory bool) []byte {
+	dst = append(dst, 0x23)
+	dst = appendU32(dst, g+1)
+	dst = append(dst, 0x41, 0x01, 0x6b, 0x22) // i32.const 1; i32.sub; local.tee
+	dst = appendU32(dst, t)
+	dst = append(dst, 0x41, 0x00, 0x48, 0x04, 0x40, 0x23) // i32.const 0; i32.lt_s; if; global.get
 	dst = appendU32(dst, g)
-	dst = append(dst, 0x04, 0x40, 0x00, 0x0b)
-	dst = append(dst, 0x41)
-	dst = appendS32(dst, Fuel)
-	dst = append(dst, setFuel...)
+	dst = append(dst, 0x04, 0x40, 0x00, 0x0b, 0x41) // if unreachable end; i32.const
+	dst = appendS32(dst, Fuel-1)
+	dst = append(dst, 0x21)
+	dst = appendU32(dst, t)
 	if hasMemory {
 		dst = append(dst, 0x41, 0x00, 0x40, 0x00, 0x1a)
 	}
-	dst = append(dst, 0x0b)
-	dst = append(dst, getFuel...)
-	dst = append(dst, 0x41, 0x01, 0x6b)
-	return append(dst, setFuel...)
+	dst = append(dst, 0x0b, 0x20)
+	dst = appendU32(dst, t)
+	dst = append(dst, 0x24)
+	return appendU32(dst, g+1)
 }
 
 // appendLoopCheck appends the check of a loop head, with counter local l
