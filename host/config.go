@@ -190,6 +190,11 @@ type Config struct {
 	// instantiate on the hot path.
 	MaxIdle int
 	Log     io.Writer // guest log_* lines; nil = discard
+	// PlasmaBytes is the capacity of plasma (the in-memory store shared by
+	// all nodes), in bytes of keys and values; default 64 MiB. A
+	// plasma_set past it answers 2 (write limit), a plasma_increment of a
+	// new key 0 (no result): no guest can make it grow without bound.
+	PlasmaBytes int64
 	// LogLinesPerInvocation caps log_* lines written per invocation
 	// (further lines are counted and dropped); default 16.
 	LogLinesPerInvocation int

@@ -23,7 +23,8 @@ var (
 	ErrAllocFailed = errors.New("alloc_failed")
 	// ErrMemoryLimit: the guest needs more memory than Limits.MaxMemoryPages
 	// (it trapped after memory.grow was refused at the cap, or it declares
-	// more memory than the cap).
+	// more memory than the cap), or more host memory than a host-side cap
+	// allows (MaxResponseHeaderBytes).
 	ErrMemoryLimit = errors.New("memory_limit")
 
 	// ErrUnknownFlare: Invoke was given a nil or closed flare.

@@ -171,6 +171,16 @@ func (h *Host) respSetStatus(ctx context.Context, _ api.Module, stack []uint64) 
 	}
 }
 
+// MaxResponseHeaderBytes caps the response headers of an invocation: their
+// names and values, and 32 bytes per header for the host's bookkeeping. A
+// guest setting more fails with ErrMemoryLimit, so that no guest can make
+// the host allocate without bound (a real flare sets a few hundred bytes).
+const MaxResponseHeaderBytes = 128 << 10
+
+// headerOverhead is what the host counts per header besides its name and
+// value (a [2]string).
+const headerOverhead = 32
+
 // resp_header_set(name, val): replaces the header if already set.
 func (h *Host) respHeaderSet(ctx context.Context, _ api.Module, stack []uint64) {
 	inst := instanceFrom(ctx)
@@ -182,11 +192,24 @@ func (h *Host) respHeaderSet(ctx context.Context, _ api.Module, stack []uint64) 
 	}
 	for i := range r.Headers {
 		if equalFoldBytes(name, r.Headers[i][0]) {
+			inst.chargeHeaders(len(val) - len(r.Headers[i][1]))
 			r.Headers[i][1] = string(val)
 			return
 		}
 	}
+	inst.chargeHeaders(len(name) + len(val) + headerOverhead)
 	r.Headers = append(r.Headers, [2]string{string(name), string(val)})
+}
+
+// chargeHeaders accounts for n more bytes of response headers, failing the
+// invocation past MaxResponseHeaderBytes.
+func (inst *instance) chargeHeaders(n int) {
+	inv := &inst.inv
+	inv.headerBytes += n
+	if inv.headerBytes > MaxResponseHeaderBytes {
+		inst.fail(KindMemoryLimit, "resp_header_set: response headers over "+strconv.Itoa(MaxResponseHeaderBytes>>10)+" KiB",
+			strconv.Itoa(len(inv.resp.Headers))+" headers")
+	}
 }
 
 func (h *Host) respBodySet(ctx context.Context, _ api.Module, stack []uint64) {

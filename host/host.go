@@ -88,7 +88,7 @@ func New(ctx context.Context, cfg Config) (*Host, error) {
 		maxIdle:      cfg.MaxIdle,
 		logLines:     cfg.LogLinesPerInvocation,
 		log:          cfg.Log,
-		plasma:       plasma.New(),
+		plasma:       plasma.New(cfg.PlasmaBytes),
 		nodes:        make(map[string]*nodeState, len(cfg.Nodes)),
 		sites:        make(map[string]*siteState, len(cfg.Sites)),
 	}

@@ -129,6 +129,13 @@ var hostileCases = []hostileCase{
 			t.Errorf("x-refused %q, x-size %q: want 0 and 1001 (2001 the second time)", headerOf(resp, "x-refused"), size)
 		}
 	}},
+	{fixture: "header_flood", wantErr: ErrMemoryLimit, detail: "resp_header_set: response headers over 128 KiB"},
+	{fixture: "plasma_flood", check: func(t *testing.T, e *env, resp *Response) {
+		wantHeaders(t, resp, "x-code", "2", "x-count", "1023")
+		if used := e.h.plasma.Used(); used > 64<<20 {
+			t.Errorf("plasma holds %d bytes, past its 64 MiB", used)
+		}
+	}},
 	{fixture: "start_hostcall", check: func(t *testing.T, e *env, resp *Response) {
 		wantHeaders(t, resp, "x-start-url", "0", "x-start-get", "0")
 	}},

@@ -59,8 +59,11 @@ type invocation struct {
 	writes   int
 	pulls    int
 	logLines int
-	abort    error  // why a host function aborted the invocation: *GuestError, or ErrClosed
-	spare    []byte // storage for the response body (len 0), may be nil
+	// headerBytes counts the response headers against
+	// MaxResponseHeaderBytes.
+	headerBytes int
+	abort       error  // why a host function aborted the invocation: *GuestError, or ErrClosed
+	spare       []byte // storage for the response body (len 0), may be nil
 }
 
 // instanceContext carries the instance to the host functions. It is built

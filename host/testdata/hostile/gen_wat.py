@@ -779,3 +779,56 @@ Expected: trap with Detail `env.abort: "boom" at assembly/index.ts:7:5`.''',
   (data (i32.const 0x200) "''' + as_string("assembly/index.ts") + '''")
 ''', memory=1, raw_imports='''  (import "env" "abort" (func $abort (param i32 i32 i32 i32)))
 '''))
+
+write("header_flood", module('''header_flood: sets 1,000,000 distinct response headers (x-hNNNNNNN: v),
+then answers 200.
+
+Expected: memory_limit "resp_header_set: response headers over 128 KiB"
+after about 3,000 headers: the host caps an invocation's response headers
+(host.MaxResponseHeaderBytes), so no guest can make it allocate without
+bound within its timeout.''',
+ ["resp_header_set", "resp_set_status"], DEC + '''
+  (func (export "handle_request") (result i64)
+    (local $i i32) (local $n i32)
+    (i32.store8 (i32.const 0x100) (i32.const 120)) ;; 'x'
+    (i32.store8 (i32.const 0x101) (i32.const 45))  ;; '-'
+    (i32.store8 (i32.const 0x102) (i32.const 104)) ;; 'h'
+    (block $done
+      (loop $each
+        (br_if $done (i32.ge_u (local.get $i) (i32.const 1000000)))
+        (local.set $n (call $dec (local.get $i) (i32.const 0x103)))
+        (call $resp_header_set (i32.const 0x100) (i32.add (local.get $n) (i32.const 3)) (i32.const 0x200) (i32.const 1))
+        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+        (br $each)))
+    (call $resp_set_status (i32.const 200))
+    ''' + RESPOND + ''')
+  (data (i32.const 0x200) "v")
+'''))
+
+write("plasma_flood", module('''plasma_flood: plasma_set("pN", <64 KiB of zeros>) for N = 0, 1, ... until a
+set does not answer 0; answers 200 with x-code (that answer) and x-count
+(how many sets succeeded).
+
+Expected: plasma's capacity (Config.PlasmaBytes, 64 MiB of keys and
+values by default) stops it: x-code 2 (write limit), x-count 1023, so no
+guest can make the host's plasma grow without bound. Run again on the same
+host, the sets overwrite the same keys: the same answer.''',
+ ["plasma_set", "resp_set_status", "resp_header_set"], DEC + '''
+  (func (export "handle_request") (result i64)
+    (local $i i32) (local $n i32) (local $code i32)
+    (i32.store8 (i32.const 0x100) (i32.const 112)) ;; 'p'
+    (block $done
+      (loop $each
+        (local.set $n (call $dec (local.get $i) (i32.const 0x101)))
+        (local.set $code (call $plasma_set (i32.const 0x100) (i32.add (local.get $n) (i32.const 1))
+          (i32.const 0x10000) (i32.const 65536)))
+        (br_if $done (local.get $code))
+        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+        (br $each)))
+    (call $resp_set_status (i32.const 200))
+    (call $hdr (i32.const 0x200) (i32.const 6) (local.get $code))
+    (call $hdr (i32.const 0x210) (i32.const 7) (local.get $i))
+    ''' + RESPOND + ''')
+  (data (i32.const 0x200) "x-code")
+  (data (i32.const 0x210) "x-count")
+'''))
