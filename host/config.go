@@ -227,15 +227,14 @@ const (
 	// code on every loop iteration.
 	TimeoutClose
 	// TimeoutNone enforces no timeout on invocations: a guest runs until it
-	// returns, or until Close, which stops it. Use it only for trusted
-	// flares. Flares get the watchdog mode's checks (a stop flag read with
-	// a fuel counter, see TimeoutWatchdog): without them a guest that does
-	// not return never leaves native code, the Go runtime cannot stop it
-	// for a garbage collection, and the whole process freezes at the next
-	// one (signal handlers and timers included). Invocations are not armed
-	// (no per-call watchdog cost and no context watched); the start
-	// function and _initialize still run under Limits.InvocationTimeout
-	// when it is set.
+	// returns, its caller's context is done, or Close. Use it only for
+	// trusted flares. Flares get the watchdog mode's checks (a stop flag
+	// read with a fuel counter, see TimeoutWatchdog), and the watchdog
+	// stops them: without the checks a guest that does not return never
+	// leaves native code, the Go runtime cannot stop it for a garbage
+	// collection, and the whole process freezes at the next one (signal
+	// handlers and timers included). The start function and _initialize
+	// still run under Limits.InvocationTimeout when it is set.
 	TimeoutNone
 )
 

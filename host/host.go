@@ -161,7 +161,8 @@ func New(ctx context.Context, cfg Config) (*Host, error) {
 	}
 	if h.mode != TimeoutContext {
 		// In TimeoutNone mode the watchdog times only instantiation (the
-		// start function and _initialize) and stops calls at Close.
+		// start function and _initialize); it stops invocations whose
+		// context is done, and every call at Close.
 		h.wd = startWatchdog(h.limits.InvocationTimeout)
 	}
 	return h, nil

@@ -21,9 +21,9 @@ import (
 // ErrMemoryLimit) and its instance is discarded; the flare keeps serving
 // on other instances.
 //
-// The guest is stopped after Limits.InvocationTimeout, and within about a
-// second of ctx being done (the error then wraps ctx's error), except in
-// TimeoutNone mode, where only Close stops it.
+// The guest is stopped after Limits.InvocationTimeout (not in TimeoutNone
+// mode), within about a second of ctx being done (the error then wraps
+// ctx's error), and by Close.
 func (h *Host) Invoke(ctx context.Context, f *Flare, req *Request) (*Response, error) {
 	ra := &responseAlloc{}
 	resp := &ra.Response
@@ -90,8 +90,11 @@ func (h *Host) invoke(ctx context.Context, f *Flare, req *Request, resp *Respons
 		cctx, cancel := context.WithTimeout(&instanceContext{Context: ctx, inst: inst}, h.limits.InvocationTimeout)
 		callErr = inst.handle.CallWithStack(cctx, inst.stack[:])
 		cancel()
-	default:
+	default: // TimeoutNone: no timeout, but a done context still stops it
+		inst.watch(ctx)
+		s := h.wd.armUntimed(inst)
 		callErr = inst.handle.CallWithStack(inst.ctx, inst.stack[:])
+		stopped = h.wd.disarm(inst, s)
 	}
 	result := inst.stack[0]
 

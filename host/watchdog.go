@@ -13,22 +13,23 @@ import (
 const exitCodeTimeout = 0xdead0001
 
 // The watchdog word of an instance: the tick its call started at, shifted
-// by wdShift, with wdArmed while the call runs and, once the watchdog
-// stopped it, why.
+// by wdShift, with wdArmed while the call runs (wdUntimed too if it has no
+// timeout) and, once the watchdog stopped it, why.
 const (
 	wdArmed    = 1
 	wdTimeout  = 2 // ran past Limits.InvocationTimeout
 	wdCanceled = 4 // the caller's context is done
 	wdClosed   = 8 // the host closed
+	wdUntimed  = 16
 	wdStopped  = wdTimeout | wdCanceled | wdClosed
-	wdShift    = 4
+	wdShift    = 5
 )
 
 // watchdog stops, for TimeoutWatchdog and TimeoutNone (raising the
 // instance's stop flag) and TimeoutClose (closing its module), the calls
 // into the guest that overrun the timeout, whose caller's context is done,
-// or that run when the host closes (TimeoutNone arms only the start
-// function and _initialize, so that only Close stops its invocations). It keeps a coarse clock (a tick counter) so that arming
+// or that run when the host closes (TimeoutNone's invocations have no
+// timeout: armUntimed). It keeps a coarse clock (a tick counter) so that arming
 // a call costs one atomic load and one atomic store, and disarming one
 // compare-and-swap: no clock read, no goroutine, no allocation per call.
 // A done context is seen within a tick (at most 100ms).
@@ -92,7 +93,7 @@ func (w *watchdog) run() {
 			// A call armed at tick t0 has run more than (now-t0-1)
 			// periods; stop it only when that exceeds the timeout.
 			why := uint64(0)
-			if now-(s>>wdShift) > w.limitTicks {
+			if s&wdUntimed == 0 && now-(s>>wdShift) > w.limitTicks {
 				why = wdTimeout
 			} else if d, _ := inst.done.Load().(<-chan struct{}); d != nil {
 				select {
@@ -122,9 +123,8 @@ func stopGuest(inst *instance) {
 	}
 }
 
-// stopAll stops every call in progress, as the host closes: armed or not
-// (TimeoutNone does not arm its invocations), every instance is stopped;
-// the idle ones are discarded anyway.
+// stopAll stops every call in progress, as the host closes; the idle
+// instances are stopped too (they are discarded anyway).
 func (w *watchdog) stopAll() {
 	w.mu.Lock()
 	for inst := range w.insts {
@@ -159,6 +159,14 @@ func (w *watchdog) unregister(inst *instance) {
 // arm marks inst as running from now and returns the word to disarm with.
 func (w *watchdog) arm(inst *instance) uint64 {
 	s := w.tick.Load()<<wdShift | wdArmed
+	inst.wd.Store(s)
+	return s
+}
+
+// armUntimed is arm for a call with no timeout (TimeoutNone's
+// invocations): only its context and Close stop it.
+func (w *watchdog) armUntimed(inst *instance) uint64 {
+	s := w.tick.Load()<<wdShift | wdArmed | wdUntimed
 	inst.wd.Store(s)
 	return s
 }
