@@ -406,3 +406,37 @@ func TestFlaresFitSmallStack(t *testing.T) {
 		}
 	}
 }
+
+// TestCloseStopsLoad: Close stops a start function that loops in a Load
+// in progress; that Load fails (ErrClosed) at once, in every mode.
+func TestCloseStopsLoad(t *testing.T) {
+	wasm, err := os.ReadFile(hostileDir + "start_loop.wasm")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, mode := range allModes {
+		t.Run(mode.String(), func(t *testing.T) {
+			o := defaultEnvOptions()
+			o.mode = mode
+			o.limits.InvocationTimeout = time.Minute
+			e := newEnv(t, o)
+			done := make(chan error, 1)
+			go func() {
+				_, err := e.h.Load(context.Background(), "start_loop", wasm)
+				done <- err
+			}()
+			time.Sleep(300 * time.Millisecond)
+			if err := e.h.Close(context.Background()); err != nil {
+				t.Errorf("Close: %v", err)
+			}
+			select {
+			case err := <-done:
+				if !errors.Is(err, ErrClosed) {
+					t.Errorf("Load: %v, want ErrClosed", err)
+				}
+			case <-time.After(cancelWait):
+				t.Errorf("Load still running %v after Close", cancelWait)
+			}
+		})
+	}
+}

@@ -326,8 +326,9 @@ func (f *Flare) instantiate(ctx context.Context) (*instance, error) {
 		}
 		inst.stop, inst.fuel = stop, fuel
 	}
-	if f.h.wd != nil {
-		f.h.wd.register(inst)
+	if f.h.wd != nil && !f.h.wd.register(inst) {
+		inst.discard() // the host is closing: nothing would stop it
+		return nil, ErrClosed
 	}
 	if len(f.initFuncs) > 0 {
 		if err := f.initialize(ctx, inst); err != nil {

@@ -146,6 +146,10 @@ type responseAlloc struct {
 func (h *Host) acquire(ctx context.Context, f *Flare, req *Request) (*instance, *binding, error) {
 	inst, err := f.get(ctx)
 	if err != nil {
+		var ge *GuestError
+		if errors.As(err, &ge) {
+			return nil, nil, err // a new instance's start function or _initialize failed: named already
+		}
 		return nil, nil, fmt.Errorf("flare[%s] invoke: %w", f.name, err)
 	}
 	if b := inst.lastBind; b != nil && b.node.id == req.Node && b.site.domain == req.Site {

@@ -38,8 +38,9 @@ type watchdog struct {
 	period     time.Duration
 	limitTicks uint64
 
-	mu    sync.Mutex
-	insts map[*instance]struct{}
+	mu      sync.Mutex
+	insts   map[*instance]struct{}
+	closing bool // stopAll ran: register refuses
 
 	quit chan struct{}
 	done chan struct{}
@@ -127,6 +128,7 @@ func stopGuest(inst *instance) {
 // instances are stopped too (they are discarded anyway).
 func (w *watchdog) stopAll() {
 	w.mu.Lock()
+	w.closing = true
 	for inst := range w.insts {
 		for {
 			s := inst.wd.Load()
@@ -144,10 +146,16 @@ func (w *watchdog) stop() {
 	<-w.done
 }
 
-func (w *watchdog) register(inst *instance) {
+// register adds inst to the instances the watchdog stops; false once the
+// host is closing (stopAll ran): the instance must not run.
+func (w *watchdog) register(inst *instance) bool {
 	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.closing {
+		return false
+	}
 	w.insts[inst] = struct{}{}
-	w.mu.Unlock()
+	return true
 }
 
 func (w *watchdog) unregister(inst *instance) {
