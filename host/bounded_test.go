@@ -124,7 +124,7 @@ func TestCancelStopsGuests(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				const after = 200 * time.Millisecond
+				const after = 100 * time.Millisecond
 				start := time.Now()
 				if load {
 					_, err = e.h.Load(cancelAfter(t, after), fixture, wasm)
@@ -174,7 +174,7 @@ func TestCloseStopsGuests(t *testing.T) {
 					_, err := e.h.Invoke(context.Background(), f, &Request{Node: "edge-a", Site: "shop.example", Method: "GET", URL: "/"})
 					done <- err
 				}()
-				time.Sleep(300 * time.Millisecond)
+				time.Sleep(150 * time.Millisecond)
 				gc := time.Now()
 				runtime.GC() // with a guest spinning: it must still stop the world
 				t.Logf("GC beside the guest took %v", time.Since(gc))
