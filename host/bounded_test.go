@@ -203,9 +203,10 @@ func TestCloseStopsGuests(t *testing.T) {
 	}
 }
 
-// manyFunctions returns a valid flare module with n trivial functions
-// besides alloc and handle_request: a module whose compilation takes long.
-func manyFunctions(n int) []byte {
+// manyFunctions returns a valid flare module with n functions besides
+// alloc and handle_request, each of reps (i32.const 1; drop): a module
+// whose compilation takes long.
+func manyFunctions(n, reps int) []byte {
 	u32 := func(b []byte, v uint32) []byte { return binary.AppendUvarint(b, uint64(v)) }
 	sec := func(out []byte, id byte, body []byte) []byte {
 		out = append(out, id)
@@ -236,8 +237,14 @@ func manyFunctions(n int) []byte {
 	code := u32(nil, uint32(n+2))
 	code = append(code, 4, 0, 0x41, 0, 0x0b)                            // alloc: 0
 	code = append(code, 8, 0, 0x42, 0x80, 0x80, 0x80, 0x80, 0x10, 0x0b) // handle_request: respond (1 << 32)
+	body := []byte{0}
+	for i := 0; i < reps; i++ {
+		body = append(body, 0x41, 1, 0x1a) // i32.const 1; drop
+	}
+	body = append(body, 0x0b)
 	for i := 0; i < n; i++ {
-		code = append(code, 6, 0, 0x41, 1, 0x1a, 0x01, 0x0b) // i32.const 1; drop; nop
+		code = u32(code, uint32(len(body)))
+		code = append(code, body...)
 	}
 	return sec(out, 10, code)
 }
@@ -246,11 +253,11 @@ func manyFunctions(n int) []byte {
 // does not keep Load past its context; the compilation stops soon after.
 func TestLoadCanceledDuringCompile(t *testing.T) {
 	if testing.Short() {
-		t.Skip("compiles a 2 MB module")
+		t.Skip("compiles a 6 MB module")
 	}
-	wasm := manyFunctions(300_000)
+	wasm := manyFunctions(DefaultMaxFunctions-2, 20)
 	e := newEnv(t, defaultEnvOptions())
-	if f, err := e.h.Load(context.Background(), "small", manyFunctions(10)); err != nil {
+	if f, err := e.h.Load(context.Background(), "small", manyFunctions(10, 20)); err != nil {
 		t.Fatalf("the generated module does not load: %v", err)
 	} else if _, err := e.h.Invoke(context.Background(), f, &Request{Node: "edge-a", Site: "shop.example"}); err != nil {
 		t.Fatalf("the generated module does not serve: %v", err)
@@ -325,7 +332,8 @@ func TestDeepRecursionConcurrent(t *testing.T) {
 func TestModuleLimitsDefaults(t *testing.T) {
 	d := DefaultModuleLimits()
 	if d.MaxTableElements != DefaultMaxTableElements || d.MaxGlobals != DefaultMaxGlobals || d.MaxImports != DefaultMaxImports ||
-		d.MaxSegments != DefaultMaxSegments || d.MaxFunctionBytes != DefaultMaxFunctionBytes || d.MaxLocals != DefaultMaxLocals {
+		d.MaxSegments != DefaultMaxSegments || d.MaxFunctions != DefaultMaxFunctions || d.MaxFunctionBytes != DefaultMaxFunctionBytes ||
+		d.MaxLocals != DefaultMaxLocals {
 		t.Errorf("DefaultModuleLimits() = %+v", d)
 	}
 	if (ModuleLimits{}).withDefaults() != d {
@@ -333,7 +341,7 @@ func TestModuleLimitsDefaults(t *testing.T) {
 	}
 	e := newEnv(t, defaultEnvOptions())
 	o := e.h.guardOptions()
-	if o.Limits.MaxTableElements != d.MaxTableElements || o.StackBytes != DefaultMaxStackBytes || !o.StopChecks {
+	if o.Limits.MaxTableElements != d.MaxTableElements || o.Limits.MaxFunctions != d.MaxFunctions || o.StackBytes != DefaultMaxStackBytes || !o.StopChecks {
 		t.Errorf("guard options %+v do not follow the host's limits", o)
 	}
 }

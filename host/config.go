@@ -102,13 +102,14 @@ func (l Limits) withDefaults() Limits {
 //
 // The defaults are far above what toolchains produce: the flares of this
 // repository (C, AssemblyScript) and wazero's Rust, TinyGo, Zig and C test
-// programs declare at most 91 table elements, 5 globals, 18 imports, 66
-// segments, a 10 KB function body and 811 locals.
+// programs declare at most 91 table elements, 5 globals, 18 imports, 65
+// segments, 302 functions, a 10 KB function body and 811 locals.
 type ModuleLimits struct {
 	MaxTableElements uint32 // elements of all tables (declared and grown to) and of all element segments; default 65,536 (512 KiB)
 	MaxGlobals       uint32 // imported and defined; default 1,000
 	MaxImports       uint32 // of every kind; default 1,000
 	MaxSegments      uint32 // data and element segments; default 10,000
+	MaxFunctions     uint32 // imported and defined: compile time and memory grow with each (0.5 KB); default 100,000 (about 1 s and 90 MB to compile)
 	MaxFunctionBytes uint32 // one function body: its compile time and memory grow with it; default 1 MiB (about 0.5 s and 100 MB to compile)
 	MaxLocals        uint32 // parameters and locals of one function; default 50,000 (the limit of browsers' engines)
 }
@@ -119,6 +120,7 @@ const (
 	DefaultMaxGlobals       = 1000
 	DefaultMaxImports       = 1000
 	DefaultMaxSegments      = 10000
+	DefaultMaxFunctions     = 100000
 	DefaultMaxFunctionBytes = 1 << 20
 	DefaultMaxLocals        = 50000
 )
@@ -130,6 +132,7 @@ func DefaultModuleLimits() ModuleLimits {
 		MaxGlobals:       DefaultMaxGlobals,
 		MaxImports:       DefaultMaxImports,
 		MaxSegments:      DefaultMaxSegments,
+		MaxFunctions:     DefaultMaxFunctions,
 		MaxFunctionBytes: DefaultMaxFunctionBytes,
 		MaxLocals:        DefaultMaxLocals,
 	}
@@ -143,7 +146,8 @@ func (l ModuleLimits) withDefaults() ModuleLimits {
 		d uint32
 	}{
 		{&l.MaxTableElements, d.MaxTableElements}, {&l.MaxGlobals, d.MaxGlobals}, {&l.MaxImports, d.MaxImports},
-		{&l.MaxSegments, d.MaxSegments}, {&l.MaxFunctionBytes, d.MaxFunctionBytes}, {&l.MaxLocals, d.MaxLocals},
+		{&l.MaxSegments, d.MaxSegments}, {&l.MaxFunctions, d.MaxFunctions}, {&l.MaxFunctionBytes, d.MaxFunctionBytes},
+		{&l.MaxLocals, d.MaxLocals},
 	} {
 		if *f.v == 0 {
 			*f.v = f.d

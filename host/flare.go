@@ -167,6 +167,7 @@ func (h *Host) guardOptions() guard.Options {
 			MaxGlobals:       ml.MaxGlobals,
 			MaxImports:       ml.MaxImports,
 			MaxSegments:      ml.MaxSegments,
+			MaxFunctions:     ml.MaxFunctions,
 			MaxFunctionBytes: ml.MaxFunctionBytes,
 			MaxLocals:        ml.MaxLocals,
 		},

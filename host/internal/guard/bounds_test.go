@@ -16,6 +16,7 @@ var testLimits = Limits{
 	MaxGlobals:       10,
 	MaxImports:       10,
 	MaxSegments:      10,
+	MaxFunctions:     10,
 	MaxFunctionBytes: 1000,
 	MaxLocals:        100,
 }
@@ -88,6 +89,25 @@ var limitShapes = []struct {
 		m := newTestModule()
 		for i := uint32(0); i < n; i++ {
 			m.elems = append(m.elems, []byte{1, 0, 0}) // passive, empty
+		}
+		return m.bytes()
+	}},
+	{"MaxFunctions", testLimits.MaxFunctions, func(n uint32) []byte { // defined
+		m := newTestModule()
+		typ := m.addType(nil, nil)
+		for i := uint32(0); i < n; i++ {
+			m.addFunc(typ, nil)
+		}
+		return m.bytes()
+	}},
+	{"MaxFunctions", testLimits.MaxFunctions, func(n uint32) []byte { // imported and defined
+		m := newTestModule()
+		typ := m.addType(nil, nil)
+		for i := uint32(0); i < n/2; i++ {
+			m.importFunc("env", fmt.Sprint("f", i), typ)
+		}
+		for i := n / 2; i < n; i++ {
+			m.addFunc(typ, nil)
 		}
 		return m.bytes()
 	}},

@@ -7,11 +7,11 @@
 //
 //   - module limits (Limits): the initial memory, the elements of all
 //     tables and element segments, globals, imports, data and element
-//     segments, the size of a function body and its locals are checked
-//     against the limits (a *LimitError names the first one exceeded), and
-//     each table's maximum is clamped so that table.grow cannot take the
-//     tables past TableElements (the guest sees grow fail, as the spec
-//     allows);
+//     segments, functions, the size of a function body and its locals are
+//     checked against the limits (a *LimitError names the first one
+//     exceeded), and each table's maximum is clamped so that table.grow
+//     cannot take the tables past MaxTableElements (the guest sees grow
+//     fail, as the spec allows);
 //   - start detachment: a start section is removed and its function
 //     exported as StartExport, so that the host runs it after
 //     instantiation, under its timeout and with the instance's memory and

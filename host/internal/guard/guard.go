@@ -54,6 +54,7 @@ type Limits struct {
 	MaxGlobals       uint32 // globals, imported and defined
 	MaxImports       uint32 // imports of every kind
 	MaxSegments      uint32 // data and element segments
+	MaxFunctions     uint32 // functions, imported and defined
 	MaxFunctionBytes uint32 // size of one function body
 	MaxLocals        uint32 // parameters and locals of one function
 }
