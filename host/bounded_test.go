@@ -448,3 +448,19 @@ func TestCloseStopsLoad(t *testing.T) {
 		})
 	}
 }
+
+// TestWarmStopsWhenCanceled: Warm gives up when its context is done
+// instead of instantiating up to its count.
+func TestWarmStopsWhenCanceled(t *testing.T) {
+	e := newEnv(t, defaultEnvOptions())
+	f := e.flare("counter")
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	before := f.Idle()
+	if err := f.Warm(ctx, before+100); !errors.Is(err, context.Canceled) {
+		t.Errorf("Warm: %v, want context.Canceled", err)
+	}
+	if f.Idle() != before {
+		t.Errorf("idle %d after a canceled Warm, was %d", f.Idle(), before)
+	}
+}

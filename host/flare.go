@@ -399,6 +399,9 @@ func (f *Flare) Warm(ctx context.Context, n int) error {
 		if f.Idle() >= n {
 			return nil
 		}
+		if err := ctx.Err(); err != nil {
+			return context.Cause(ctx)
+		}
 		inst, err := f.instantiate(ctx)
 		if err != nil {
 			return err
