@@ -390,6 +390,7 @@ func (f *Flare) runInit(ctx context.Context, inst *instance) (string, error) {
 // Warm instantiates instances until the pool holds at least n idle ones
 // (capped by Config.MaxIdle), so that n concurrent invocations find an
 // instance ready. Runners call it with their worker count before measuring.
+// It stops, with ctx's error, when ctx is done.
 func (f *Flare) Warm(ctx context.Context, n int) error {
 	n = min(n, f.h.maxIdle)
 	for {
