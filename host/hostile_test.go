@@ -56,8 +56,9 @@ type hostileCase struct {
 	req     Request
 	wantErr error
 	detail  string // the GuestError's Detail
-	// runaway: the fixture never returns by itself, so TimeoutNone cannot
-	// run it here (TestNoneModeAbandons covers it in a child process).
+	// runaway: the fixture never returns by itself; TimeoutNone has no
+	// invocation timeout to stop it (TestCancelStopsGuests and
+	// TestCloseStopsGuests stop it by its context and by Close).
 	runaway bool
 	check   func(t *testing.T, e *env, resp *Response)
 }
@@ -153,7 +154,7 @@ func TestHostileGuests(t *testing.T) {
 			}
 			t.Run(name, func(t *testing.T) {
 				if tc.runaway && mode == TimeoutNone {
-					t.Skip("nothing stops a runaway guest in mode none: TestNoneModeAbandons")
+					t.Skip("mode none has no invocation timeout: TestCancelStopsGuests and TestCloseStopsGuests stop it")
 				}
 				testHostileGuest(t, tc, mode)
 			})
