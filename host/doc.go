@@ -22,16 +22,20 @@
 // under the same timeout as handle_request. Compilation stops between
 // functions when Load's context is done.
 //
-// A runaway guest is stopped after Limits.InvocationTimeout, and within
-// about a second of its caller's context being done. The default
+// A runaway guest is stopped after Limits.InvocationTimeout, within about
+// a second of its caller's context being done, and by Close. The default
 // TimeoutWatchdog mode instruments each flare at Load with a stop flag
 // checked at every function entry and loop head (internal/guard) and runs
 // one watchdog goroutine per Host that raises the flag of an overrunning
 // instance: no goroutine, context or clock read per call. TimeoutContext
 // and TimeoutClose use wazero's own termination checks, which cost a
 // goroutine per call into the guest (nested alloc calls included) and an
-// exit to Go per loop iteration; TimeoutNone enforces nothing (see there
-// what the host still guarantees).
+// exit to Go per loop iteration; TimeoutNone has the watchdog mode's checks
+// but no timeout on invocations.
+//
+// Host functions cap what a guest can make the host hold: plasma's
+// capacity (Config.PlasmaBytes), an invocation's response headers
+// (MaxResponseHeaderBytes), its log lines (Config.LogLinesPerInvocation).
 //
 // A failed call into the guest returns a *GuestError: its Kind (trap,
 // timeout, abi_violation, alloc_failed, memory_limit) and a short, stable
