@@ -86,6 +86,12 @@ func (l Limits) withDefaults() Limits {
 	return l
 }
 
+// MaxResponseHeaderBytes caps the response headers of an invocation: their
+// names and values, and 32 bytes per header for the host's bookkeeping. A
+// guest setting more fails with ErrMemoryLimit, so that no guest can make
+// the host allocate without bound (a real flare sets a few hundred bytes).
+const MaxResponseHeaderBytes = 128 << 10
+
 // ModuleLimits bound what a flare module may declare. Load refuses a
 // module over one of them with ErrModuleLimit, before compiling it, and
 // clamps each table's maximum so that table.grow cannot pass

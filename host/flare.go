@@ -182,11 +182,11 @@ func (h *Host) guardOptions() guard.Options {
 }
 
 // stopChecks reports whether flares get the guard's stop checks (the
-// instances' stop and fuel globals): in
-// TimeoutWatchdog mode to stop them, in TimeoutNone mode too because a
-// guest without them never leaves native code, so that the Go runtime
-// cannot stop it for a garbage collection, and the whole process would
-// freeze at the next one behind a guest that does not return.
+// instances' stop and fuel globals): in TimeoutWatchdog mode to stop them,
+// in TimeoutNone mode too because a guest without them never leaves native
+// code, so that the Go runtime cannot stop it for a garbage collection,
+// and the whole process would freeze at the next one behind a guest that
+// does not return.
 func (h *Host) stopChecks() bool {
 	return (h.mode == TimeoutWatchdog || h.mode == TimeoutNone) && !h.bare.stop
 }

@@ -171,14 +171,8 @@ func (h *Host) respSetStatus(ctx context.Context, _ api.Module, stack []uint64) 
 	}
 }
 
-// MaxResponseHeaderBytes caps the response headers of an invocation: their
-// names and values, and 32 bytes per header for the host's bookkeeping. A
-// guest setting more fails with ErrMemoryLimit, so that no guest can make
-// the host allocate without bound (a real flare sets a few hundred bytes).
-const MaxResponseHeaderBytes = 128 << 10
-
 // headerOverhead is what the host counts per header besides its name and
-// value (a [2]string).
+// value (a [2]string), against MaxResponseHeaderBytes.
 const headerOverhead = 32
 
 // resp_header_set(name, val): replaces the header if already set.
