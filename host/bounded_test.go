@@ -87,8 +87,77 @@ func TestLoadRefusesJunk(t *testing.T) {
 	e := newEnv(t, defaultEnvOptions())
 	for _, junk := range [][]byte{[]byte("not wasm"), []byte("\x00asm\x01\x00\x00\x00\x0a\xff")} {
 		_, err := e.h.Load(context.Background(), "junk", junk)
-		if err == nil || !strings.HasPrefix(err.Error(), "flare[junk] load: compile: ") {
-			t.Errorf("Load of junk %q: %v, want a compile error", junk, err)
+		if err == nil || !strings.HasPrefix(err.Error(), "flare[junk] load: malformed or unsupported module: ") {
+			t.Errorf("Load of junk %q: %v, want a malformed module", junk, err)
+		}
+	}
+	mustStillServe(t, e)
+}
+
+// flareWith returns a minimal valid flare (memory, alloc, handle_request)
+// whose alloc has the given local groups, followed by extra sections.
+func flareWith(allocLocals []byte, extra ...[]byte) []byte {
+	sec := func(out []byte, id byte, body []byte) []byte {
+		out = append(out, id)
+		out = binary.AppendUvarint(out, uint64(len(body)))
+		return append(out, body...)
+	}
+	out := []byte("\x00asm\x01\x00\x00\x00")
+	out = sec(out, 1, []byte{2, 0x60, 1, 0x7f, 1, 0x7f, 0x60, 0, 1, 0x7e})
+	out = sec(out, 3, []byte{2, 0, 1})
+	out = sec(out, 5, []byte{1, 0, 1})
+	out = sec(out, 7, []byte{3, 6, 'm', 'e', 'm', 'o', 'r', 'y', 2, 0, 5, 'a', 'l', 'l', 'o', 'c', 0, 0,
+		14, 'h', 'a', 'n', 'd', 'l', 'e', '_', 'r', 'e', 'q', 'u', 'e', 's', 't', 0, 1})
+	alloc := append(append([]byte{}, allocLocals...), 0x41, 0, 0x0b)
+	code := binary.AppendUvarint([]byte{2}, uint64(len(alloc)))
+	code = append(code, alloc...)
+	code = append(code, 8, 0, 0x42, 0x80, 0x80, 0x80, 0x80, 0x10, 0x0b)
+	out = sec(out, 10, code)
+	for _, x := range extra {
+		out = append(out, x...)
+	}
+	return out
+}
+
+// TestLoadDecoderBombs: modules of about a hundred bytes whose counts made
+// wazero's decoder allocate without bound (the process died with "fatal
+// error: runtime: out of memory") are refused, or lose the section, before
+// wazero sees them.
+func TestLoadDecoderBombs(t *testing.T) {
+	huge := []byte{0xff, 0xff, 0xff, 0xff, 0x0f}
+	cases := []struct {
+		name    string
+		wasm    []byte
+		wantErr error // nil: loads (the section is dropped)
+	}{
+		// A name section declaring 4G function names: 96 GB.
+		{"name section", flareWith([]byte{0}, append([]byte{0, 12, 4, 'n', 'a', 'm', 'e', 1, 5}, huge...)), nil},
+		// alloc with one group of 4G-1 locals: 32 GB.
+		{"locals", flareWith(append([]byte{1}, append(huge, 0x7f)...)), ErrModuleLimit},
+		// A data segment declaring 4 GB of bytes it does not hold.
+		{"data segment", flareWith([]byte{0}, append([]byte{11, 10, 1, 0, 0x41, 0, 0x0b}, huge...)), guard.ErrMalformed},
+		// An import section declaring 4G imports in 5 bytes: 10 GB (the
+		// limit refuses it first; past the bytes, guard's TestCountsBeyondBytes).
+		{"imports", append([]byte("\x00asm\x01\x00\x00\x00\x02\x05"), huge...), ErrModuleLimit},
+		// An export section declaring 4G exports in 5 bytes.
+		{"exports", append([]byte("\x00asm\x01\x00\x00\x00\x07\x05"), huge...), ErrModuleLimit},
+		// 1000 imports (at the limit) declared in 5 bytes.
+		{"imports past the bytes", []byte("\x00asm\x01\x00\x00\x00\x02\x02\xe8\x07"), guard.ErrMalformed},
+	}
+	e := newEnv(t, defaultEnvOptions())
+	for _, tc := range cases {
+		var before, after runtime.MemStats
+		runtime.ReadMemStats(&before)
+		_, err := e.h.Load(context.Background(), "bomb", tc.wasm)
+		runtime.ReadMemStats(&after)
+		switch {
+		case tc.wantErr == nil && err != nil:
+			t.Errorf("%s: %v, want it loaded without the section", tc.name, err)
+		case tc.wantErr != nil && !errors.Is(err, tc.wantErr):
+			t.Errorf("%s: %v, want %v", tc.name, err, tc.wantErr)
+		}
+		if alloc := after.TotalAlloc - before.TotalAlloc; alloc > 64<<20 {
+			t.Errorf("%s: Load allocated %d MB", tc.name, alloc>>20)
 		}
 	}
 	mustStillServe(t, e)
@@ -333,7 +402,7 @@ func TestModuleLimitsDefaults(t *testing.T) {
 	d := DefaultModuleLimits()
 	if d.MaxTableElements != DefaultMaxTableElements || d.MaxGlobals != DefaultMaxGlobals || d.MaxImports != DefaultMaxImports ||
 		d.MaxSegments != DefaultMaxSegments || d.MaxFunctions != DefaultMaxFunctions || d.MaxFunctionBytes != DefaultMaxFunctionBytes ||
-		d.MaxLocals != DefaultMaxLocals {
+		d.MaxLocals != DefaultMaxLocals || d.MaxTypes != DefaultMaxTypes || d.MaxExports != DefaultMaxExports {
 		t.Errorf("DefaultModuleLimits() = %+v", d)
 	}
 	if (ModuleLimits{}).withDefaults() != d {
@@ -341,7 +410,8 @@ func TestModuleLimitsDefaults(t *testing.T) {
 	}
 	e := newEnv(t, defaultEnvOptions())
 	o := e.h.guardOptions()
-	if o.Limits.MaxTableElements != d.MaxTableElements || o.Limits.MaxFunctions != d.MaxFunctions || o.StackBytes != DefaultMaxStackBytes || !o.StopChecks {
+	if o.Limits.MaxTableElements != d.MaxTableElements || o.Limits.MaxFunctions != d.MaxFunctions || o.Limits.MaxTypes != d.MaxTypes ||
+		o.Limits.MaxExports != d.MaxExports || o.StackBytes != DefaultMaxStackBytes || !o.StopChecks {
 		t.Errorf("guard options %+v do not follow the host's limits", o)
 	}
 }

@@ -100,21 +100,27 @@ const MaxResponseHeaderBytes = 128 << 10
 // wazero allocates for every instance what a module declares, however
 // small the module: 8 bytes per table element and per entry of a passive
 // element segment, an object per global and per imported function, a
-// slice per segment; compile time and memory grow with the largest
-// function body. Without limits a 149-byte module declaring a
-// 100M-element table costs 800 MB per instance. With them an instance
+// slice per segment; its decoder allocates what every count declares
+// before reading the entries; compile time and memory grow with each
+// function and with the largest body. Without limits a 149-byte module
+// declaring a 100M-element table costs 800 MB per instance. Load also
+// refuses a module whose counts its bytes do not bear, and drops custom
+// sections (names, debug information), which the host does not read. With them an instance
 // costs at most about 1 MiB besides its memory (Limits.MaxMemoryPages)
 // and call stack (Limits.MaxStackBytes).
 //
 // The defaults are far above what toolchains produce: the flares of this
 // repository (C, AssemblyScript) and wazero's Rust, TinyGo, Zig and C test
 // programs declare at most 91 table elements, 5 globals, 18 imports, 65
-// segments, 302 functions, a 10 KB function body and 811 locals.
+// segments, 302 functions, a 10 KB function body and 811 locals (types
+// and exports: a few dozen).
 type ModuleLimits struct {
 	MaxTableElements uint32 // elements of all tables (declared and grown to) and of all element segments; default 65,536 (512 KiB)
 	MaxGlobals       uint32 // imported and defined; default 1,000
 	MaxImports       uint32 // of every kind; default 1,000
-	MaxSegments      uint32 // data and element segments; default 10,000
+	MaxTypes         uint32 // function types; default 10,000
+	MaxExports       uint32 // default 10,000
+	MaxSegments      uint32 // data segments, and element segments (each); default 10,000
 	MaxFunctions     uint32 // imported and defined: compile time and memory grow with each (0.5 KB); default 100,000 (about 1 s and 90 MB to compile)
 	MaxFunctionBytes uint32 // one function body: its compile time and memory grow with it; default 1 MiB (about 0.5 s and 100 MB to compile)
 	MaxLocals        uint32 // parameters and locals of one function; default 50,000 (the limit of browsers' engines)
@@ -125,6 +131,8 @@ const (
 	DefaultMaxTableElements = 65536
 	DefaultMaxGlobals       = 1000
 	DefaultMaxImports       = 1000
+	DefaultMaxTypes         = 10000
+	DefaultMaxExports       = 10000
 	DefaultMaxSegments      = 10000
 	DefaultMaxFunctions     = 100000
 	DefaultMaxFunctionBytes = 1 << 20
@@ -137,6 +145,8 @@ func DefaultModuleLimits() ModuleLimits {
 		MaxTableElements: DefaultMaxTableElements,
 		MaxGlobals:       DefaultMaxGlobals,
 		MaxImports:       DefaultMaxImports,
+		MaxTypes:         DefaultMaxTypes,
+		MaxExports:       DefaultMaxExports,
 		MaxSegments:      DefaultMaxSegments,
 		MaxFunctions:     DefaultMaxFunctions,
 		MaxFunctionBytes: DefaultMaxFunctionBytes,
@@ -152,6 +162,7 @@ func (l ModuleLimits) withDefaults() ModuleLimits {
 		d uint32
 	}{
 		{&l.MaxTableElements, d.MaxTableElements}, {&l.MaxGlobals, d.MaxGlobals}, {&l.MaxImports, d.MaxImports},
+		{&l.MaxTypes, d.MaxTypes}, {&l.MaxExports, d.MaxExports},
 		{&l.MaxSegments, d.MaxSegments}, {&l.MaxFunctions, d.MaxFunctions}, {&l.MaxFunctionBytes, d.MaxFunctionBytes},
 		{&l.MaxLocals, d.MaxLocals},
 	} {

@@ -91,13 +91,9 @@ func (h *Host) Load(ctx context.Context, name string, wasm []byte) (*Flare, erro
 			}
 			return nil, fmt.Errorf("flare[%s] load: %w: %v", name, sentinel, le)
 		}
-		// Junk or invalid input: let the compiler say what is wrong.
-		c, cerr := h.compile(ctx, wasm)
-		if cerr != nil {
-			return nil, fmt.Errorf("flare[%s] load: compile: %w", name, cerr)
-		}
-		_ = c.Close(ctx)
-		return nil, fmt.Errorf("flare[%s] load: instrument: %w", name, err)
+		// Never handed to wazero: its decoder would allocate what the
+		// module's counts declare.
+		return nil, fmt.Errorf("flare[%s] load: %w", name, err)
 	}
 	compiled, err := h.compile(ctx, res.Wasm)
 	if err != nil {
@@ -166,6 +162,8 @@ func (h *Host) guardOptions() guard.Options {
 			MaxTableElements: ml.MaxTableElements,
 			MaxGlobals:       ml.MaxGlobals,
 			MaxImports:       ml.MaxImports,
+			MaxTypes:         ml.MaxTypes,
+			MaxExports:       ml.MaxExports,
 			MaxSegments:      ml.MaxSegments,
 			MaxFunctions:     ml.MaxFunctions,
 			MaxFunctionBytes: ml.MaxFunctionBytes,

@@ -1,6 +1,9 @@
 package guard
 
-import "fmt"
+import (
+	"errors"
+	"fmt"
+)
 
 // tableDecl is a table of the table section.
 type tableDecl struct {
@@ -26,40 +29,27 @@ func (m *module) checkLimits(l Limits) error {
 		}
 		return &LimitError{Limit: field, What: fmt.Sprintf(what, args...), Max: uint64(max)}
 	}
-	imports, globals, tableElems := uint64(0), uint64(m.importedGlobals+m.definedGlobals), uint64(0)
+	globals, tableElems := uint64(m.importedGlobals+m.definedGlobals), uint64(0)
 	var memMin uint64
 	for _, s := range m.secs {
 		r := reader{b: s.body}
 		switch s.id {
-		case secImport:
-			imports = uint64(r.u32())
 		case secMemory:
 			if r.u32() > 0 {
 				memMin, _, _ = r.limits()
 			}
 		case secElement:
-			segs, entries, err := countElements(s.body)
+			_, entries, err := countElements(s.body, l)
 			if err != nil {
-				return err
-			}
-			if err := over("MaxSegments", uint64(segs), l.MaxSegments, "%d element segments", segs); err != nil {
 				return err
 			}
 			if err := over("MaxTableElements", entries, l.MaxTableElements, "element segments: %d entries", entries); err != nil {
 				return err
 			}
-		case secData:
-			segs := uint64(r.u32())
-			if err := over("MaxSegments", segs, l.MaxSegments, "%d data segments", segs); err != nil {
-				return err
-			}
 		}
 		if r.err != nil {
-			return fmt.Errorf("%w: section %d: %v", ErrMalformed, s.id, r.err)
+			return fmt.Errorf("%w: %s section: %v", ErrMalformed, sectionNames[s.id], r.err)
 		}
-	}
-	if err := over("MaxImports", imports, l.MaxImports, "%d imports", imports); err != nil {
-		return err
 	}
 	if err := over("MaxGlobals", globals, l.MaxGlobals, "%d globals", globals); err != nil {
 		return err
@@ -73,7 +63,7 @@ func (m *module) checkLimits(l Limits) error {
 		return err
 	}
 	for i, t := range m.tables {
-		tableElems += t.min
+		tableElems += max(t.min, 1) // a table costs at least what one element does
 		if err := over("MaxTableElements", t.min, l.MaxTableElements, "table %d: %d elements", i, t.min); err != nil {
 			return err
 		}
@@ -87,7 +77,7 @@ func (m *module) checkLimits(l Limits) error {
 		share := (uint64(l.MaxTableElements) - tableElems) / uint64(len(m.tables))
 		for i := range m.tables {
 			t := &m.tables[i]
-			t.clampedMax = t.min + share
+			t.clampedMax = max(t.min, 1) + share
 			if t.hasMax && t.max < t.clampedMax {
 				t.clampedMax = t.max
 			}
@@ -121,10 +111,17 @@ func (m *module) tableSection() []byte {
 }
 
 // countElements returns the number of element segments and of their
-// entries, in any of the eight segment encodings.
-func countElements(body []byte) (segs uint32, entries uint64, err error) {
+// entries, in any of the eight segment encodings, checking every count
+// (see parse).
+func countElements(body []byte, l Limits) (segs uint32, entries uint64, err error) {
 	r := reader{b: body}
-	segs = r.u32()
+	if segs, err = r.count("MaxSegments", l.MaxSegments, "element segments"); err != nil {
+		var le *LimitError
+		if errors.As(err, &le) {
+			return 0, 0, err
+		}
+		return 0, 0, fmt.Errorf("%w: element section: %v", ErrMalformed, err)
+	}
 	for k := uint32(0); k < segs && r.err == nil; k++ {
 		flags := r.u32()
 		if flags > 7 {
@@ -141,7 +138,14 @@ func countElements(body []byte) (segs uint32, entries uint64, err error) {
 		if flags&3 != 0 { // elemkind or reftype
 			r.byte()
 		}
-		n := r.u32()
+		n, err := r.count("MaxTableElements", l.MaxTableElements, "entries in an element segment")
+		if err != nil {
+			var le *LimitError
+			if errors.As(err, &le) {
+				return 0, 0, err
+			}
+			return 0, 0, fmt.Errorf("%w: element segment %d: %v", ErrMalformed, k, err)
+		}
 		entries += uint64(n)
 		for e := uint32(0); e < n && r.err == nil; e++ {
 			if flags&4 == 0 {

@@ -15,6 +15,8 @@ var testLimits = Limits{
 	MaxTableElements: 100,
 	MaxGlobals:       10,
 	MaxImports:       10,
+	MaxTypes:         10,
+	MaxExports:       10,
 	MaxSegments:      10,
 	MaxFunctions:     10,
 	MaxFunctionBytes: 1000,
@@ -75,6 +77,21 @@ var limitShapes = []struct {
 		typ := m.addType(nil, nil)
 		for i := uint32(0); i < n; i++ {
 			m.importFunc("env", fmt.Sprint("f", i), typ)
+		}
+		return m.bytes()
+	}},
+	{"MaxTypes", testLimits.MaxTypes, func(n uint32) []byte {
+		m := newTestModule()
+		for i := uint32(0); i < n; i++ {
+			m.addType(nil, nil)
+		}
+		return m.bytes()
+	}},
+	{"MaxExports", testLimits.MaxExports, func(n uint32) []byte {
+		m := newTestModule()
+		m.addFunc(m.addType(nil, nil), nil)
+		for i := uint32(0); i < n; i++ {
+			m.export(fmt.Sprint("e", i), kindFunc, 0)
 		}
 		return m.bytes()
 	}},
@@ -242,5 +259,75 @@ func TestStartDetached(t *testing.T) {
 	}
 	if res, err := Instrument(readFile(t, "testdata/calc.wasm"), all); err != nil || res.HasStart {
 		t.Errorf("calc: HasStart %v %v", res.HasStart, err)
+	}
+}
+
+// TestCountsBeyondBytes: a count its section's bytes cannot hold is refused
+// (ErrMalformed) before anything allocates it: wazero's decoder would
+// allocate what it declares. Each module is a few bytes.
+func TestCountsBeyondBytes(t *testing.T) {
+	huge := []byte{0xff, 0xff, 0xff, 0xff, 0x0f} // 2^32-1
+	header := "\x00asm\x01\x00\x00\x00"
+	sec := func(id byte, body ...[]byte) []byte {
+		b := cat(body...)
+		return cat([]byte(header), []byte{id}, appendU32(nil, uint32(len(b))), b)
+	}
+	withCode := func(body ...[]byte) []byte { // one function () -> (), its body given
+		b := cat(body...)
+		return cat([]byte(header), []byte{1, 4, 1, 0x60, 0, 0}, []byte{3, 2, 1, 0},
+			[]byte{10}, appendU32(nil, uint32(len(b)+2)), []byte{1}, appendU32(nil, uint32(len(b))), b)
+	}
+	for name, wasm := range map[string][]byte{
+		"types":              sec(1, huge),
+		"type params":        sec(1, []byte{1, 0x60}, huge),
+		"imports":            sec(2, huge),
+		"import name":        sec(2, []byte{1}, huge),
+		"functions":          sec(3, huge),
+		"tables":             sec(4, huge),
+		"globals":            sec(6, huge),
+		"exports":            sec(7, huge),
+		"export name":        sec(7, []byte{1}, huge),
+		"element segments":   sec(9, huge),
+		"element entries":    sec(9, []byte{1, 1, 0}, huge),
+		"data segments":      sec(11, huge),
+		"data segment bytes": sec(11, []byte{1, 1}, huge),
+		"code entries":       sec(10, huge),
+		"local groups":       withCode(huge),
+		"tag section":        sec(13, []byte{0}),
+		"unknown section":    sec(42, []byte{0}),
+		"version 2":          []byte("\x00asm\x02\x00\x00\x00"),
+	} {
+		_, err := Instrument(wasm, Options{StopChecks: true, StackBytes: 1 << 20})
+		if !errors.Is(err, ErrMalformed) {
+			t.Errorf("%s: %v, want ErrMalformed", name, err)
+		}
+	}
+}
+
+// TestCustomSectionsDropped: name and debug sections do not reach wazero.
+func TestCustomSectionsDropped(t *testing.T) {
+	m := newTestModule()
+	m.addFunc(m.addType(nil, nil), nil)
+	// A name section declaring 4G function names: wazero allocated 96 GB
+	// for it (fatal error: out of memory).
+	name := cat([]byte{4}, []byte("name"), []byte{1, 5, 0xff, 0xff, 0xff, 0xff, 0x0f})
+	wasm := cat(m.bytes(), []byte{0}, appendU32(nil, uint32(len(name))), name)
+	res, err := Instrument(wasm, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for r := (reader{b: res.Wasm, i: 8}); r.i < len(r.b) && r.err == nil; {
+		if id := r.byte(); id == secCustom {
+			t.Errorf("custom section kept")
+		}
+		r.bytes(int(r.u32()))
+	}
+	ctx := context.Background()
+	rt := wazero.NewRuntime(ctx)
+	defer rt.Close(ctx)
+	if c, err := rt.CompileModule(ctx, res.Wasm); err != nil {
+		t.Errorf("compile: %v", err)
+	} else {
+		c.Close(ctx)
 	}
 }

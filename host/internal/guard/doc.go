@@ -3,7 +3,13 @@
 // function when the host chooses, and refuse or clamp declarations that
 // would make every instance allocate without limit.
 //
-// Instrument applies, as Options select:
+// Instrument first checks that every count of the module (types, imports,
+// functions, tables, globals, exports, segments, entries, locals) fits in
+// its section's bytes and its limit, and drops the custom sections: wazero's
+// decoder allocates what a count declares before reading the entries, and
+// reads name and debug sections the host has no use for (a 100-byte module
+// whose name section declared 4G function names made it allocate 96 GB).
+// Then it applies, as Options select:
 //
 //   - module limits (Limits): the initial memory, the elements of all
 //     tables and element segments, globals, imports, data and element

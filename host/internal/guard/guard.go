@@ -53,7 +53,9 @@ type Limits struct {
 	MaxTableElements uint32 // elements of all tables (initial, and reachable by table.grow) and of all element segments
 	MaxGlobals       uint32 // globals, imported and defined
 	MaxImports       uint32 // imports of every kind
-	MaxSegments      uint32 // data and element segments
+	MaxTypes         uint32 // function types
+	MaxExports       uint32 // exports
+	MaxSegments      uint32 // data segments, and element segments (each)
 	MaxFunctions     uint32 // functions, imported and defined
 	MaxFunctionBytes uint32 // size of one function body
 	MaxLocals        uint32 // parameters and locals of one function
@@ -68,8 +70,9 @@ type Result struct {
 	HasStart bool
 }
 
-// ErrMalformed: the module could not be decoded for instrumentation.
-var ErrMalformed = errors.New("guard: malformed or unsupported module")
+// ErrMalformed: the module could not be decoded for instrumentation, or
+// declares counts its bytes do not bear.
+var ErrMalformed = errors.New("malformed or unsupported module")
 
 // LimitError reports the first limit a module exceeds.
 type LimitError struct {
@@ -138,7 +141,7 @@ func Instrument(wasm []byte, o Options) (Result, error) {
 	if o.StackBytes > MaxStackBytes {
 		return Result{}, fmt.Errorf("guard: stack budget %d over %d", o.StackBytes, MaxStackBytes)
 	}
-	m, err := parse(wasm)
+	m, err := parse(wasm, o.Limits)
 	if err != nil {
 		return Result{}, err
 	}
@@ -151,11 +154,22 @@ func Instrument(wasm []byte, o Options) (Result, error) {
 	return Result{Wasm: m.emit(wasm[:8], o), HasStart: m.start >= 0}, nil
 }
 
+// sectionNames names the sections in errors.
+var sectionNames = map[byte]string{0: "custom", 1: "type", 2: "import", 3: "function", 4: "table", 5: "memory",
+	6: "global", 7: "export", 8: "start", 9: "element", 10: "code", 11: "data", 12: "data count", 13: "tag"}
+
 // parse splits wasm into sections and reads the types, imports, functions,
-// tables, globals, exports and start section.
-func parse(wasm []byte) (*module, error) {
+// tables, globals, exports and start section, checking every count against
+// l first and against what its section holds: wazero's decoder allocates
+// what a count declares before reading the entries (a 14-byte import
+// section declaring 100M imports made it allocate 10 GB), so no count may
+// reach it that the bytes and the limits do not bear.
+func parse(wasm []byte, l Limits) (*module, error) {
 	if len(wasm) < 8 || string(wasm[:4]) != "\x00asm" {
 		return nil, fmt.Errorf("%w: no wasm header", ErrMalformed)
+	}
+	if v := wasm[4:8]; string(v) != "\x01\x00\x00\x00" {
+		return nil, fmt.Errorf("%w: binary format version %d, want 1", ErrMalformed, uint32(v[0])|uint32(v[1])<<8|uint32(v[2])<<16|uint32(v[3])<<24)
 	}
 	m := &module{start: -1}
 	for r := (reader{b: wasm, i: 8}); r.i < len(r.b); {
@@ -165,52 +179,70 @@ func parse(wasm []byte) (*module, error) {
 		if r.err != nil {
 			return nil, fmt.Errorf("%w: section %d: %v", ErrMalformed, id, r.err)
 		}
+		if _, known := sectionNames[id]; !known || id == 13 {
+			// Tags are exception handling's, which the host's wazero
+			// does not enable.
+			return nil, fmt.Errorf("%w: section %d not supported", ErrMalformed, id)
+		}
 		m.secs = append(m.secs, section{id: id, body: body})
 	}
 	var defined []uint32
 	for _, s := range m.secs {
 		r := reader{b: s.body}
+		var err error
 		switch s.id {
 		case secType:
-			m.types = readTypes(&r)
-		case secImport:
-			if err := m.readImports(&r); err != nil {
-				return nil, err
+			var n uint32
+			if n, err = r.count("MaxTypes", l.MaxTypes, "types"); err == nil {
+				m.types = readTypes(&r, n)
 			}
+		case secImport:
+			err = m.readImports(&r, l)
 		case secFunction:
-			n := r.u32()
-			for k := uint32(0); k < n && r.err == nil; k++ {
-				defined = append(defined, r.u32())
+			var n uint32
+			if n, err = r.count("MaxFunctions", l.MaxFunctions, "functions defined"); err == nil {
+				defined = make([]uint32, 0, n)
+				for k := uint32(0); k < n && r.err == nil; k++ {
+					defined = append(defined, r.u32())
+				}
 			}
 		case secTable:
-			n := r.u32()
-			for k := uint32(0); k < n && r.err == nil; k++ {
-				ref := r.byte()
-				min, max, hasMax := r.limits()
-				m.tables = append(m.tables, tableDecl{ref: ref, min: min, max: max, hasMax: hasMax})
+			var n uint32
+			if n, err = r.count("MaxTableElements", l.MaxTableElements, "tables"); err == nil {
+				for k := uint32(0); k < n && r.err == nil; k++ {
+					ref := r.byte()
+					min, max, hasMax := r.limits()
+					m.tables = append(m.tables, tableDecl{ref: ref, min: min, max: max, hasMax: hasMax})
+				}
 			}
 		case secMemory:
 			m.hasMemory = m.hasMemory || r.u32() > 0
 		case secGlobal:
-			m.definedGlobals = int(r.u32())
-			for k := 0; k < m.definedGlobals && r.err == nil; k++ {
-				m.v128 = m.v128 || r.byte() == typeV128
-				r.byte()
-				if err := r.skipConstExpr(); err != nil {
-					return nil, fmt.Errorf("%w: global %d: %v", ErrMalformed, k, err)
+			var n uint32
+			if n, err = r.count("MaxGlobals", l.MaxGlobals, "globals defined"); err == nil {
+				m.definedGlobals = int(n)
+				for k := 0; k < m.definedGlobals && r.err == nil && err == nil; k++ {
+					m.v128 = m.v128 || r.byte() == typeV128
+					r.byte()
+					err = r.skipConstExpr()
 				}
 			}
 		case secExport:
-			for _, name := range []string{StopExport, FuelExport, StackExport, StartExport} {
-				if hasExport(s.body, name) {
-					return nil, fmt.Errorf("%w: already exports %s", ErrMalformed, name)
-				}
-			}
+			err = readExports(&r, l)
 		case secStart:
 			m.start = int64(r.u32())
+		case secData:
+			err = readData(&r, l)
 		}
-		if r.err != nil {
-			return nil, fmt.Errorf("%w: section %d: %v", ErrMalformed, s.id, r.err)
+		if err == nil {
+			err = r.err
+		}
+		if err != nil {
+			var le *LimitError
+			if errors.As(err, &le) || errors.Is(err, ErrMalformed) {
+				return nil, err
+			}
+			return nil, fmt.Errorf("%w: %s section: %v", ErrMalformed, sectionNames[s.id], err)
 		}
 	}
 	m.funcTypes = append(m.funcTypes, defined...)
@@ -225,9 +257,68 @@ func parse(wasm []byte) (*module, error) {
 	return m, nil
 }
 
-func readTypes(r *reader) []funcType {
+// count reads the count of a vector and checks it: against the limit
+// named field (0: none), and against the bytes left (each entry takes at
+// least one).
+func (r *reader) count(field string, max uint32, what string) (uint32, error) {
 	n := r.u32()
-	var out []funcType
+	if r.err != nil {
+		return 0, r.err
+	}
+	if max > 0 && n > max {
+		return 0, &LimitError{Limit: field, What: fmt.Sprintf("%d %s", n, what), Max: uint64(max)}
+	}
+	if int64(n) > int64(len(r.b)-r.i) {
+		return 0, fmt.Errorf("%d %s declared in %d bytes", n, what, len(r.b)-r.i)
+	}
+	return n, nil
+}
+
+// readExports checks the export section: every entry within its bytes,
+// none of the names Instrument adds.
+func readExports(r *reader, l Limits) error {
+	n, err := r.count("MaxExports", l.MaxExports, "exports")
+	if err != nil {
+		return err
+	}
+	for k := uint32(0); k < n && r.err == nil; k++ {
+		name := string(r.name())
+		r.byte()
+		r.u32()
+		switch name {
+		case StopExport, FuelExport, StackExport, StartExport:
+			return fmt.Errorf("%w: already exports %s", ErrMalformed, name)
+		}
+	}
+	return r.err
+}
+
+// readData checks the data section: every segment within its bytes.
+func readData(r *reader, l Limits) error {
+	n, err := r.count("MaxSegments", l.MaxSegments, "data segments")
+	if err != nil {
+		return err
+	}
+	for k := uint32(0); k < n && r.err == nil; k++ {
+		switch flags := r.u32(); flags {
+		case 0, 2: // active: (memory index,) offset expression
+			if flags == 2 {
+				r.u32()
+			}
+			if err := r.skipConstExpr(); err != nil {
+				return fmt.Errorf("segment %d: %v", k, err)
+			}
+		case 1: // passive
+		default:
+			return fmt.Errorf("segment %d: flags %d", k, flags)
+		}
+		r.bytes(int(r.u32()))
+	}
+	return r.err
+}
+
+func readTypes(r *reader, n uint32) []funcType {
+	out := make([]funcType, 0, n)
 	for k := uint32(0); k < n && r.err == nil; k++ {
 		if form := r.byte(); form != 0x60 {
 			if r.err == nil {
@@ -243,8 +334,11 @@ func readTypes(r *reader) []funcType {
 	return out
 }
 
-func (m *module) readImports(r *reader) error {
-	n := r.u32()
+func (m *module) readImports(r *reader, l Limits) error {
+	n, err := r.count("MaxImports", l.MaxImports, "imports")
+	if err != nil {
+		return err
+	}
 	for k := uint32(0); k < n && r.err == nil; k++ {
 		r.name()
 		r.name()
@@ -267,11 +361,11 @@ func (m *module) readImports(r *reader) error {
 			r.u32()
 		default:
 			if r.err == nil {
-				return fmt.Errorf("%w: import kind %d", ErrMalformed, kind)
+				return fmt.Errorf("import kind %d", kind)
 			}
 		}
 	}
-	return nil
+	return r.err
 }
 
 func hasExport(body []byte, name string) bool {
@@ -396,6 +490,10 @@ func (m *module) emit(header []byte, o Options) []byte {
 			done[secExport] = true
 		case secStart:
 			// Detached: exported as StartExport instead.
+		case secCustom:
+			// Dropped: the host reads no name or debug section, and
+			// wazero's decoder trusts their counts (a name section
+			// declaring 4G function names made it allocate 96 GB).
 		case secCode:
 			emitSection(secCode, m.codeSection(s.body, o))
 		default:

@@ -179,7 +179,7 @@ func TestFrameCostCoversWazeroFrames(t *testing.T) {
 					t.Fatalf("depth %v %v", d, err)
 				}
 				real := wazeroStackAtOverflow / d[0]
-				m, err := parse(wasm)
+				m, err := parse(wasm, Limits{})
 				if err != nil {
 					t.Fatal(err)
 				}
