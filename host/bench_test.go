@@ -3,6 +3,7 @@ package host
 import (
 	"context"
 	"encoding/binary"
+	"os"
 	"runtime"
 	"strconv"
 	"strings"
@@ -207,6 +208,76 @@ func BenchmarkInvokeCounterParallelSites(b *testing.B) {
 		names := strings.Split(sites, ",")
 		b.Run("sites="+strconv.Itoa(len(names)), func(b *testing.B) {
 			benchCounterParallel(b, TimeoutWatchdog, names)
+		})
+	}
+}
+
+// BenchmarkGuardCost measures what the guard's instrumentation costs an
+// invocation, on hosts that differ only in it, interleaved in one process
+// (rounds of 1000 invocations on each in turn), so that the load of a
+// shared machine falls on all of them alike. The metrics are ns per
+// invocation of each variant: watchdog (stop checks and stack guard, the
+// default), watchdog-nostack (without the stack guard), none (no timeout:
+// the same checks, no arming) and bare (no instrumentation: what mode none
+// was before it got the checks). Flares: builtin counter (C, 15
+// functions) and the AssemblyScript counter (its runtime calls more).
+func BenchmarkGuardCost(b *testing.B) {
+	variants := []struct {
+		name  string
+		mode  TimeoutMode
+		stack bool // stack guard
+		stop  bool // stop checks
+	}{
+		{"watchdog", TimeoutWatchdog, true, true},
+		{"watchdog-nostack", TimeoutWatchdog, false, true},
+		{"none", TimeoutNone, true, true},
+		{"bare", TimeoutNone, false, false},
+	}
+	for _, flare := range []string{"counter", "as_counter"} {
+		b.Run(flare, func(b *testing.B) {
+			type host struct {
+				e *env
+				f *Flare
+			}
+			hosts := make([]host, len(variants))
+			for i, v := range variants {
+				e := benchEnv(b, v.mode)
+				e.h.bare.stack, e.h.bare.stop = !v.stack, !v.stop
+				var f *Flare
+				if flare == "counter" {
+					f = e.flare("counter")
+				} else {
+					wasm, err := os.ReadFile(asCounterWasm)
+					if err != nil {
+						b.Fatal(err)
+					}
+					if f, err = e.h.Load(context.Background(), flare, wasm); err != nil {
+						b.Fatal(err)
+					}
+				}
+				hosts[i] = host{e, f}
+			}
+			ctx := context.Background()
+			req := &Request{Node: "edge-a", Site: "shop.example", Method: "GET", URL: "https://shop.example/count"}
+			var resp Response
+			spent := make([]time.Duration, len(variants))
+			const round = 1000
+			b.ResetTimer()
+			for done := 0; done < b.N; done += round {
+				for i, h := range hosts {
+					t0 := time.Now()
+					for j := 0; j < round; j++ {
+						if err := h.e.h.InvokeInto(ctx, h.f, req, &resp); err != nil || resp.Status != 200 {
+							b.Fatalf("%s: %v %+v", variants[i].name, err, resp)
+						}
+					}
+					spent[i] += time.Since(t0)
+				}
+			}
+			rounds := (b.N + round - 1) / round
+			for i, v := range variants {
+				b.ReportMetric(float64(spent[i].Nanoseconds())/float64(rounds*round), v.name+"-ns/op")
+			}
 		})
 	}
 }

@@ -12,10 +12,10 @@ import (
 
 	"github.com/tetratelabs/wazero"
 	"github.com/tetratelabs/wazero/api"
-	"github.com/tetratelabs/wazero/sys"
+	"github.com/tetratelabs/wazero/experimental"
 
 	"github.com/sparkbench/sparkbench/host/internal/abi"
-	"github.com/sparkbench/sparkbench/host/internal/stopcheck"
+	"github.com/sparkbench/sparkbench/host/internal/guard"
 	"github.com/sparkbench/sparkbench/internal/procpin"
 )
 
@@ -24,9 +24,9 @@ type Flare struct {
 	name      string
 	h         *Host
 	compiled  wazero.CompiledModule
-	hasInit   bool   // exports _initialize (reactor module)
-	initPages uint32 // memory pages right after instantiation
-	maxPages  uint32 // recycle an instance whose memory grew past this
+	initFuncs []initFunc // run once per instance: the start function, _initialize
+	initPages uint32     // memory pages right after instantiation
+	maxPages  uint32     // recycle an instance whose memory grew past this
 
 	// The idle instances, in one shard per P (GOMAXPROCS at Load): an
 	// invocation takes from and returns to the shard of the P it runs on,
@@ -67,7 +67,13 @@ func (f *Flare) Name() string { return f.name }
 // Load compiles wasm once, checks its imports against the flaron/v1 ABI
 // table (plus WASI and the SDK runtime imports) and its exports (memory,
 // alloc, handle_request), and pre-warms the instance pool. An incompatible
-// module is refused with one line naming the import or export at fault.
+// module is refused with one line naming the import or export at fault,
+// one over a ModuleLimits field with ErrModuleLimit naming the limit.
+//
+// Every step is bounded and returns within about a second of ctx being
+// done: the compiler stops between functions (Load does not wait for it),
+// and the module's start function and _initialize run as one call into the
+// guest under Limits.InvocationTimeout, in every timeout mode.
 func (h *Host) Load(ctx context.Context, name string, wasm []byte) (*Flare, error) {
 	h.mu.Lock()
 	closed := h.closed
@@ -75,20 +81,21 @@ func (h *Host) Load(ctx context.Context, name string, wasm []byte) (*Flare, erro
 	if closed {
 		return nil, fmt.Errorf("flare[%s] load: %w", name, ErrClosed)
 	}
-	if h.mode == TimeoutWatchdog {
-		instrumented, err := stopcheck.Instrument(wasm)
-		if err != nil {
-			// Junk or invalid input: let the compiler say what is wrong.
-			c, cerr := h.rt.CompileModule(ctx, wasm)
-			if cerr != nil {
-				return nil, fmt.Errorf("flare[%s] load: compile: %w", name, cerr)
+	res, err := guard.Instrument(wasm, h.guardOptions())
+	if err != nil {
+		var le *guard.LimitError
+		if errors.As(err, &le) {
+			sentinel := ErrModuleLimit
+			if le.Limit == "MaxMemoryPages" {
+				sentinel = ErrMemoryLimit
 			}
-			_ = c.Close(ctx)
-			return nil, fmt.Errorf("flare[%s] load: instrument for timeouts (timeout mode context can run it): %w", name, err)
+			return nil, fmt.Errorf("flare[%s] load: %w: %v", name, sentinel, le)
 		}
-		wasm = instrumented
+		// Never handed to wazero: its decoder would allocate what the
+		// module's counts declare.
+		return nil, fmt.Errorf("flare[%s] load: %w", name, err)
 	}
-	compiled, err := h.rt.CompileModule(ctx, wasm)
+	compiled, err := h.compile(ctx, res.Wasm)
 	if err != nil {
 		if strings.Contains(err.Error(), "over limit") {
 			return nil, fmt.Errorf("flare[%s] load: %w: %v", name, ErrMemoryLimit, err)
@@ -99,15 +106,24 @@ func (h *Host) Load(ctx context.Context, name string, wasm []byte) (*Flare, erro
 		_ = compiled.Close(ctx)
 		return nil, fmt.Errorf("flare[%s] load: %w", name, err)
 	}
-	_, hasInit := compiled.ExportedFunctions()["_initialize"]
-	f := &Flare{name: name, h: h, compiled: compiled, hasInit: hasInit,
+	f := &Flare{name: name, h: h, compiled: compiled,
 		shards: make([]poolShard, max(1, runtime.GOMAXPROCS(0)))}
+	if res.HasStart {
+		f.initFuncs = append(f.initFuncs, initFunc{name: "start", export: guard.StartExport})
+	}
+	if _, ok := compiled.ExportedFunctions()["_initialize"]; ok {
+		f.initFuncs = append(f.initFuncs, initFunc{name: "_initialize", export: "_initialize"})
+	}
 
 	// The first instance proves the module instantiates (start code, memory
 	// cap) and fixes the recycling threshold.
 	first, err := f.instantiate(ctx)
 	if err != nil {
 		_ = compiled.Close(ctx)
+		var ge *GuestError
+		if errors.As(err, &ge) {
+			return nil, err // names the flare and the function already
+		}
 		return nil, fmt.Errorf("flare[%s] load: %w", name, err)
 	}
 	f.initPages = first.mem.Size() / pageSize
@@ -115,6 +131,10 @@ func (h *Host) Load(ctx context.Context, name string, wasm []byte) (*Flare, erro
 	f.put(first)
 	if err := f.Warm(ctx, h.poolSize); err != nil {
 		f.drain(ctx)
+		var ge *GuestError
+		if errors.As(err, &ge) {
+			return nil, err
+		}
 		return nil, fmt.Errorf("flare[%s] load: %w", name, err)
 	}
 
@@ -127,6 +147,80 @@ func (h *Host) Load(ctx context.Context, name string, wasm []byte) (*Flare, erro
 	h.flares = append(h.flares, f)
 	h.mu.Unlock()
 	return f, nil
+}
+
+// guardOptions returns how Load instruments modules: stop checks in
+// TimeoutWatchdog and TimeoutNone modes, the stack guard and the module
+// limits in every mode.
+func (h *Host) guardOptions() guard.Options {
+	ml := h.moduleLimits
+	o := guard.Options{
+		StopChecks: h.stopChecks(),
+		StackBytes: h.limits.MaxStackBytes,
+		Limits: guard.Limits{
+			MaxMemoryPages:   h.limits.MaxMemoryPages,
+			MaxTableElements: ml.MaxTableElements,
+			MaxGlobals:       ml.MaxGlobals,
+			MaxImports:       ml.MaxImports,
+			MaxTypes:         ml.MaxTypes,
+			MaxExports:       ml.MaxExports,
+			MaxSegments:      ml.MaxSegments,
+			MaxFunctions:     ml.MaxFunctions,
+			MaxFunctionBytes: ml.MaxFunctionBytes,
+			MaxLocals:        ml.MaxLocals,
+		},
+	}
+	if h.bare.stack {
+		o.StackBytes = 0
+	}
+	if h.bare.stop {
+		o.StopChecks = false
+	}
+	return o
+}
+
+// stopChecks reports whether flares get the guard's stop checks (the
+// instances' stop and fuel globals): in TimeoutWatchdog mode to stop them,
+// in TimeoutNone mode too because a guest without them never leaves native
+// code, so that the Go runtime cannot stop it for a garbage collection,
+// and the whole process would freeze at the next one behind a guest that
+// does not return.
+func (h *Host) stopChecks() bool {
+	return (h.mode == TimeoutWatchdog || h.mode == TimeoutNone) && !h.bare.stop
+}
+
+// compileWorkers is how many goroutines compile a module: wazero's
+// parallel compiler checks its context between functions (the serial one
+// never does), so a done context stops a long compilation.
+func compileWorkers() int { return min(max(runtime.GOMAXPROCS(0), 2), 4) }
+
+// compile compiles wasm, returning when it is done or when ctx is: the
+// compilation then stops at its next function (ModuleLimits bound how long
+// one takes) and its result, if any, is closed.
+func (h *Host) compile(ctx context.Context, wasm []byte) (wazero.CompiledModule, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, context.Cause(ctx)
+	}
+	type compiled struct {
+		c   wazero.CompiledModule
+		err error
+	}
+	done := make(chan compiled, 1)
+	go func() {
+		c, err := h.rt.CompileModule(experimental.WithCompilationWorkers(ctx, compileWorkers()), wasm)
+		done <- compiled{c, err}
+	}()
+	select {
+	case r := <-done:
+		return r.c, r.err
+	case <-ctx.Done():
+		go func() {
+			if r := <-done; r.err == nil {
+				_ = r.c.Close(context.Background())
+			}
+		}()
+		return nil, context.Cause(ctx)
+	}
 }
 
 const pageSize = 65536
@@ -196,11 +290,15 @@ func (h *Host) checkModule(c wazero.CompiledModule) error {
 }
 
 // instantiate creates one instance: anonymous module, no start functions
-// but _initialize for reactor modules, export handles cached.
+// (the guard detached the module's start section), export handles cached,
+// then its start function and _initialize run (initialize). A failed
+// instance is discarded.
 func (f *Flare) instantiate(ctx context.Context) (*instance, error) {
 	inst := &instance{flare: f, h: f.h}
 	inst.ctx = &instanceContext{Context: context.Background(), inst: inst}
 	cfg := wazero.NewModuleConfig().WithName("").WithStartFunctions()
+	// No guest code runs here, and what is allocated is bounded by the
+	// module limits: nothing to stop.
 	mod, err := f.h.rt.InstantiateModule(inst.ctx, f.compiled, cfg)
 	if err != nil {
 		if strings.Contains(err.Error(), "over limit") || strings.Contains(err.Error(), "memory") && strings.Contains(err.Error(), "limit") {
@@ -217,49 +315,80 @@ func (f *Flare) instantiate(ctx context.Context) (*instance, error) {
 		inst.discard()
 		return nil, fmt.Errorf("instantiate: exports vanished: %w", ErrIncompatible)
 	}
-	if f.h.mode == TimeoutWatchdog {
-		stop, ok1 := mod.ExportedGlobal(stopcheck.ExportName).(api.MutableGlobal)
-		fuel, ok2 := mod.ExportedGlobal(stopcheck.FuelExportName).(api.MutableGlobal)
+	inst.stackLeft = mod.ExportedGlobal(guard.StackExport)
+	if f.h.stopChecks() {
+		stop, ok1 := mod.ExportedGlobal(guard.StopExport).(api.MutableGlobal)
+		fuel, ok2 := mod.ExportedGlobal(guard.FuelExport).(api.MutableGlobal)
 		if !ok1 || !ok2 {
 			inst.discard()
-			return nil, fmt.Errorf("instantiate: no %s global", stopcheck.ExportName)
+			return nil, fmt.Errorf("instantiate: no %s global", guard.StopExport)
 		}
 		inst.stop, inst.fuel = stop, fuel
 	}
-	if f.h.wd != nil {
-		f.h.wd.register(inst)
+	if f.h.wd != nil && !f.h.wd.register(inst) {
+		inst.discard() // the host is closing: nothing would stop it
+		return nil, ErrClosed
 	}
-	if f.hasInit {
-		// _initialize runs under the invocation timeout too.
-		var err error
-		killed := false
-		init := mod.ExportedFunction("_initialize")
-		if f.h.wd != nil {
-			s := f.h.wd.arm(inst)
-			_, err = init.Call(inst.ctx)
-			killed = !f.h.wd.disarm(inst, s)
-		} else if f.h.mode == TimeoutContext {
-			cctx, cancel := context.WithTimeout(inst.ctx, f.h.limits.InvocationTimeout)
-			_, err = init.Call(cctx)
-			cancel()
-		} else {
-			_, err = init.Call(inst.ctx)
-		}
-		if killed || err != nil {
-			inst.discard()
-			var exit *sys.ExitError
-			if killed || errors.As(err, &exit) && exit.ExitCode() == sys.ExitCodeDeadlineExceeded {
-				return nil, fmt.Errorf("instantiate: _initialize: %w: stopped after %v", ErrTimeout, f.h.limits.InvocationTimeout)
-			}
-			return nil, fmt.Errorf("instantiate: _initialize: %w: %s", ErrTrap, firstLine(err.Error()))
+	if len(f.initFuncs) > 0 {
+		if err := f.initialize(ctx, inst); err != nil {
+			return nil, err
 		}
 	}
 	return inst, nil
 }
 
+// initFunc is a guest function run once per instance: the start function
+// or _initialize.
+type initFunc struct {
+	name   string // for errors: "start" or "_initialize"
+	export string
+}
+
+// initialize runs the instance's start function then its _initialize as
+// one call into the guest, under Limits.InvocationTimeout (when set, in
+// every timeout mode, TimeoutNone included) and stopped within about a
+// second when ctx is done. A failed instance is discarded.
+func (f *Flare) initialize(ctx context.Context, inst *instance) error {
+	h := f.h
+	var err error
+	if h.wd != nil {
+		inst.watch(ctx)
+		s := h.wd.arm(inst)
+		fn, callErr := f.runInit(inst.ctx, inst)
+		if stopped := h.wd.disarm(inst, s); stopped != 0 || callErr != nil {
+			err = h.classify(ctx, f, inst, fn, callErr, stopped)
+		}
+	} else { // TimeoutContext
+		cctx, cancel := context.WithTimeout(&instanceContext{Context: ctx, inst: inst}, h.limits.InvocationTimeout)
+		fn, callErr := f.runInit(cctx, inst)
+		cancel()
+		if callErr != nil {
+			err = h.classify(ctx, f, inst, fn, callErr, 0)
+		}
+	}
+	if err != nil {
+		inst.discard()
+	}
+	return err
+}
+
+// runInit calls each init function of inst in order and returns the name
+// of the one that failed, or of the last.
+func (f *Flare) runInit(ctx context.Context, inst *instance) (string, error) {
+	name := ""
+	for _, fn := range f.initFuncs {
+		name = fn.name
+		if _, err := inst.mod.ExportedFunction(fn.export).Call(ctx); err != nil {
+			return name, err
+		}
+	}
+	return name, nil
+}
+
 // Warm instantiates instances until the pool holds at least n idle ones
 // (capped by Config.MaxIdle), so that n concurrent invocations find an
 // instance ready. Runners call it with their worker count before measuring.
+// It stops, with ctx's error, when ctx is done.
 func (f *Flare) Warm(ctx context.Context, n int) error {
 	n = min(n, f.h.maxIdle)
 	for {
@@ -268,6 +397,9 @@ func (f *Flare) Warm(ctx context.Context, n int) error {
 		}
 		if f.Idle() >= n {
 			return nil
+		}
+		if err := ctx.Err(); err != nil {
+			return context.Cause(ctx)
 		}
 		inst, err := f.instantiate(ctx)
 		if err != nil {

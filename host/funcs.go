@@ -171,6 +171,10 @@ func (h *Host) respSetStatus(ctx context.Context, _ api.Module, stack []uint64) 
 	}
 }
 
+// headerOverhead is what the host counts per header besides its name and
+// value (a [2]string), against MaxResponseHeaderBytes.
+const headerOverhead = 32
+
 // resp_header_set(name, val): replaces the header if already set.
 func (h *Host) respHeaderSet(ctx context.Context, _ api.Module, stack []uint64) {
 	inst := instanceFrom(ctx)
@@ -182,11 +186,24 @@ func (h *Host) respHeaderSet(ctx context.Context, _ api.Module, stack []uint64) 
 	}
 	for i := range r.Headers {
 		if equalFoldBytes(name, r.Headers[i][0]) {
+			inst.chargeHeaders(len(val) - len(r.Headers[i][1]))
 			r.Headers[i][1] = string(val)
 			return
 		}
 	}
+	inst.chargeHeaders(len(name) + len(val) + headerOverhead)
 	r.Headers = append(r.Headers, [2]string{string(name), string(val)})
+}
+
+// chargeHeaders accounts for n more bytes of response headers, failing the
+// invocation past MaxResponseHeaderBytes.
+func (inst *instance) chargeHeaders(n int) {
+	inv := &inst.inv
+	inv.headerBytes += n
+	if inv.headerBytes > MaxResponseHeaderBytes {
+		inst.fail(KindMemoryLimit, "resp_header_set: response headers over "+strconv.Itoa(MaxResponseHeaderBytes>>10)+" KiB",
+			strconv.Itoa(len(inv.resp.Headers))+" headers")
+	}
 }
 
 func (h *Host) respBodySet(ctx context.Context, _ api.Module, stack []uint64) {
@@ -201,6 +218,9 @@ func (h *Host) respBodySet(ctx context.Context, _ api.Module, stack []uint64) {
 }
 
 // --- log, secrets, beam ---
+
+// logFuncs names the function that logs at each level.
+var logFuncs = map[string]string{"info": "log_info", "warn": "log_warn", "error": "log_error", "trace": "env.trace"}
 
 // logAt defines log_LEVEL(message): one guest log line.
 func (h *Host) logAt(level string) api.GoModuleFunc {
@@ -217,6 +237,8 @@ func (h *Host) logAt(level string) api.GoModuleFunc {
 func (h *Host) writeLog(inst *instance, level string, msg []byte) {
 	inv := &inst.inv
 	inv.logLines++
+	inst.lastLog = append(inst.lastLog[:0], msg[:min(len(msg), maxDetail+1)]...)
+	inst.lastLogFn = logFuncs[level]
 	if inv.logLines > h.logLines {
 		return
 	}
@@ -349,7 +371,7 @@ func envAbort(ctx context.Context, _ api.Module, stack []uint64) {
 	inst := instanceFrom(ctx)
 	msg := inst.asString(uint32(stack[0]))
 	file := inst.asString(uint32(stack[1]))
-	inst.fail(fmt.Errorf("env.abort: %w: %q at %s:%d:%d", ErrTrap, msg, file, uint32(stack[2]), uint32(stack[3])))
+	inst.fail(KindTrap, fmt.Sprintf("env.abort: %s at %s:%d:%d", strconv.Quote(guestLine(msg)), guestLine(file), uint32(stack[2]), uint32(stack[3])), "")
 }
 
 // envSeed is AssemblyScript's seed() f64 for Math.random.

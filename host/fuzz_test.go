@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/binary"
 	"errors"
+	"strings"
 	"testing"
 	"time"
 
@@ -13,7 +14,9 @@ import (
 // FuzzABIBoundary calls any flaron/v1 host function with arbitrary
 // arguments through the abi_fuzz guest (body: selector, five i32, one i64).
 // The host must never panic or hang: each invocation answers, or fails
-// with ErrABIViolation (a bad pointer or length) and the host keeps serving.
+// with ErrABIViolation (a bad pointer or length) as a *GuestError whose
+// Detail names the host function and stays the same for the same failure
+// (the pointers go to Info), and the host keeps serving.
 func FuzzABIBoundary(f *testing.F) {
 	for sel := range abi.FlaronV1 {
 		for _, args := range [][6]uint64{
@@ -49,6 +52,14 @@ func FuzzABIBoundary(f *testing.F) {
 				}
 			}
 		case errors.Is(err, ErrABIViolation):
+			var ge *GuestError
+			if !errors.As(err, &ge) || ge.Kind != KindABIViolation || ge.Func != "handle_request" {
+				t.Fatalf("body %x: %#v is not an abi_violation GuestError", body, err)
+			}
+			fn := abi.FlaronV1[binary.LittleEndian.Uint32(body)].Name
+			if !strings.HasPrefix(ge.Detail, fn+": ") || strings.ContainsAny(strings.TrimPrefix(ge.Detail, fn), "0123456789\n") {
+				t.Fatalf("body %x: detail %q does not name %s, or varies with the arguments", body, ge.Detail, fn)
+			}
 		default:
 			t.Fatalf("body %x: %v", body, err)
 		}

@@ -9,10 +9,12 @@ import (
 	"github.com/tetratelabs/wazero/sys"
 )
 
-// fail aborts the invocation from inside a host function: the error is
-// kept for Invoke (which classifies by it, not by wazero's wrapping) and
-// the panic unwinds the guest; wazero recovers it and fails the call.
-func (inst *instance) fail(err error) {
+// fail aborts the call into the guest from inside a host function with a
+// failure of kind: the error is kept for classify (which reports it, not
+// wazero's wrapping, and fills in the flare and function) and the panic
+// unwinds the guest; wazero recovers it and fails the call.
+func (inst *instance) fail(kind ErrorKind, detail, info string) {
+	err := &GuestError{Kind: kind, Detail: detail, Info: info}
 	inst.inv.abort = err
 	panic(err)
 }
@@ -27,8 +29,8 @@ func (inst *instance) arg(ptr, n uint64, fn, what string) []byte {
 	}
 	b, ok := inst.mem.Read(uint32(ptr), uint32(n))
 	if !ok {
-		inst.fail(fmt.Errorf("%s: %w: %s (ptr %d, len %d) outside guest memory of %d bytes",
-			fn, ErrABIViolation, what, uint32(ptr), int32(n), inst.mem.Size()))
+		inst.fail(KindABIViolation, fn+": "+what+" outside guest memory",
+			fmt.Sprintf("ptr %d, len %d, memory %d bytes", uint32(ptr), int32(n), inst.mem.Size()))
 	}
 	return b
 }
@@ -41,7 +43,7 @@ func (inst *instance) allocate(ctx context.Context, fn string, n int) uint32 {
 		return 0
 	}
 	if inst.inAlloc {
-		inst.fail(fmt.Errorf("%s: %w: host function called from inside alloc", fn, ErrABIViolation))
+		inst.fail(KindABIViolation, fn+": host function called from inside alloc", "")
 	}
 	inst.inAlloc = true
 	inst.allocStack[0] = uint64(uint32(n))
@@ -52,15 +54,15 @@ func (inst *instance) allocate(ctx context.Context, fn string, n int) uint32 {
 		if errors.As(err, &exit) {
 			panic(exit) // closed by the watchdog or a deadline: classified by Invoke
 		}
-		inst.fail(fmt.Errorf("%s: %w: alloc(%d): %s", fn, ErrAllocFailed, n, firstLine(err.Error())))
+		inst.fail(KindAllocFailed, fn+": alloc: "+trapText(err), fmt.Sprintf("alloc(%d)", n))
 	}
 	p := uint32(inst.allocStack[0])
 	if p == 0 {
 		return 0
 	}
 	if uint64(p)+uint64(n) > uint64(inst.mem.Size()) {
-		inst.fail(fmt.Errorf("%s: %w: alloc(%d) returned %d, outside guest memory of %d bytes",
-			fn, ErrABIViolation, n, p, inst.mem.Size()))
+		inst.fail(KindABIViolation, fn+": alloc returned a block outside guest memory",
+			fmt.Sprintf("alloc(%d) = %d, memory %d bytes", n, p, inst.mem.Size()))
 	}
 	return p
 }

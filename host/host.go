@@ -7,12 +7,14 @@ import (
 	"io"
 	"runtime"
 	"sync"
+	"sync/atomic"
 
 	"github.com/tetratelabs/wazero"
 	"github.com/tetratelabs/wazero/api"
 	"github.com/tetratelabs/wazero/imports/wasi_snapshot_preview1"
 
 	"github.com/sparkbench/sparkbench/host/internal/abi"
+	"github.com/sparkbench/sparkbench/host/internal/guard"
 	"github.com/sparkbench/sparkbench/host/internal/plasma"
 	"github.com/sparkbench/sparkbench/internal/clock"
 	"github.com/sparkbench/sparkbench/store"
@@ -21,28 +23,34 @@ import (
 // Host runs flares for a set of nodes and sites. It is safe for concurrent
 // use.
 type Host struct {
-	limits    Limits
-	mode      TimeoutMode // effective: TimeoutNone when the timeout is disabled
-	poolSize  int
-	maxIdle   int
-	logLines  int
-	log       io.Writer
-	logMu     sync.Mutex
-	rt        wazero.Runtime
-	cache     wazero.CompilationCache
-	hostMod   api.Module
-	wasiFuncs map[string]api.FunctionDefinition
-	transport Transport
-	beam      *BeamOrigin
-	plasma    *plasma.Store
-	nodes     map[string]*nodeState
-	sites     map[string]*siteState
-	bindings  sync.Map // bindingKey -> *binding
-	wd        *watchdog
+	limits       Limits
+	moduleLimits ModuleLimits
+	mode         TimeoutMode // effective: TimeoutNone when the timeout is disabled
+	poolSize     int
+	maxIdle      int
+	logLines     int
+	log          io.Writer
+	logMu        sync.Mutex
+	rt           wazero.Runtime
+	cache        wazero.CompilationCache
+	hostMod      api.Module
+	wasiFuncs    map[string]api.FunctionDefinition
+	transport    Transport
+	beam         *BeamOrigin
+	plasma       *plasma.Store
+	nodes        map[string]*nodeState
+	sites        map[string]*siteState
+	bindings     sync.Map // bindingKey -> *binding
+	wd           *watchdog
 
 	mu     sync.Mutex
 	flares []*Flare
 	closed bool
+	shut   atomic.Bool // closed, for host functions (instance.open)
+
+	// bare leaves out, for BenchmarkGuardCost only, the stack guard and
+	// the stop checks from flares loaded afterwards.
+	bare struct{ stack, stop bool }
 }
 
 type nodeState struct {
@@ -73,18 +81,22 @@ type bindingKey struct{ node, site string }
 func New(ctx context.Context, cfg Config) (*Host, error) {
 	clock.Init()
 	h := &Host{
-		limits:   cfg.Limits.withDefaults(),
-		mode:     cfg.TimeoutMode,
-		poolSize: cfg.PoolSize,
-		maxIdle:  cfg.MaxIdle,
-		logLines: cfg.LogLinesPerInvocation,
-		log:      cfg.Log,
-		plasma:   plasma.New(),
-		nodes:    make(map[string]*nodeState, len(cfg.Nodes)),
-		sites:    make(map[string]*siteState, len(cfg.Sites)),
+		limits:       cfg.Limits.withDefaults(),
+		moduleLimits: cfg.ModuleLimits.withDefaults(),
+		mode:         cfg.TimeoutMode,
+		poolSize:     cfg.PoolSize,
+		maxIdle:      cfg.MaxIdle,
+		logLines:     cfg.LogLinesPerInvocation,
+		log:          cfg.Log,
+		plasma:       plasma.New(cfg.PlasmaBytes),
+		nodes:        make(map[string]*nodeState, len(cfg.Nodes)),
+		sites:        make(map[string]*siteState, len(cfg.Sites)),
 	}
 	if h.mode > TimeoutNone {
 		return nil, fmt.Errorf("host: new: %v: %w", h.mode, ErrBadConfig)
+	}
+	if h.limits.MaxStackBytes > guard.MaxStackBytes {
+		return nil, fmt.Errorf("host: new: max stack bytes %d over %d: %w", h.limits.MaxStackBytes, guard.MaxStackBytes, ErrBadConfig)
 	}
 	if h.limits.InvocationTimeout <= 0 {
 		h.mode = TimeoutNone
@@ -147,7 +159,10 @@ func New(ctx context.Context, cfg Config) (*Host, error) {
 		_ = h.rt.Close(ctx)
 		return nil, err
 	}
-	if h.mode == TimeoutWatchdog || h.mode == TimeoutClose {
+	if h.mode != TimeoutContext {
+		// In TimeoutNone mode the watchdog times only instantiation (the
+		// start function and _initialize); it stops invocations whose
+		// context is done, and every call at Close.
 		h.wd = startWatchdog(h.limits.InvocationTimeout)
 	}
 	return h, nil
@@ -246,7 +261,8 @@ func (h *Host) bind(node, site string) (*binding, error) {
 }
 
 // Close closes every flare's instances, the runtime and the compilation
-// cache. Invocations in flight fail.
+// cache. Calls into the guest in progress are stopped and fail with
+// ErrClosed, in every timeout mode; Close does not wait for them.
 func (h *Host) Close(ctx context.Context) error {
 	h.mu.Lock()
 	if h.closed {
@@ -254,10 +270,12 @@ func (h *Host) Close(ctx context.Context) error {
 		return nil
 	}
 	h.closed = true
+	h.shut.Store(true)
 	flares := h.flares
 	h.flares = nil
 	h.mu.Unlock()
 	if h.wd != nil {
+		h.wd.stopAll()
 		h.wd.stop()
 	}
 	for _, f := range flares {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/binary"
 	"errors"
-	"os"
 	"strconv"
 	"strings"
 	"testing"
@@ -49,134 +48,178 @@ func invokeHostile(e *env, f *Flare, req *Request) (*Response, error) {
 	return e.h.Invoke(context.Background(), f, req)
 }
 
-func TestHostileGuests(t *testing.T) {
-	tests := []struct {
-		fixture string
-		mode    TimeoutMode
-		req     Request
-		wantErr error
-		check   func(t *testing.T, e *env, resp *Response)
-	}{
-		{fixture: "trap", wantErr: ErrTrap},
-		{fixture: "deep_recursion", wantErr: ErrTrap},
-		{fixture: "memory_bomb", wantErr: ErrMemoryLimit},
-		{fixture: "bad_action", wantErr: ErrABIViolation},
-		{fixture: "alloc_trap", wantErr: ErrAllocFailed},
-		{fixture: "alloc_oob", req: Request{Method: "GET", URL: "abc"}, wantErr: ErrABIViolation},
-		{fixture: "alloc_oob", req: Request{Method: "GET", URL: "abcd"}, wantErr: ErrABIViolation},
-		{fixture: "alloc_oob", req: Request{Method: "GET", URL: "abcde"}, wantErr: ErrABIViolation},
-		{fixture: "infinite_loop", mode: TimeoutWatchdog, wantErr: ErrTimeout},
-		{fixture: "infinite_loop", mode: TimeoutContext, wantErr: ErrTimeout},
-		{fixture: "infinite_loop", mode: TimeoutClose, wantErr: ErrTimeout},
-		{fixture: "hostcall_loop", mode: TimeoutWatchdog, wantErr: ErrTimeout},
-		{fixture: "hostcall_loop", mode: TimeoutContext, wantErr: ErrTimeout},
-		{fixture: "hostcall_loop", mode: TimeoutClose, wantErr: ErrTimeout},
-		{fixture: "trap", mode: TimeoutNone, wantErr: ErrTrap},
-		{fixture: "alloc_trap", mode: TimeoutContext, wantErr: ErrAllocFailed},
-		{fixture: "alloc_trap", mode: TimeoutClose, wantErr: ErrAllocFailed},
-		{fixture: "alloc_loop", mode: TimeoutWatchdog, wantErr: ErrTimeout},
-		{fixture: "alloc_loop", mode: TimeoutContext, wantErr: ErrTimeout},
-		{fixture: "alloc_loop", mode: TimeoutClose, wantErr: ErrTimeout},
-		{fixture: "alloc_reentrant", check: func(t *testing.T, e *env, resp *Response) {
-			// The host serves a host call made from inside alloc (it
-			// counts as a write of the invocation like any other).
-			wantHeaders(t, resp, "x-reentrant-code", "0", "x-r", "hit")
-		}},
-		{fixture: "log_flood", check: func(t *testing.T, e *env, resp *Response) {
-			if resp.Status != 200 {
-				t.Errorf("status %d, want 200", resp.Status)
-			}
-		}},
-		{fixture: "alloc_zero", check: func(t *testing.T, e *env, resp *Response) {
-			if v, _ := resp.Header("x-results"); resp.Status != 200 || v != "0" {
-				t.Errorf("status %d x-results %q, want 200 and 0", resp.Status, v)
-			}
-		}},
-		{fixture: "spark_set_10k", check: func(t *testing.T, e *env, resp *Response) {
-			wantHeaders(t, resp, "x-ok", "100", "x-write-limit", "9900", "x-other", "0")
-			keys := e.stores["edge-a"].Site("shop.example").List()
-			if len(keys) != 100 || keys[0] != "h0000" || keys[99] != "h0099" {
-				t.Errorf("keys after 10k sets: %d (%v...)", len(keys), keys[:min(3, len(keys))])
-			}
-		}},
-		{fixture: "spark_set_10k", req: Request{Site: "readonly.example"}, check: func(t *testing.T, e *env, resp *Response) {
-			wantHeaders(t, resp, "x-ok", "0", "x-other", "10000", "x-first-other", "9")
-			if n := len(e.stores["edge-a"].Site("readonly.example").List()); n != 0 {
-				t.Errorf("%d keys written without the capability", n)
-			}
-		}},
-		{fixture: "spark_set_10k", req: Request{Node: "edge-off"}, check: func(t *testing.T, e *env, resp *Response) {
-			wantHeaders(t, resp, "x-ok", "0", "x-other", "10000", "x-first-other", "5")
-		}},
-		{fixture: "big_value", check: func(t *testing.T, e *env, resp *Response) {
-			wantHeaders(t, resp, "x-code", "2", "x-after", "miss")
-		}},
-		{fixture: "big_value", req: Request{Body: u32s(65536)}, check: func(t *testing.T, e *env, resp *Response) {
-			wantHeaders(t, resp, "x-code", "0", "x-after", "hit")
-		}},
-		{fixture: "big_value", req: Request{Body: u32s(65537)}, check: func(t *testing.T, e *env, resp *Response) {
-			wantHeaders(t, resp, "x-code", "2", "x-after", "miss")
-		}},
-	}
-	for _, tc := range tests {
-		name := tc.fixture + "/" + tc.mode.String()
-		if len(tc.req.Body) > 0 || tc.req.Site != "" || tc.req.Node != "" || tc.req.URL != "" {
-			name += "/" + tc.req.Site + tc.req.Node + tc.req.URL + strconv.Itoa(len(tc.req.Body))
+// allModes are the timeout modes, default first.
+var allModes = []TimeoutMode{TimeoutWatchdog, TimeoutContext, TimeoutClose, TimeoutNone}
+
+// hostileCase is one hostile fixture invoked in every timeout mode.
+type hostileCase struct {
+	fixture string
+	req     Request
+	wantErr error
+	detail  string // the GuestError's Detail
+	// runaway: the fixture never returns by itself; TimeoutNone has no
+	// invocation timeout to stop it (TestCancelStopsGuests and
+	// TestCloseStopsGuests stop it by its context and by Close).
+	runaway bool
+	check   func(t *testing.T, e *env, resp *Response)
+}
+
+var hostileCases = []hostileCase{
+	{fixture: "trap", wantErr: ErrTrap, detail: "unreachable"},
+	{fixture: "div_zero", wantErr: ErrTrap, detail: "integer divide by zero"},
+	{fixture: "rust_panic", wantErr: ErrTrap, detail: `unreachable after log_error "panicked at src/lib.rs:3:5: boom"`},
+	{fixture: "as_throw", wantErr: ErrTrap, detail: `env.abort: "boom" at assembly/index.ts:7:5`},
+	{fixture: "deep_recursion", wantErr: ErrTrap, detail: "stack exhausted"},
+	{fixture: "deep_recursion_frames", wantErr: ErrTrap, detail: "stack exhausted"},
+	{fixture: "indirect_recursion", wantErr: ErrTrap, detail: "stack exhausted"},
+	{fixture: "memory_bomb", wantErr: ErrMemoryLimit, detail: "unreachable with memory at the cap of 256 pages"},
+	{fixture: "bad_action", wantErr: ErrABIViolation, detail: "unknown action 7"},
+	{fixture: "alloc_trap", wantErr: ErrAllocFailed, detail: "req_url: alloc: unreachable"},
+	{fixture: "alloc_oob", req: Request{Method: "GET", URL: "abc"}, wantErr: ErrABIViolation, detail: "req_url: alloc returned a block outside guest memory"},
+	{fixture: "alloc_oob", req: Request{Method: "GET", URL: "abcd"}, wantErr: ErrABIViolation, detail: "req_url: alloc returned a block outside guest memory"},
+	{fixture: "alloc_oob", req: Request{Method: "GET", URL: "abcde"}, wantErr: ErrABIViolation, detail: "req_url: alloc returned a block outside guest memory"},
+	{fixture: "abi_oob", req: Request{Body: u32s(8, 2)}, wantErr: ErrABIViolation, detail: "spark_set: key outside guest memory"},
+	{fixture: "infinite_loop", wantErr: ErrTimeout, detail: "stopped after 100ms", runaway: true},
+	{fixture: "hostcall_loop", wantErr: ErrTimeout, detail: "stopped after 100ms", runaway: true},
+	{fixture: "alloc_loop", wantErr: ErrTimeout, detail: "stopped after 100ms", runaway: true},
+	{fixture: "alloc_reentrant", check: func(t *testing.T, e *env, resp *Response) {
+		// The host serves a host call made from inside alloc (it
+		// counts as a write of the invocation like any other).
+		wantHeaders(t, resp, "x-reentrant-code", "0", "x-r", "hit")
+	}},
+	{fixture: "log_flood", check: func(t *testing.T, e *env, resp *Response) {
+		if resp.Status != 200 {
+			t.Errorf("status %d, want 200", resp.Status)
 		}
-		t.Run(name, func(t *testing.T) {
-			if _, err := os.Stat(hostileDir + tc.fixture + ".wasm"); err != nil {
-				t.Skipf("fixture not present: %v", err)
+	}},
+	{fixture: "alloc_zero", check: func(t *testing.T, e *env, resp *Response) {
+		if v, _ := resp.Header("x-results"); resp.Status != 200 || v != "0" {
+			t.Errorf("status %d x-results %q, want 200 and 0", resp.Status, v)
+		}
+	}},
+	{fixture: "spark_set_10k", check: func(t *testing.T, e *env, resp *Response) {
+		wantHeaders(t, resp, "x-ok", "100", "x-write-limit", "9900", "x-other", "0")
+		keys := e.stores["edge-a"].Site("shop.example").List()
+		if len(keys) != 100 || keys[0] != "h0000" || keys[99] != "h0099" {
+			t.Errorf("keys after 10k sets: %d (%v...)", len(keys), keys[:min(3, len(keys))])
+		}
+	}},
+	{fixture: "spark_set_10k", req: Request{Site: "readonly.example"}, check: func(t *testing.T, e *env, resp *Response) {
+		wantHeaders(t, resp, "x-ok", "0", "x-other", "10000", "x-first-other", "9")
+		if n := len(e.stores["edge-a"].Site("readonly.example").List()); n != 0 {
+			t.Errorf("%d keys written without the capability", n)
+		}
+	}},
+	{fixture: "spark_set_10k", req: Request{Node: "edge-off"}, check: func(t *testing.T, e *env, resp *Response) {
+		wantHeaders(t, resp, "x-ok", "0", "x-other", "10000", "x-first-other", "5")
+	}},
+	{fixture: "big_value", check: func(t *testing.T, e *env, resp *Response) {
+		wantHeaders(t, resp, "x-code", "2", "x-after", "miss")
+	}},
+	{fixture: "big_value", req: Request{Body: u32s(65536)}, check: func(t *testing.T, e *env, resp *Response) {
+		wantHeaders(t, resp, "x-code", "0", "x-after", "hit")
+	}},
+	{fixture: "big_value", req: Request{Body: u32s(65537)}, check: func(t *testing.T, e *env, resp *Response) {
+		wantHeaders(t, resp, "x-code", "2", "x-after", "miss")
+	}},
+	{fixture: "table_grow", check: func(t *testing.T, e *env, resp *Response) {
+		wantHeaders(t, resp, "x-refused", "1", "x-size", "1") // 100M elements refused
+	}},
+	{fixture: "table_grow", req: Request{Body: u32s(1000)}, check: func(t *testing.T, e *env, resp *Response) {
+		// The instance goes back to the pool: the second round grows it again.
+		if size := headerOf(resp, "x-size"); headerOf(resp, "x-refused") != "0" || size != "1001" && size != "2001" {
+			t.Errorf("x-refused %q, x-size %q: want 0 and 1001 (2001 the second time)", headerOf(resp, "x-refused"), size)
+		}
+	}},
+	{fixture: "header_flood", wantErr: ErrMemoryLimit, detail: "resp_header_set: response headers over 128 KiB"},
+	{fixture: "plasma_flood", check: func(t *testing.T, e *env, resp *Response) {
+		wantHeaders(t, resp, "x-code", "2", "x-count", "1023")
+		if used := e.h.plasma.Used(); used > 64<<20 {
+			t.Errorf("plasma holds %d bytes, past its 64 MiB", used)
+		}
+	}},
+	{fixture: "start_hostcall", check: func(t *testing.T, e *env, resp *Response) {
+		wantHeaders(t, resp, "x-start-url", "0", "x-start-get", "0")
+	}},
+}
+
+// TestHostileGuests invokes every hostile fixture in every timeout mode:
+// each failure is one classified *GuestError with its stable Detail, the
+// instance is discarded and the flare and host keep serving.
+func TestHostileGuests(t *testing.T) {
+	for _, tc := range hostileCases {
+		for _, mode := range allModes {
+			name := tc.fixture + "/" + mode.String()
+			if len(tc.req.Body) > 0 || tc.req.Site != "" || tc.req.Node != "" || tc.req.URL != "" {
+				name += "/" + tc.req.Site + tc.req.Node + tc.req.URL + strconv.Itoa(len(tc.req.Body))
 			}
-			o := defaultEnvOptions()
-			o.mode = tc.mode
-			// Reaching wazero's stack overflow takes a few hundred ms
-			// (deep_recursion); runaway fixtures get a short timeout.
-			o.limits.InvocationTimeout = 3 * time.Second
-			if tc.wantErr == ErrTimeout {
-				o.limits.InvocationTimeout = 100 * time.Millisecond
-			}
-			e := newEnv(t, o)
-			f := e.load(hostileDir + tc.fixture + ".wasm")
-			rec := newRecorder()
-			for round := 0; round < 2; round++ { // the flare keeps serving on fresh instances
-				req := tc.req
-				req.Observer = rec
-				start := time.Now()
-				resp, err := invokeHostile(e, f, &req)
-				if took := time.Since(start); took > 5*time.Second {
-					t.Fatalf("invocation took %v", took)
+			t.Run(name, func(t *testing.T) {
+				if tc.runaway && mode == TimeoutNone {
+					t.Skip("mode none has no invocation timeout: TestCancelStopsGuests and TestCloseStopsGuests stop it")
 				}
-				if tc.wantErr != nil {
-					if !errors.Is(err, tc.wantErr) {
-						t.Fatalf("round %d: err = %v, want %v", round, err, tc.wantErr)
-					}
-					if !strings.HasPrefix(err.Error(), "flare["+tc.fixture+"] ") || strings.Contains(err.Error(), "\n") {
-						t.Errorf("error is not one line starting with flare[%s]: %q", tc.fixture, err)
-					}
-					if resp != nil {
-						t.Errorf("response %+v with error", resp)
-					}
-				} else if err != nil {
-					t.Fatalf("round %d: %v", round, err)
-				}
-				if tc.check != nil {
-					tc.check(t, e, resp)
-				}
-			}
-			if tc.wantErr != nil {
-				if got := rec.calls[OpInvocation][int32(KindOf(tc.wantErr))+100]; got != 2 {
-					t.Errorf("observer saw %d invocations with outcome %v, want 2 (%v)", got, KindOf(tc.wantErr), rec.calls[OpInvocation])
-				}
-			}
-			if tc.fixture == "hostcall_loop" && rec.refused[LimitReads] == 0 {
-				t.Errorf("hostcall_loop: no refused reads recorded")
-			}
-			if tc.wantErr == ErrTimeout && rec.refused[LimitTimeout] != 2 {
-				t.Errorf("timeouts recorded as refused: %d, want 2", rec.refused[LimitTimeout])
-			}
-			mustStillServe(t, e)
-		})
+				testHostileGuest(t, tc, mode)
+			})
+		}
 	}
+}
+
+func testHostileGuest(t *testing.T, tc hostileCase, mode TimeoutMode) {
+	o := defaultEnvOptions()
+	o.mode = mode
+	o.limits.InvocationTimeout = 3 * time.Second
+	if tc.wantErr == ErrTimeout {
+		o.limits.InvocationTimeout = 100 * time.Millisecond
+	}
+	e := newEnv(t, o)
+	f := e.load(hostileDir + tc.fixture + ".wasm")
+	rec := newRecorder()
+	for round := 0; round < 2; round++ { // the flare keeps serving on fresh instances
+		req := tc.req
+		req.Observer = rec
+		start := time.Now()
+		resp, err := invokeHostile(e, f, &req)
+		if took := time.Since(start); took > 5*time.Second {
+			t.Fatalf("invocation took %v", took)
+		}
+		if tc.wantErr == nil {
+			if err != nil {
+				t.Fatalf("round %d: %v", round, err)
+			}
+			if tc.check != nil {
+				tc.check(t, e, resp)
+			}
+			continue
+		}
+		if !errors.Is(err, tc.wantErr) {
+			t.Fatalf("round %d: err = %v, want %v", round, err, tc.wantErr)
+		}
+		var ge *GuestError
+		if !errors.As(err, &ge) {
+			t.Fatalf("round %d: %T %v is not a *GuestError", round, err, err)
+		}
+		if ge.Flare != tc.fixture || ge.Func != "handle_request" || ge.Kind != KindOf(tc.wantErr) || ge.Detail != tc.detail {
+			t.Errorf("round %d: GuestError{Flare %q, Func %q, Kind %v, Detail %q}, want {%q, handle_request, %v, %q}",
+				round, ge.Flare, ge.Func, ge.Kind, ge.Detail, tc.fixture, KindOf(tc.wantErr), tc.detail)
+		}
+		if msg := err.Error(); !strings.HasPrefix(msg, "flare["+tc.fixture+"] handle_request: "+KindOf(tc.wantErr).String()+": "+tc.detail) || strings.Contains(msg, "\n") {
+			t.Errorf("error is not one line naming flare, function, kind and detail: %q", msg)
+		}
+		if resp != nil {
+			t.Errorf("response %+v with error", resp)
+		}
+	}
+	if tc.wantErr != nil {
+		if got := rec.calls[OpInvocation][int32(KindOf(tc.wantErr))+100]; got != 2 {
+			t.Errorf("observer saw %d invocations with outcome %v, want 2 (%v)", got, KindOf(tc.wantErr), rec.calls[OpInvocation])
+		}
+	}
+	if tc.fixture == "hostcall_loop" && rec.refused[LimitReads] == 0 {
+		t.Errorf("hostcall_loop: no refused reads recorded")
+	}
+	if tc.wantErr == ErrTimeout && rec.refused[LimitTimeout] != 2 {
+		t.Errorf("timeouts recorded as refused: %d, want 2", rec.refused[LimitTimeout])
+	}
+	mustStillServe(t, e)
 }
 
 func wantHeaders(t *testing.T, resp *Response, kv ...string) {
@@ -189,48 +232,6 @@ func wantHeaders(t *testing.T, resp *Response, kv ...string) {
 			t.Errorf("%s = %q, want %q (status %d, headers %v)", kv[i], v, kv[i+1], resp.Status, resp.Headers)
 		}
 	}
-}
-
-func TestLoadRefusesIncompatibleModules(t *testing.T) {
-	tests := []struct {
-		fixture string
-		wantErr error
-		mention []string
-	}{
-		{"missing_alloc", ErrIncompatible, []string{"alloc"}},
-		{"wrong_signature", ErrIncompatible, []string{"flaron/v1.spark_get", "(i32) -> i64", "(i32,i32) -> i64"}},
-		{"unknown_import", ErrIncompatible, []string{"flaron/v1.spark_frobnicate"}},
-		{"huge_memory", ErrMemoryLimit, []string{"1024"}},
-	}
-	e := newEnv(t, defaultEnvOptions())
-	for _, tc := range tests {
-		t.Run(tc.fixture, func(t *testing.T) {
-			wasm, err := os.ReadFile(hostileDir + tc.fixture + ".wasm")
-			if err != nil {
-				t.Fatal(err)
-			}
-			_, err = e.h.Load(context.Background(), tc.fixture, wasm)
-			if !errors.Is(err, tc.wantErr) {
-				t.Fatalf("Load: %v, want %v", err, tc.wantErr)
-			}
-			msg := err.Error()
-			if strings.Contains(msg, "\n") || !strings.HasPrefix(msg, "flare["+tc.fixture+"] load: ") {
-				t.Errorf("not one line naming the flare: %q", msg)
-			}
-			for _, m := range tc.mention {
-				if !strings.Contains(msg, m) {
-					t.Errorf("%q does not mention %q", msg, m)
-				}
-			}
-		})
-	}
-	for _, junk := range [][]byte{[]byte("not wasm"), []byte("\x00asm\x01\x00\x00\x00\x0a\xff")} {
-		_, err := e.h.Load(context.Background(), "junk", junk)
-		if err == nil || !strings.HasPrefix(err.Error(), "flare[junk] load: compile: ") {
-			t.Errorf("Load of junk %q: %v, want a compile error", junk, err)
-		}
-	}
-	mustStillServe(t, e)
 }
 
 // TestABIOutOfBounds passes out-of-bounds (ptr, len) pairs to every host
@@ -280,29 +281,4 @@ func TestABIOutOfBounds(t *testing.T) {
 		t.Errorf("plasma k written by a refused call: %q", v)
 	}
 	mustStillServe(t, e)
-}
-
-// TestInitializeTimeout: a runaway _initialize is stopped at Load.
-func TestInitializeTimeout(t *testing.T) {
-	for _, mode := range []TimeoutMode{TimeoutWatchdog, TimeoutContext, TimeoutClose} {
-		t.Run(mode.String(), func(t *testing.T) {
-			o := defaultEnvOptions()
-			o.mode = mode
-			o.limits.InvocationTimeout = 100 * time.Millisecond
-			e := newEnv(t, o)
-			wasm, err := os.ReadFile("testdata/init_loop.wasm")
-			if err != nil {
-				t.Fatal(err)
-			}
-			start := time.Now()
-			_, err = e.h.Load(context.Background(), "init_loop", wasm)
-			if !errors.Is(err, ErrTimeout) {
-				t.Fatalf("Load: %v, want timeout", err)
-			}
-			if took := time.Since(start); took > 5*time.Second {
-				t.Errorf("Load took %v", took)
-			}
-			mustStillServe(t, e)
-		})
-	}
 }

@@ -17,8 +17,11 @@ type instance struct {
 	alloc  api.Function
 	handle api.Function
 	ctx    context.Context   // *instanceContext, built once, no Done channel
-	stop   api.MutableGlobal // TimeoutWatchdog: the stopcheck flag
-	fuel   api.MutableGlobal // TimeoutWatchdog: the stopcheck fuel counter
+	stop   api.MutableGlobal // TimeoutWatchdog: the guard's stop flag
+	fuel   api.MutableGlobal // TimeoutWatchdog: the guard's fuel counter
+	// stackLeft is the guard's stack budget left (guard.StackExhausted
+	// after the guard trapped).
+	stackLeft api.Global
 
 	stack      [1]uint64 // handle_request: no params, one i64 result
 	allocStack [1]uint64 // alloc: one i32 param, one i32 result
@@ -26,8 +29,21 @@ type instance struct {
 	lastBind   *binding  // the (node, site) of the previous invocation
 	discarded  bool
 
-	// wd is the watchdog word: 0 idle, else startTick<<2 | armed (| killed).
+	// wd is the watchdog word: 0 idle, else startTick<<wdShift | wdArmed,
+	// with the reason the watchdog stopped the call or'ed in.
 	wd atomic.Uint64
+	// done holds the Done channel (<-chan struct{}) of the context of the
+	// call in progress, for the watchdog; lastDone is the last one stored,
+	// so that a worker invoking with the same context stores nothing.
+	done     atomic.Value
+	lastDone <-chan struct{}
+
+	// lastLog is the last log line the guest wrote in this call (when
+	// inv.logLines > 0; kept even past the cap), lastLogFn its function: a
+	// trap that follows names it, as Rust's and Zig's panic handlers log
+	// their message and then trap. The buffer is reused.
+	lastLog   []byte
+	lastLogFn string
 
 	inv invocation
 }
@@ -43,8 +59,11 @@ type invocation struct {
 	writes   int
 	pulls    int
 	logLines int
-	abort    error  // why a host function aborted the invocation
-	spare    []byte // storage for the response body (len 0), may be nil
+	// headerBytes counts the response headers against
+	// MaxResponseHeaderBytes.
+	headerBytes int
+	abort       error  // why a host function aborted the invocation: *GuestError, or ErrClosed
+	spare       []byte // storage for the response body (len 0), may be nil
 }
 
 // instanceContext carries the instance to the host functions. It is built
@@ -69,12 +88,34 @@ func (c *instanceContext) Value(key any) any {
 // host functions the context the guest was called with: in every mode but
 // TimeoutContext that is the instance's own *instanceContext, found by one
 // type check instead of an interface call and a key comparison.
+//
+// After Host.Close a guest still running (one nothing could stop, in
+// TimeoutNone mode) is failed with ErrClosed at its next host call.
 func instanceFrom(ctx context.Context) *instance {
-	if c, ok := ctx.(*instanceContext); ok {
-		return c.inst
+	inst, ok := ctx.(*instanceContext)
+	if !ok {
+		i, _ := ctx.Value(instanceKey{}).(*instance)
+		return i.open()
 	}
-	inst, _ := ctx.Value(instanceKey{}).(*instance)
+	return inst.inst.open()
+}
+
+// open fails the call in progress if the host closed.
+func (inst *instance) open() *instance {
+	if inst.h.shut.Load() {
+		inst.inv.abort = ErrClosed
+		panic(ErrClosed)
+	}
 	return inst
+}
+
+// watch makes the context of the call about to start known to the
+// watchdog, which stops the call when it is done.
+func (inst *instance) watch(ctx context.Context) {
+	if d := ctx.Done(); d != inst.lastDone {
+		inst.lastDone = d
+		inst.done.Store(d)
+	}
 }
 
 // discard closes the instance for good.

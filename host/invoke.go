@@ -4,23 +4,26 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/tetratelabs/wazero/sys"
 
+	"github.com/sparkbench/sparkbench/host/internal/guard"
 	"github.com/sparkbench/sparkbench/internal/clock"
 )
 
 // Invoke runs f's handle_request for req on a pooled instance and returns
 // the flare's response. It is safe for concurrent use. A failed invocation
-// returns a classified error (ErrTrap, ErrTimeout, ErrABIViolation,
-// ErrAllocFailed, ErrMemoryLimit; test with errors.Is) wrapped as
-// "flare[NAME] ...", and its instance is discarded; the flare keeps serving
+// returns a *GuestError (its Kind and Detail say what failed; errors.Is
+// matches ErrTrap, ErrTimeout, ErrABIViolation, ErrAllocFailed or
+// ErrMemoryLimit) and its instance is discarded; the flare keeps serving
 // on other instances.
 //
-// In TimeoutWatchdog and TimeoutNone modes ctx is checked before the guest
-// starts and passed to pull transports, but the guest itself is bounded by
-// Limits.InvocationTimeout, not by ctx.
+// The guest is stopped after Limits.InvocationTimeout (not in TimeoutNone
+// mode), within about a second of ctx being done (the error then wraps
+// ctx's error), and by Close.
 func (h *Host) Invoke(ctx context.Context, f *Flare, req *Request) (*Response, error) {
 	ra := &responseAlloc{}
 	resp := &ra.Response
@@ -76,30 +79,35 @@ func (h *Host) invoke(ctx context.Context, f *Flare, req *Request, resp *Respons
 	*inv = invocation{b: b, req: req, resp: resp, obs: obs, ctx: ctx, spare: spare}
 
 	var callErr error
-	killed := false
-	switch {
-	case h.wd != nil:
+	stopped := uint64(0)
+	switch h.mode {
+	case TimeoutWatchdog, TimeoutClose:
+		inst.watch(ctx)
 		s := h.wd.arm(inst)
 		callErr = inst.handle.CallWithStack(inst.ctx, inst.stack[:])
-		killed = !h.wd.disarm(inst, s)
-	case h.mode == TimeoutContext:
+		stopped = h.wd.disarm(inst, s)
+	case TimeoutContext:
 		cctx, cancel := context.WithTimeout(&instanceContext{Context: ctx, inst: inst}, h.limits.InvocationTimeout)
 		callErr = inst.handle.CallWithStack(cctx, inst.stack[:])
 		cancel()
-	default:
+	default: // TimeoutNone: no timeout, but a done context still stops it
+		inst.watch(ctx)
+		s := h.wd.armUntimed(inst)
 		callErr = inst.handle.CallWithStack(inst.ctx, inst.stack[:])
+		stopped = h.wd.disarm(inst, s)
 	}
 	result := inst.stack[0]
 
 	err = nil
 	switch {
-	case killed || callErr != nil:
-		err = h.classify(f, inst, callErr, killed)
+	case stopped != 0 || callErr != nil:
+		err = h.classify(ctx, f, inst, "handle_request", callErr, stopped)
 	default:
 		resp.Action = Action(result >> 32)
 		if resp.Action < ActionRespond || resp.Action > ActionPassthrough {
-			err = fmt.Errorf("flare[%s] handle_request: %w: returned action %d (want 1 respond, 2 transform, 3 passthrough)",
-				f.name, ErrABIViolation, resp.Action)
+			err = &GuestError{Flare: f.name, Func: "handle_request", Kind: KindABIViolation,
+				Detail: "unknown action " + strconv.Itoa(int(resp.Action)),
+				Info:   "want 1 respond, 2 transform, 3 passthrough"}
 		}
 	}
 	if obs != nil && h.mode != TimeoutNone {
@@ -134,6 +142,10 @@ type responseAlloc struct {
 func (h *Host) acquire(ctx context.Context, f *Flare, req *Request) (*instance, *binding, error) {
 	inst, err := f.get(ctx)
 	if err != nil {
+		var ge *GuestError
+		if errors.As(err, &ge) {
+			return nil, nil, err // a new instance's start function or _initialize failed: named already
+		}
 		return nil, nil, fmt.Errorf("flare[%s] invoke: %w", f.name, err)
 	}
 	if b := inst.lastBind; b != nil && b.node.id == req.Node && b.site.domain == req.Site {
@@ -148,34 +160,66 @@ func (h *Host) acquire(ctx context.Context, f *Flare, req *Request) (*instance, 
 	return inst, b, nil
 }
 
-// classify turns the error of a failed call into a classified error.
-func (h *Host) classify(f *Flare, inst *instance, callErr error, killed bool) error {
+// classify turns the failure of a call of guest function fn (its error, or
+// why the watchdog stopped it) into the error Invoke or Load returns: a
+// *GuestError for a failure of the guest, ctx's error wrapped when ctx
+// ended the call, ErrClosed wrapped when the host closed.
+func (h *Host) classify(ctx context.Context, f *Flare, inst *instance, fn string, callErr error, stopped uint64) error {
 	// A stopped guest may trap anywhere, even inside a nested alloc call:
 	// the watchdog's verdict comes first.
-	var exit *sys.ExitError
-	if killed || (errors.As(callErr, &exit) && exit.ExitCode() == exitCodeTimeout) {
-		return fmt.Errorf("flare[%s] handle_request: %w: stopped after %v", f.name, ErrTimeout, h.limits.InvocationTimeout)
+	switch {
+	case stopped&wdTimeout != 0:
+		return h.timeoutError(f, fn)
+	case stopped&wdCanceled != 0:
+		return fmt.Errorf("flare[%s] %s: %w", f.name, fn, context.Cause(ctx))
+	case stopped&wdClosed != 0 || h.shut.Load():
+		return fmt.Errorf("flare[%s] %s: %w", f.name, fn, ErrClosed)
 	}
-	if inst.inv.abort != nil {
-		return fmt.Errorf("flare[%s] %w", f.name, inst.inv.abort)
+	if inst.stackLeft != nil && uint32(inst.stackLeft.Get()) == guard.StackExhausted {
+		return &GuestError{Flare: f.name, Func: fn, Kind: KindTrap, Detail: "stack exhausted",
+			Info: "stack budget " + strconv.FormatUint(uint64(h.limits.MaxStackBytes), 10) + " bytes"}
 	}
-	if exit != nil {
-		switch exit.ExitCode() {
-		case sys.ExitCodeDeadlineExceeded:
-			return fmt.Errorf("flare[%s] handle_request: %w: stopped after %v", f.name, ErrTimeout, h.limits.InvocationTimeout)
-		case sys.ExitCodeContextCanceled:
-			return fmt.Errorf("flare[%s] handle_request: %w", f.name, context.Canceled)
+	if a := inst.inv.abort; a != nil {
+		if ge, ok := a.(*GuestError); ok {
+			ge.Flare, ge.Func = f.name, fn
+			return ge
 		}
-		return fmt.Errorf("flare[%s] handle_request: %w: exited with code %d", f.name, ErrTrap, exit.ExitCode())
+		return fmt.Errorf("flare[%s] %s: %w", f.name, fn, a)
 	}
-	msg := firstLine(callErr.Error())
+	var exit *sys.ExitError
+	if errors.As(callErr, &exit) {
+		switch exit.ExitCode() {
+		case exitCodeTimeout, sys.ExitCodeDeadlineExceeded, sys.ExitCodeContextCanceled:
+			// TimeoutContext: the deadline, or the caller's context.
+			if ctx.Err() != nil {
+				return fmt.Errorf("flare[%s] %s: %w", f.name, fn, context.Cause(ctx))
+			}
+			return h.timeoutError(f, fn)
+		}
+		return &GuestError{Flare: f.name, Func: fn, Kind: KindTrap, Detail: "exited with code " + strconv.FormatUint(uint64(exit.ExitCode()), 10)}
+	}
+	msg := trapText(callErr)
 	// A guest that traps with its memory at the cap almost always trapped
 	// because memory.grow was refused there.
 	if inst.mem.Size()/pageSize >= h.limits.MaxMemoryPages {
-		return fmt.Errorf("flare[%s] handle_request: %w: memory at the cap of %d pages: %s",
-			f.name, ErrMemoryLimit, h.limits.MaxMemoryPages, msg)
+		return &GuestError{Flare: f.name, Func: fn, Kind: KindMemoryLimit,
+			Detail: msg + " with memory at the cap of " + strconv.FormatUint(uint64(h.limits.MaxMemoryPages), 10) + " pages"}
 	}
-	return fmt.Errorf("flare[%s] handle_request: %w: %s", f.name, ErrTrap, msg)
+	if msg == "unreachable" && inst.inv.logLines > 0 {
+		// A panic handler's message (Rust, Zig): logged, then unreachable.
+		msg = "unreachable after " + inst.lastLogFn + " " + strconv.Quote(guestLine(string(inst.lastLog)))
+	}
+	return &GuestError{Flare: f.name, Func: fn, Kind: KindTrap, Detail: msg}
+}
+
+func (h *Host) timeoutError(f *Flare, fn string) error {
+	return &GuestError{Flare: f.name, Func: fn, Kind: KindTimeout, Detail: "stopped after " + h.limits.InvocationTimeout.String()}
+}
+
+// trapText returns what wazero says of a trap, short: its first line
+// without the "wasm error: " prefix ("integer divide by zero").
+func trapText(err error) string {
+	return shortLine(strings.TrimPrefix(firstLine(err.Error()), "wasm error: "))
 }
 
 func firstLine(s string) string {

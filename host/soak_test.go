@@ -111,3 +111,101 @@ func TestSoakMixedFlares(t *testing.T) {
 		})
 	}
 }
+
+// TestSoakHostileLifecycle makes and closes hosts for a few seconds (a
+// minute with SPARKBENCH_SOAK=1), in every timeout mode: on each, a Load
+// whose start function loops (timeout), deep recursion from two goroutines
+// (stack exhausted), an invocation that loops until its context is
+// canceled, and a Close while it still loops. Nothing may leak: the
+// goroutines come back to their number before, and the heap stays small.
+func TestSoakHostileLifecycle(t *testing.T) {
+	read := func(name string) []byte {
+		b, err := os.ReadFile(hostileDir + name + ".wasm")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b
+	}
+	startLoop, deep, spin := read("start_loop"), read("deep_recursion"), read("infinite_loop")
+	runtime.GC()
+	goroutines := runtime.NumGoroutine()
+	deadline := time.Now().Add(soakDuration(t))
+	rounds := 0
+	for ; time.Now().Before(deadline); rounds++ {
+		mode := allModes[rounds%len(allModes)]
+		limits := DefaultLimits()
+		limits.InvocationTimeout = 50 * time.Millisecond
+		// A bare host (no stores, no test cleanup holding it): what a
+		// round leaves behind is the host's own.
+		h, err := New(context.Background(), Config{Limits: limits, TimeoutMode: mode, PoolSize: 2,
+			Nodes: []Node{{ID: "edge-a"}}, Sites: []Site{{Domain: "shop.example"}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		e := &env{t: t, h: h}
+		ctx := context.Background()
+		if _, err := e.h.Load(ctx, "start_loop", startLoop); !errors.Is(err, ErrTimeout) {
+			t.Fatalf("round %d %v: start_loop: %v", rounds, mode, err)
+		}
+		d, err := e.h.Load(ctx, "deep", deep)
+		if err != nil {
+			t.Fatal(err)
+		}
+		s, err := e.h.Load(ctx, "spin", spin)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var wg sync.WaitGroup
+		for w := 0; w < 2; w++ {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for i := 0; i < 5; i++ {
+					var ge *GuestError
+					if _, err := invokeHostile(e, d, &Request{}); !errors.As(err, &ge) || ge.Detail != "stack exhausted" {
+						t.Errorf("round %d %v: deep: %v", rounds, mode, err)
+						return
+					}
+				}
+			}()
+		}
+		cctx, cancel := context.WithTimeout(ctx, 20*time.Millisecond)
+		req := &Request{Node: "edge-a", Site: "shop.example", Method: "GET", URL: "/"}
+		if _, err := e.h.Invoke(cctx, s, req); mode == TimeoutNone && !errors.Is(err, context.DeadlineExceeded) ||
+			mode != TimeoutNone && !errors.Is(err, context.DeadlineExceeded) && !errors.Is(err, ErrTimeout) {
+			t.Errorf("round %d %v: spin canceled: %v", rounds, mode, err)
+		}
+		cancel()
+		wg.Wait()
+		done := make(chan error, 1)
+		go func() {
+			_, err := e.h.Invoke(ctx, s, req)
+			done <- err
+		}()
+		time.Sleep(5 * time.Millisecond)
+		if err := e.h.Close(ctx); err != nil {
+			t.Errorf("Close: %v", err)
+		}
+		if err := <-done; !errors.Is(err, ErrClosed) && !(mode != TimeoutNone && errors.Is(err, ErrTimeout)) {
+			t.Errorf("round %d %v: spin at Close: %v", rounds, mode, err)
+		}
+	}
+	// What is left: no goroutine of the hosts (watchdogs, compilers,
+	// guests), and a heap that does not grow with the rounds.
+	var after int
+	for end := time.Now().Add(10 * time.Second); time.Now().Before(end); time.Sleep(50 * time.Millisecond) {
+		if after = runtime.NumGoroutine(); after <= goroutines {
+			break
+		}
+	}
+	runtime.GC()
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	t.Logf("%d rounds; goroutines %d before, %d after; heap in use %d MB", rounds, goroutines, after, ms.HeapInuse>>20)
+	if after > goroutines {
+		t.Errorf("%d goroutines left, %d before", after, goroutines)
+	}
+	if ms.HeapInuse > 64<<20 {
+		t.Errorf("heap in use %d MB after %d rounds", ms.HeapInuse>>20, rounds)
+	}
+}

@@ -9,6 +9,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -228,26 +229,65 @@ func TestPlainProgress(t *testing.T) {
 }
 
 // TestInterruptReportsPartial: SIGINT during the measured phase stops the
-// run gracefully; what was measured is still reported (exit 1).
+// run gracefully; what was measured is still reported (exit 1). The signal
+// is sent once the first progress line shows the measured phase running:
+// Ctrl-C during validation or loading stops the run before any report.
 func TestInterruptReportsPartial(t *testing.T) {
+	old := plainEvery
+	plainEvery = 100 * time.Millisecond
+	defer func() { plainEvery = old }()
 	out := filepath.Join(t.TempDir(), "r.json")
+	stderr := &watchWriter{match: "hits: ", seen: make(chan struct{})}
+	var signaled time.Time
 	go func() {
-		time.Sleep(1500 * time.Millisecond)
+		select {
+		case <-stderr.seen:
+		case <-time.After(60 * time.Second):
+		}
+		time.Sleep(300 * time.Millisecond)
+		signaled = time.Now()
 		syscall.Kill(os.Getpid(), syscall.SIGINT)
 	}()
-	t0 := time.Now()
-	stdout, stderr, code := invoke([]string{"run", "--quiet", "--duration", "20s", "--out", out, filepath.Join("testdata", "cli", "ok.yaml")})
-	if el := time.Since(t0); el > 8*time.Second {
-		t.Errorf("interrupted run took %v", el)
+	var stdout bytes.Buffer
+	code := run([]string{"run", "--duration", "20s", "--out", out, filepath.Join("testdata", "cli", "ok.yaml")}, &stdout, stderr)
+	if el := time.Since(signaled); el > 8*time.Second {
+		t.Errorf("interrupted run took %v after the signal", el)
 	}
-	if code != exitRuntime || !strings.Contains(stderr, "interrupted") {
-		t.Errorf("exit %d, stderr %q", code, stderr)
+	if code != exitRuntime || !strings.Contains(stderr.String(), "interrupted") {
+		t.Errorf("exit %d, stderr %q", code, stderr.String())
 	}
 	var doc map[string]any
 	b, _ := os.ReadFile(out)
-	if err := json.Unmarshal(b, &doc); err != nil || !strings.Contains(stdout, "latency") {
-		t.Errorf("no partial report: %v\n%s", err, stdout)
+	if err := json.Unmarshal(b, &doc); err != nil || !strings.Contains(stdout.String(), "latency") {
+		t.Errorf("no partial report: %v\n%s", err, stdout.String())
 	}
+}
+
+// watchWriter is a buffer safe for concurrent use that closes seen when
+// what was written first contains match.
+type watchWriter struct {
+	mu    sync.Mutex
+	buf   bytes.Buffer
+	match string
+	seen  chan struct{}
+	done  bool
+}
+
+func (w *watchWriter) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	n, err := w.buf.Write(p)
+	if !w.done && strings.Contains(w.buf.String(), w.match) {
+		w.done = true
+		close(w.seen)
+	}
+	return n, err
+}
+
+func (w *watchWriter) String() string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.buf.String()
 }
 
 // TestRunTwoFiles: each file's thresholds are checked on its own runs.

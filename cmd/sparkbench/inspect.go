@@ -17,9 +17,12 @@ const inspectUsage = `usage: sparkbench inspect FILE.wasm|builtin:NAME
 
 Prints a flare module's imports and exports, whether it writes Spark (its
 site then needs writes_spark_kv), and whether this host can run it (the
-module is compiled and checked against the flaron/v1 ABI).
+module is compiled and checked against the flaron/v1 ABI and the host's
+module limits, and one instance is made: its start function and
+_initialize run under the default invocation timeout).
 
-Exit status: 0 runnable, 1 not runnable here, 2 unreadable or not wasm.
+Exit status: 0 runnable, 1 not runnable here or interrupted, 2 unreadable
+or not wasm.
 `
 
 func runInspect(args []string, stdout, stderr io.Writer) int {
@@ -70,14 +73,21 @@ func runInspect(args []string, stdout, stderr io.Writer) int {
 	} else {
 		fmt.Fprintln(stdout, "spark: read-only")
 	}
-	ctx := context.Background()
-	h, err := host.New(ctx, host.Config{PoolSize: 1, Nodes: []host.Node{{ID: "inspect"}}})
+	ctx, stop := interruptContext()
+	defer stop()
+	// The default limits: the module's start function and _initialize
+	// run under the default invocation timeout, as a run would.
+	h, err := host.New(ctx, host.Config{Limits: host.DefaultLimits(), PoolSize: 1, Nodes: []host.Node{{ID: "inspect"}}})
 	if err != nil {
 		fmt.Fprintf(stderr, "sparkbench inspect: host: %v\n", err)
 		return exitRuntime
 	}
-	defer h.Close(ctx)
+	defer h.Close(context.Background())
 	if _, err := h.Load(ctx, name, wasm); err != nil {
+		if ctx.Err() != nil {
+			fmt.Fprintln(stderr, "sparkbench inspect: interrupted")
+			return exitRuntime
+		}
 		fmt.Fprintf(stdout, "runnable: no: %s\n", oneLine(err))
 		return exitRuntime
 	}

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"fmt"
 	"io"
 
@@ -15,7 +14,7 @@ Checks workload files without running them: the schema (every error names
 file:line:col and the field), the distributions, the flares (built-in names,
 .wasm files that this host can load) and the site capabilities they need.
 
-Exit status: 0 all valid, 2 a file is invalid.
+Exit status: 0 all valid, 1 interrupted, 2 a file is invalid.
 
 flags:
 `
@@ -41,11 +40,17 @@ func runValidate(args []string, stdout, stderr io.Writer) int {
 		}
 		overrides = append(overrides, o)
 	}
+	ctx, stop := interruptContext()
+	defer stop()
 	code := exitOK
 	for _, file := range files {
 		w, err := workloads.ParseFile(file, overrides...)
 		if err == nil {
-			err = engine.Check(context.Background(), w)
+			err = engine.Check(ctx, w)
+		}
+		if ctx.Err() != nil {
+			fmt.Fprintln(stderr, "sparkbench validate: interrupted")
+			return exitRuntime
 		}
 		if err != nil {
 			fmt.Fprintln(stderr, oneLine(err))

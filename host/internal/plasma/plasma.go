@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"unicode/utf8"
 )
 
@@ -24,15 +25,22 @@ const (
 const (
 	MaxKeyBytes   = 256
 	MaxValueBytes = 64 << 10
+	// DefaultCapacity is the capacity of New(0): what all keys and values
+	// together may take.
+	DefaultCapacity = 64 << 20
 )
 
 const numShards = 32
 
 // Store is an in-memory key/value store with counters, sharded so that
-// concurrent workers rarely contend.
+// concurrent workers rarely contend. Its keys and values together take at
+// most its capacity: a guest cannot make the host allocate without bound
+// (a write past it answers WriteLimit).
 type Store struct {
-	seed   maphash.Seed
-	shards [numShards]shard
+	seed     maphash.Seed
+	capacity int64
+	used     atomic.Int64 // bytes of keys and values
+	shards   [numShards]shard
 }
 
 type shard struct {
@@ -40,9 +48,13 @@ type shard struct {
 	m  map[string][]byte
 }
 
-// New returns an empty Store.
-func New() *Store {
-	s := &Store{seed: maphash.MakeSeed()}
+// New returns an empty Store of the given capacity in bytes of keys and
+// values (0 or less: DefaultCapacity).
+func New(capacity int64) *Store {
+	if capacity <= 0 {
+		capacity = DefaultCapacity
+	}
+	s := &Store{seed: maphash.MakeSeed(), capacity: capacity}
 	for i := range s.shards {
 		s.shards[i].m = make(map[string][]byte)
 	}
@@ -85,7 +97,7 @@ func (s *Store) Get(key []byte) ([]byte, bool) {
 }
 
 // Set stores a copy of value under key and returns the ABI status code:
-// OK, BadKey or TooLarge.
+// OK, BadKey, TooLarge, or WriteLimit when the store is at its capacity.
 func (s *Store) Set(key, value []byte) int32 {
 	if !ValidKey(key) {
 		return BadKey
@@ -97,10 +109,39 @@ func (s *Store) Set(key, value []byte) int32 {
 	copy(v, value)
 	sh := s.shard(key)
 	sh.mu.Lock()
+	defer sh.mu.Unlock()
+	old, exists := sh.m[string(key)]
+	grow := int64(len(value) - len(old))
+	if !exists {
+		grow = int64(len(key) + len(value))
+	}
+	if !s.take(grow) {
+		return WriteLimit
+	}
 	sh.m[string(key)] = v
-	sh.mu.Unlock()
 	return OK
 }
+
+// take accounts for n more bytes (n < 0 gives back), false if that would
+// pass the capacity.
+func (s *Store) take(n int64) bool {
+	if n <= 0 {
+		s.used.Add(n)
+		return true
+	}
+	for {
+		u := s.used.Load()
+		if u+n > s.capacity {
+			return false
+		}
+		if s.used.CompareAndSwap(u, u+n) {
+			return true
+		}
+	}
+}
+
+// Used returns the bytes the keys and values take.
+func (s *Store) Used() int64 { return s.used.Load() }
 
 // Delete removes key and returns the ABI status code: OK (also when the
 // key is absent) or BadKey.
@@ -110,14 +151,18 @@ func (s *Store) Delete(key []byte) int32 {
 	}
 	sh := s.shard(key)
 	sh.mu.Lock()
-	delete(sh.m, string(key))
+	if old, ok := sh.m[string(key)]; ok {
+		delete(sh.m, string(key))
+		s.take(-int64(len(key) + len(old)))
+	}
 	sh.mu.Unlock()
 	return OK
 }
 
 // Add adds delta to the counter under key, atomically, and returns the new
-// value; ok is false for an invalid key (the host then answers 0, "no
-// result"). Arithmetic wraps like int64.
+// value; ok is false for an invalid key, or a new key when the store is at
+// its capacity (the host then answers 0, "no result"). Arithmetic wraps
+// like int64.
 func (s *Store) Add(key []byte, delta int64) (int64, bool) {
 	if !ValidKey(key) {
 		return 0, false
@@ -125,13 +170,20 @@ func (s *Store) Add(key []byte, delta int64) (int64, bool) {
 	sh := s.shard(key)
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
-	cur := sh.m[string(key)]
+	cur, exists := sh.m[string(key)]
 	n := CounterValue(cur) + delta
 	if len(cur) == 8 {
 		binary.LittleEndian.PutUint64(cur, uint64(n)) // owned by the store: update in place
-	} else {
-		sh.m[string(key)] = EncodeCounter(n)
+		return n, true
 	}
+	grow := int64(8 - len(cur))
+	if !exists {
+		grow = int64(len(key) + 8)
+	}
+	if !s.take(grow) {
+		return 0, false
+	}
+	sh.m[string(key)] = EncodeCounter(n)
 	return n, true
 }
 

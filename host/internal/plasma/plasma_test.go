@@ -2,6 +2,7 @@ package plasma
 
 import (
 	"encoding/json"
+	"fmt"
 	"os"
 	"strings"
 	"sync"
@@ -9,7 +10,7 @@ import (
 )
 
 func TestSetGetDelete(t *testing.T) {
-	s := New()
+	s := New(0)
 	tests := []struct {
 		name  string
 		key   string
@@ -66,7 +67,7 @@ func TestSetGetDelete(t *testing.T) {
 }
 
 func TestCounters(t *testing.T) {
-	s := New()
+	s := New(0)
 	steps := []struct {
 		op    string
 		delta int64
@@ -112,7 +113,7 @@ func TestCounters(t *testing.T) {
 }
 
 func TestSoakConcurrentIncrements(t *testing.T) {
-	s := New()
+	s := New(0)
 	const goroutines = 16
 	each := 2000
 	if os.Getenv("SPARKBENCH_SOAK") == "1" {
@@ -141,7 +142,7 @@ func TestSoakConcurrentIncrements(t *testing.T) {
 }
 
 func TestList(t *testing.T) {
-	s := New()
+	s := New(0)
 	if got := string(s.List()); got != "[]" {
 		t.Fatalf("empty List = %s", got)
 	}
@@ -166,7 +167,7 @@ func FuzzStore(f *testing.F) {
 	f.Add([]byte("k"), []byte("v"), int64(1))
 	f.Add([]byte("\x00"), []byte{}, int64(-1))
 	f.Fuzz(func(t *testing.T, key, value []byte, delta int64) {
-		s := New()
+		s := New(0)
 		code := s.Set(key, value)
 		if v, ok := s.Get(key); (code == OK) != ok || (ok && string(v) != string(value)) {
 			t.Fatalf("Set code %d, Get %q %v", code, v, ok)
@@ -183,7 +184,7 @@ func FuzzStore(f *testing.F) {
 }
 
 func BenchmarkIncrementParallel(b *testing.B) {
-	s := New()
+	s := New(0)
 	b.RunParallel(func(pb *testing.PB) {
 		key := []byte("counter")
 		for pb.Next() {
@@ -193,11 +194,50 @@ func BenchmarkIncrementParallel(b *testing.B) {
 }
 
 func BenchmarkGet(b *testing.B) {
-	s := New()
+	s := New(0)
 	s.Set([]byte("k"), make([]byte, 64))
 	key := []byte("k")
 	b.ReportAllocs()
 	for b.Loop() {
 		s.Get(key)
+	}
+}
+
+// TestCapacity: keys and values together never take more than the
+// capacity; a write past it answers WriteLimit (a new counter: not ok),
+// and deleting or shrinking gives the room back.
+func TestCapacity(t *testing.T) {
+	s := New(1000)
+	val := make([]byte, 96) // with its 4-byte key, a tenth of the capacity
+	n := 0
+	for ; ; n++ {
+		code := s.Set([]byte(fmt.Sprintf("k%03d", n)), val)
+		if code == WriteLimit {
+			break
+		}
+		if code != OK {
+			t.Fatalf("set %d: code %d", n, code)
+		}
+	}
+	if n != 10 || s.Used() != 1000 {
+		t.Errorf("%d sets fit, %d bytes used; want 10 and 1000", n, s.Used())
+	}
+	if _, ok := s.Add([]byte("counter"), 1); ok {
+		t.Errorf("a new counter was created past the capacity")
+	}
+	if code := s.Set([]byte("k000"), val[:16]); code != OK { // shrinks by 80
+		t.Fatalf("overwrite smaller: %d", code)
+	}
+	if v, ok := s.Add([]byte("counter"), 5); !ok || v != 5 {
+		t.Errorf("counter after room was made: %d %v", v, ok)
+	}
+	if code := s.Delete([]byte("k001")); code != OK {
+		t.Fatal(code)
+	}
+	if want := int64(1000 - 80 + len("counter") + 8 - 100); s.Used() != want {
+		t.Errorf("used %d, want %d", s.Used(), want)
+	}
+	if s.Used() > 1000 {
+		t.Errorf("used %d past the capacity", s.Used())
 	}
 }

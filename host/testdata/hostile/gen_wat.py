@@ -356,8 +356,10 @@ the limit refused (recorded), the instance discarded.''',
 
 write("deep_recursion", module('''deep_recursion: unbounded recursion until the wasm call stack overflows.
 
-Expected: trap (wazero reports a stack overflow); the host goroutine stays
-healthy and the instance is discarded.''',
+Expected: trap "stack exhausted" within microseconds, in every timeout
+mode: the host's stack guard stops it at Limits.MaxStackBytes (1 MiB of
+estimated frames) instead of letting wazero grow its stack to 80 MiB; the
+host goroutine stays healthy and the instance is discarded.''',
  [], '''
   (func $down (param $depth i64) (result i64)
     (i64.add (call $down (i64.add (local.get $depth) (i64.const 1))) (local.get $depth)))
@@ -597,4 +599,236 @@ a chatty guest cannot flood the log or the host's memory.''',
     (call $resp_set_status (i32.const 200))
     ''' + RESPOND + ''')
   (data (i32.const 0x1000) "''' + ("log flood " * 103)[:1024] + '''")
+'''))
+
+# ---------------------------------------------------------------- issue 11: unstoppable and unbounded
+LOCALS100 = "".join(f" (local $l{i} i64)" for i in range(100))
+SET100 = "\n".join(f"    (local.set $l{i} (i64.mul (local.get $depth) (i64.const {i + 3})))" for i in range(100))
+SUM100 = "(local.get $depth)"
+for i in range(100):
+    SUM100 = f"(i64.add {SUM100} (local.get $l{i}))"
+
+write("deep_recursion_frames", module('''deep_recursion_frames: unbounded recursion through a function with 100 i64
+locals, all live across its recursive call (frames of about 800 bytes in
+wazero's compiler, 1,700 as the host estimates them).
+
+Expected: trap "stack exhausted" at once in every timeout mode: the stack
+guard weighs each frame by its locals, so big frames exhaust the budget
+sooner instead of reaching wazero's 80 MiB ceiling.''',
+ [], '''
+  (func $down (param $depth i64) (result i64)''' + LOCALS100 + "\n" + SET100 + '''
+    (drop (call $down (i64.add (local.get $depth) (i64.const 1))))
+    ''' + SUM100 + ''')
+  (func (export "handle_request") (result i64)
+    (call $down (i64.const 0)))
+''', memory=1))
+
+write("indirect_recursion", module('''indirect_recursion: unbounded recursion through call_indirect (a function
+table), which no static call graph shows.
+
+Expected: trap "stack exhausted" at once in every timeout mode.''',
+ [], '''
+  (type $rec (func (param i64) (result i64)))
+  (table 1 funcref)
+  (elem (i32.const 0) $down)
+  (func $down (param $depth i64) (result i64)
+    (i64.add
+      (call_indirect (type $rec) (i64.add (local.get $depth) (i64.const 1)) (i32.const 0))
+      (local.get $depth)))
+  (func (export "handle_request") (result i64)
+    (call $down (i64.const 0)))
+''', memory=1))
+
+write("start_loop", module('''start_loop: the module's start function (its start section) loops forever.
+
+wazero runs a start section inside Instantiate, where nothing can stop it:
+validate, run and inspect used to spin at 100% CPU ignoring SIGINT.
+Expected: Load fails with timeout (Func "start") after
+Limits.InvocationTimeout in every timeout mode (in mode none the host stops
+waiting and abandons the goroutine), and within a second of its context
+being canceled.''',
+ [], '''
+  (func $start (loop $forever (br $forever)))
+  (start $start)
+  (func (export "handle_request") (result i64)
+    ''' + RESPOND + ''')
+''', memory=1))
+
+write("initialize_loop", module('''initialize_loop: a reactor whose _initialize export loops forever.
+
+Expected: as start_loop, with Func "_initialize" (inspect used to hang on
+it: it loaded flares with no timeout at all).''',
+ [], '''
+  (func (export "_initialize") (loop $forever (br $forever)))
+  (func (export "handle_request") (result i64)
+    ''' + RESPOND + ''')
+''', memory=1))
+
+write("start_trap", module('''start_trap: the start function divides by zero.
+
+Expected: Load fails with trap "integer divide by zero" (Func "start").''',
+ [], '''
+  (func $start (drop (i32.div_s (i32.const 1) (i32.const 0))))
+  (start $start)
+  (func (export "handle_request") (result i64)
+    ''' + RESPOND + ''')
+''', memory=1))
+
+write("start_hostcall", module('''start_hostcall: the start function calls host functions before any request
+exists: req_url, spark_get("k") and log_info, keeping what they return.
+handle_request answers 200 with x-start-url and x-start-get: 1 if the call
+returned something, 0 if not.
+
+Expected: loads and answers 200, x-start-url 0, x-start-get 0: outside an
+invocation the host functions see no request and no Spark binding, and
+return "no result" (the start function used to run inside Instantiate,
+before the host knew the instance's memory).''',
+ ["req_url", "spark_get", "log_info", "resp_set_status", "resp_header_set"], DEC + '''
+  (global $url (mut i32) (i32.const -1))
+  (global $get (mut i32) (i32.const -1))
+  (func $start
+    (global.set $url (i64.ne (call $req_url) (i64.const 0)))
+    (global.set $get (i64.ne (call $spark_get (i32.const 0x100) (i32.const 1)) (i64.const 0)))
+    (call $log_info (i32.const 0x108) (i32.const 7)))
+  (start $start)
+  (func (export "handle_request") (result i64)
+    (call $resp_set_status (i32.const 200))
+    (call $hdr (i32.const 0x200) (i32.const 11) (global.get $url))
+    (call $hdr (i32.const 0x210) (i32.const 11) (global.get $get))
+    ''' + RESPOND + ''')
+  (data (i32.const 0x100) "k")
+  (data (i32.const 0x108) "started")
+  (data (i32.const 0x200) "x-start-url")
+  (data (i32.const 0x210) "x-start-get")
+'''))
+
+write("huge_table", module('''huge_table: declares a table of 100,000,000 elements (800 MB per instance
+in wazero) in a module of a few hundred bytes.
+
+Expected: Load refuses it (module_limit), naming the table and
+ModuleLimits.MaxTableElements (65,536), before anything is allocated.''',
+ [], '''
+  (table 100000000 funcref)
+  (func (export "handle_request") (result i64)
+    ''' + RESPOND + ''')
+''', memory=1))
+
+write("table_grow", module('''table_grow: grows its table (1 element, no declared maximum) by N elements
+with table.grow; N is the request body as a u32 LE, 100,000,000 when empty.
+Answers 200 with x-refused (1 if table.grow answered -1) and x-size (the
+table's size afterwards).
+
+Expected: the host clamps the table's maximum to
+ModuleLimits.MaxTableElements: growing by 100M is refused (x-refused 1,
+x-size 1, nothing allocated); growing by 1000 succeeds (x-refused 0, x-size
+1001).''',
+ ["req_body", "resp_set_status", "resp_header_set"], DEC + BODYWORD + '''
+  (table $t 1 funcref)
+  (func (export "handle_request") (result i64)
+    (local $n i32) (local $r i32)
+    (global.set $bump (i32.const 0x10000))
+    (local.set $n (call $body_word (i32.const 0)))
+    (if (i32.eqz (local.get $n)) (then (local.set $n (i32.const 100000000))))
+    (local.set $r (table.grow $t (ref.null func) (local.get $n)))
+    (call $resp_set_status (i32.const 200))
+    (call $hdr (i32.const 0x200) (i32.const 9) (i32.eq (local.get $r) (i32.const -1)))
+    (call $hdr (i32.const 0x210) (i32.const 6) (table.size $t))
+    ''' + RESPOND + ''')
+  (data (i32.const 0x200) "x-refused")
+  (data (i32.const 0x210) "x-size")
+'''))
+
+write("div_zero", module('''div_zero: handle_request divides by zero.
+
+Expected: trap with Detail "integer divide by zero".''',
+ [], '''
+  (func (export "handle_request") (result i64)
+    (drop (i32.div_u (i32.const 1) (i32.const 0)))
+    ''' + RESPOND + ''')
+''', memory=1))
+
+write("rust_panic", module('''rust_panic: what a Rust flare's panic does (panic = "abort"): the panic
+hook logs "panicked at src/lib.rs:3:5:\\nboom" with log_error, then the
+guest executes unreachable.
+
+Expected: trap with Detail `unreachable after log_error "panicked at
+src/lib.rs:3:5: boom"`: the message the guest logged last names the
+panic.''',
+ ["log_error"], '''
+  (func (export "handle_request") (result i64)
+    (call $log_error (i32.const 0x100) (i32.const 32))
+    (unreachable))
+  (data (i32.const 0x100) "panicked at src/lib.rs:3:5:\\nboom")
+''', memory=1))
+
+def as_string(s):
+    """AssemblyScript's string layout: u32 byte length at ptr-4, UTF-16LE."""
+    b = len(s) * 2
+    return "".join(f"\\{x:02x}" for x in b.to_bytes(4, "little")) + "".join(f"{c}\\00" for c in s)
+
+write("as_throw", module('''as_throw: what an AssemblyScript `throw new Error("boom")` compiles to: a
+call of env.abort(message, file, line, column) with AssemblyScript strings
+(UTF-16LE, byte length in the u32 before the pointer).
+
+Expected: trap with Detail `env.abort: "boom" at assembly/index.ts:7:5`.''',
+ [], '''
+  (func (export "handle_request") (result i64)
+    (call $abort (i32.const 0x104) (i32.const 0x204) (i32.const 7) (i32.const 5))
+    (unreachable))
+  (data (i32.const 0x100) "''' + as_string("boom") + '''")
+  (data (i32.const 0x200) "''' + as_string("assembly/index.ts") + '''")
+''', memory=1, raw_imports='''  (import "env" "abort" (func $abort (param i32 i32 i32 i32)))
+'''))
+
+write("header_flood", module('''header_flood: sets 1,000,000 distinct response headers (x-hNNNNNNN: v),
+then answers 200.
+
+Expected: memory_limit "resp_header_set: response headers over 128 KiB"
+after about 3,000 headers: the host caps an invocation's response headers
+(host.MaxResponseHeaderBytes), so no guest can make it allocate without
+bound within its timeout.''',
+ ["resp_header_set", "resp_set_status"], DEC + '''
+  (func (export "handle_request") (result i64)
+    (local $i i32) (local $n i32)
+    (i32.store8 (i32.const 0x100) (i32.const 120)) ;; 'x'
+    (i32.store8 (i32.const 0x101) (i32.const 45))  ;; '-'
+    (i32.store8 (i32.const 0x102) (i32.const 104)) ;; 'h'
+    (block $done
+      (loop $each
+        (br_if $done (i32.ge_u (local.get $i) (i32.const 1000000)))
+        (local.set $n (call $dec (local.get $i) (i32.const 0x103)))
+        (call $resp_header_set (i32.const 0x100) (i32.add (local.get $n) (i32.const 3)) (i32.const 0x200) (i32.const 1))
+        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+        (br $each)))
+    (call $resp_set_status (i32.const 200))
+    ''' + RESPOND + ''')
+  (data (i32.const 0x200) "v")
+'''))
+
+write("plasma_flood", module('''plasma_flood: plasma_set("pN", <64 KiB of zeros>) for N = 0, 1, ... until a
+set does not answer 0; answers 200 with x-code (that answer) and x-count
+(how many sets succeeded).
+
+Expected: plasma's capacity (Config.PlasmaBytes, 64 MiB of keys and
+values by default) stops it: x-code 2 (write limit), x-count 1023, so no
+guest can make the host's plasma grow without bound. Run again on the same
+host, the sets overwrite the same keys: the same answer.''',
+ ["plasma_set", "resp_set_status", "resp_header_set"], DEC + '''
+  (func (export "handle_request") (result i64)
+    (local $i i32) (local $n i32) (local $code i32)
+    (i32.store8 (i32.const 0x100) (i32.const 112)) ;; 'p'
+    (block $done
+      (loop $each
+        (local.set $n (call $dec (local.get $i) (i32.const 0x101)))
+        (local.set $code (call $plasma_set (i32.const 0x100) (i32.add (local.get $n) (i32.const 1))
+          (i32.const 0x10000) (i32.const 65536)))
+        (br_if $done (local.get $code))
+        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+        (br $each)))
+    (call $resp_set_status (i32.const 200))
+    (call $hdr (i32.const 0x200) (i32.const 6) (local.get $code))
+    (call $hdr (i32.const 0x210) (i32.const 7) (local.get $i))
+    ''' + RESPOND + ''')
+  (data (i32.const 0x200) "x-code")
+  (data (i32.const 0x210) "x-count")
 '''))

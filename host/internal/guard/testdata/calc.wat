@@ -1,6 +1,8 @@
 ;; calc: loops, recursion, br_table, an imported global and defined globals,
-;; bulk memory and a tail of SIMD, to check that instrumentation keeps the
-;; results of every export.
+;; bulk memory, a tail of SIMD, and every way out of a function that calls
+;; (its end, return from nested blocks, br and br_table to its label, with
+;; two results), to check that instrumentation keeps the results of every
+;; export and that the stack guard refunds on every way out.
 (module
   (import "env" "base" (global $base i32))
   (memory (export "memory") 1)
@@ -41,4 +43,21 @@
       (local.set $i (i32.add (local.get $i) (i32.const 1)))
       (br_if $outer (i32.lt_u (local.get $i) (local.get $n))))
     (local.get $c))
-  (func (export "spin") (loop $l (br $l))))
+  (func (export "spin") (loop $l (br $l)))
+  (func $ways (export "ways") (param $x i32) (result i32 i64)
+    (local $r i32) (local $a i32) (local $b i64)
+    (local.set $r (call $fib (i32.const 5)))
+    (if (i32.eqz (local.get $x))
+      (then (return (local.get $r) (i64.const 1))))
+    (if (i32.eq (local.get $x) (i32.const 1))
+      (then (br 1 (i32.const 101) (i64.const 2))))
+    (block $inner (result i32 i64)
+      (br_table $inner 1 (i32.const 102) (i64.const 3) (i32.sub (local.get $x) (i32.const 2))))
+    (local.set $b)
+    (local.set $a)
+    (i32.add (local.get $a) (i32.const 1000))
+    (i64.add (local.get $b) (i64.const 1000)))
+  (func $deep (export "deep") (param $n i32) (result i32)
+    (if (result i32) (i32.eqz (local.get $n))
+      (then (i32.const 0))
+      (else (i32.add (call $deep (i32.sub (local.get $n) (i32.const 1))) (i32.const 1))))))

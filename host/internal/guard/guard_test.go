@@ -1,4 +1,4 @@
-package stopcheck
+package guard
 
 import (
 	"bytes"
@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"testing"
 	"time"
 
@@ -14,6 +15,9 @@ import (
 )
 
 //go:generate sh -c "cd testdata && for f in *.wat; do wat2wasm --enable-all -o ${f%.wat}.wasm $f; done"
+
+// all selects every rewrite.
+var all = Options{StopChecks: true, StackBytes: 1 << 20}
 
 func readFile(t testing.TB, path string) []byte {
 	t.Helper()
@@ -42,7 +46,8 @@ func TestInstrumentEveryModule(t *testing.T) {
 	for _, p := range paths {
 		in := readFile(t, p)
 		orig := append([]byte(nil), in...)
-		out, err := Instrument(in)
+		res, err := Instrument(in, all)
+		out := res.Wasm
 		if err != nil {
 			t.Errorf("%s: %v", p, err)
 			continue
@@ -56,12 +61,12 @@ func TestInstrumentEveryModule(t *testing.T) {
 			continue
 		}
 		c.Close(ctx)
-		for _, name := range []string{ExportName, FuelExportName} {
+		for _, name := range []string{StopExport, FuelExport} {
 			if !exportsName(out, name) {
 				t.Errorf("%s: export %s missing", p, name)
 			}
 		}
-		if _, err := Instrument(out); err == nil {
+		if _, err := Instrument(out, all); err == nil {
 			t.Errorf("%s: instrumenting twice was not refused", p)
 		}
 	}
@@ -87,24 +92,29 @@ func TestInstrumentKeepsSemantics(t *testing.T) {
 		t.Fatal(err)
 	}
 	plain := readFile(t, "testdata/calc.wasm")
-	inst, err := Instrument(plain)
+	inst, err := Instrument(plain, all)
 	if err != nil {
 		t.Fatal(err)
 	}
-	a, b := instantiateCalc(t, rt, plain, "plain"), instantiateCalc(t, rt, inst, "instrumented")
+	a, b := instantiateCalc(t, rt, plain, "plain"), instantiateCalc(t, rt, inst.Wasm, "instrumented")
+	stack := b.ExportedGlobal(StackExport)
 	for _, call := range []struct {
 		fn  string
 		arg uint64
-	}{{"fib", 20}, {"sum", 100000}, {"classify", 0}, {"classify", 1}, {"classify", 2}, {"classify", 9}, {"fill", 64}, {"nested", 300}} {
+	}{{"fib", 20}, {"sum", 100000}, {"classify", 0}, {"classify", 1}, {"classify", 2}, {"classify", 9},
+		{"fill", 64}, {"nested", 300}, {"ways", 0}, {"ways", 1}, {"ways", 2}, {"ways", 3}, {"deep", 100}} {
 		ra, err1 := a.ExportedFunction(call.fn).Call(ctx, call.arg)
 		rb, err2 := b.ExportedFunction(call.fn).Call(ctx, call.arg)
-		if err1 != nil || err2 != nil || ra[0] != rb[0] {
+		if err1 != nil || err2 != nil || !slices.Equal(ra, rb) {
 			t.Errorf("%s(%d): plain %v %v, instrumented %v %v", call.fn, call.arg, ra, err1, rb, err2)
+		}
+		if got := stack.Get(); got != uint64(all.StackBytes) {
+			t.Errorf("%s(%d): stack global %d after the call, want the whole budget %d back", call.fn, call.arg, got, all.StackBytes)
 		}
 	}
 	// nested(300) runs 90,000 inner iterations: the fuel counter wraps
 	// past its slow path at least once and the result is still exact.
-	if fuel := b.ExportedGlobal(FuelExportName).Get(); fuel == uint64(Fuel) {
+	if fuel := b.ExportedGlobal(FuelExport).Get(); fuel == uint64(Fuel) {
 		t.Errorf("fuel never consumed")
 	}
 }
@@ -118,11 +128,11 @@ func TestStopFlagStopsSpinningGuest(t *testing.T) {
 	if _, err := rt.InstantiateWithConfig(ctx, readFile(t, "testdata/env.wasm"), wazero.NewModuleConfig().WithName("env")); err != nil {
 		t.Fatal(err)
 	}
-	inst, err := Instrument(readFile(t, "testdata/calc.wasm"))
+	inst, err := Instrument(readFile(t, "testdata/calc.wasm"), all)
 	if err != nil {
 		t.Fatal(err)
 	}
-	m := instantiateCalc(t, rt, inst, "spin")
+	m := instantiateCalc(t, rt, inst.Wasm, "spin")
 	done := make(chan error, 1)
 	go func() {
 		_, err := m.ExportedFunction("spin").Call(ctx)
@@ -134,8 +144,8 @@ func TestStopFlagStopsSpinningGuest(t *testing.T) {
 		t.Fatalf("spin returned before the stop: %v", err)
 	default:
 	}
-	m.ExportedGlobal(ExportName).(api.MutableGlobal).Set(1)
-	m.ExportedGlobal(FuelExportName).(api.MutableGlobal).Set(0)
+	m.ExportedGlobal(StopExport).(api.MutableGlobal).Set(1)
+	m.ExportedGlobal(FuelExport).(api.MutableGlobal).Set(0)
 	select {
 	case err := <-done:
 		if err == nil {
@@ -159,13 +169,16 @@ func TestTestdataFresh(t *testing.T) {
 			t.Fatalf("%s: %v\n%s", wat, err, msg)
 		}
 		if !bytes.Equal(readFile(t, out), readFile(t, wat[:len(wat)-4]+".wasm")) {
-			t.Errorf("%s.wasm is stale: go generate ./host/internal/stopcheck", wat[:len(wat)-4])
+			t.Errorf("%s.wasm is stale: go generate ./host/internal/guard", wat[:len(wat)-4])
 		}
 	}
 }
 
-// FuzzInstrument: Instrument never panics, and whatever wazero accepts
-// stays acceptable after instrumentation.
+// FuzzInstrument: Instrument never panics, and what it accepts compiles
+// after instrumentation unless the input itself does not. The raw input is
+// never handed to wazero unless Instrument accepted it (then without its
+// custom sections): wazero's decoder allocates what counts declare, and a
+// few bytes made the fuzzer's workers run out of memory.
 func FuzzInstrument(f *testing.F) {
 	for _, p := range []string{"testdata/calc.wasm", "testdata/env.wasm", "../../testdata/getloop.wasm", "../../testdata/probe.wasm"} {
 		f.Add(readFile(f, p))
@@ -173,21 +186,35 @@ func FuzzInstrument(f *testing.F) {
 	ctx := context.Background()
 	rt := wazero.NewRuntimeWithConfig(ctx, wazero.NewRuntimeConfigInterpreter())
 	f.Fuzz(func(t *testing.T, wasm []byte) {
-		out, err := Instrument(wasm)
-		c, cerr := rt.CompileModule(ctx, wasm)
-		if cerr != nil {
+		res, err := Instrument(wasm, all)
+		if err != nil {
+			return // refused, before anything was allocated for it
+		}
+		c, err := rt.CompileModule(ctx, res.Wasm)
+		if err == nil {
+			c.Close(ctx)
 			return
 		}
-		c.Close(ctx)
-		if err != nil {
-			t.Skipf("valid module not instrumented: %v", err) // unsupported opcode: refused, not mangled
-		}
-		c2, err := rt.CompileModule(ctx, out)
-		if err != nil {
+		if c, cerr := rt.CompileModule(ctx, withoutCustomSections(wasm)); cerr == nil {
+			c.Close(ctx)
 			t.Fatalf("instrumented module invalid: %v", err)
 		}
-		c2.Close(ctx)
 	})
+}
+
+// withoutCustomSections returns wasm (which Instrument accepted) without
+// its custom sections.
+func withoutCustomSections(wasm []byte) []byte {
+	out := append([]byte(nil), wasm[:8]...)
+	for r := (reader{b: wasm, i: 8}); r.i < len(r.b) && r.err == nil; {
+		start := r.i
+		id := r.byte()
+		r.bytes(int(r.u32()))
+		if id != secCustom {
+			out = append(out, wasm[start:r.i]...)
+		}
+	}
+	return out
 }
 
 func exportsName(wasm []byte, name string) bool {

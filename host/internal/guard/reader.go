@@ -1,4 +1,4 @@
-package stopcheck
+package guard
 
 import (
 	"errors"
@@ -67,12 +67,51 @@ func (r *reader) name() []byte { return r.bytes(int(r.u32())) }
 // valtype reads a value type: one byte for every type wazero supports.
 func (r *reader) valtype() { r.byte() }
 
-func (r *reader) limits() {
+// limits reads a table's or memory's limits.
+func (r *reader) limits() (min, max uint64, hasMax bool) {
 	flags := r.byte()
-	r.leb(10)
+	min = r.leb(10)
 	if flags&1 != 0 {
-		r.leb(10)
+		max, hasMax = r.leb(10), true
 	}
+	return min, max, hasMax
+}
+
+// s33 reads a block type: negative for a value type (-64 for none), else
+// a type index.
+func (r *reader) s33() int64 {
+	var v int64
+	shift := uint(0)
+	for k := 0; k < 5; k++ {
+		c := r.byte()
+		if r.err != nil {
+			return 0
+		}
+		v |= int64(c&0x7f) << shift
+		shift += 7
+		if c&0x80 == 0 {
+			if c&0x40 != 0 {
+				v |= -1 << shift // sign-extend
+			}
+			return v
+		}
+	}
+	r.err = errors.New("s33 too long")
+	return 0
+}
+
+// skipConstExpr skips a constant expression up to its end.
+func (r *reader) skipConstExpr() error {
+	for r.err == nil {
+		op := r.byte()
+		if op == 0x0b {
+			return r.err
+		}
+		if err := r.skipImmediates(op); err != nil {
+			return err
+		}
+	}
+	return r.err
 }
 
 func (r *reader) memarg() {
@@ -140,7 +179,8 @@ func (r *reader) skipImmediates(op byte) error {
 	case op == 0xfc:
 		return r.skipFC()
 	case op == 0xfd:
-		return r.skipSIMD()
+		_, err := r.simd()
+		return err
 	case op == 0xfe:
 		sub := r.u32()
 		if sub == 0x03 { // atomic.fence
@@ -173,8 +213,10 @@ func (r *reader) skipFC() error {
 	return nil
 }
 
-func (r *reader) skipSIMD() error {
-	switch sub := r.u32(); {
+// simd reads a 0xfd instruction's opcode and skips its immediates.
+func (r *reader) simd() (uint32, error) {
+	sub := r.u32()
+	switch {
 	case sub <= 11, sub == 92, sub == 93: // loads, store, load_zero
 		r.memarg()
 	case sub == 12, sub == 13: // v128.const, i8x16.shuffle
@@ -185,7 +227,7 @@ func (r *reader) skipSIMD() error {
 		r.memarg()
 		r.byte()
 	}
-	return nil
+	return sub, r.err
 }
 
 func appendU32(dst []byte, v uint32) []byte {
@@ -199,7 +241,10 @@ func appendU32(dst []byte, v uint32) []byte {
 	}
 }
 
-func appendS32(dst []byte, v int32) []byte {
+func appendS32(dst []byte, v int32) []byte { return appendS33(dst, int64(v)) }
+
+// appendS33 appends v as a signed LEB128 (block types are s33).
+func appendS33(dst []byte, v int64) []byte {
 	for {
 		c := byte(v & 0x7f)
 		v >>= 7
