@@ -1,10 +1,14 @@
 package store
 
 import (
+	"context"
+	"errors"
 	"fmt"
+	"path/filepath"
 	"runtime"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/sparkbench/sparkbench/internal/clock"
@@ -42,7 +46,9 @@ type Store struct {
 	stopSweep chan struct{}
 	sweepDone chan struct{}
 
-	reload reloadStats
+	reload   reloadStats
+	recovery Recovery
+	faults   faultCounts
 }
 
 type reloadStats struct {
@@ -50,6 +56,12 @@ type reloadStats struct {
 	keys      int
 	expired   int
 	heapBytes int64
+}
+
+// faultCounts counts failed writes and disk faults since Open.
+type faultCounts struct {
+	writeErrors, diskFull, io atomic.Int64
+	last                      atomic.Pointer[FaultError]
 }
 
 // Stats describes a store.
@@ -84,12 +96,42 @@ type Stats struct {
 	CheckpointedKeys                int64
 	CheckpointTime, CheckpointMax   time.Duration
 	WALBytes                        int64
+	// WriteErrors counts durable writes that failed (each answered
+	// Internal), whatever the cause.
+	WriteErrors int64
+	// DiskFullErrors and IOErrors count disk faults since Open: failed
+	// writes, and failed background work (WAL checkpoints, pebble flushes
+	// and compactions, each retry counted). LastFault is the most recent
+	// (nil if none): its Path names the file, its Op the operation.
+	DiskFullErrors, IOErrors int64
+	LastFault                *FaultError
+	// Recovery is what Open found on disk (torn WAL tails, damage) and,
+	// with Options.Recover, what it kept and dropped.
+	Recovery Recovery
 }
 
-// Open opens the backend named by opts and rebuilds the index from it,
-// dropping expired entries (from disk too).
+// Open is OpenContext with a context that is never cancelled.
 func Open(opts Options) (*Store, error) {
-	return open(opts, backend.Config{}, nil)
+	return open(context.Background(), opts, backend.Config{}, nil)
+}
+
+// OpenContext opens the backend named by opts and rebuilds the index from
+// it, dropping expired entries (from disk too). It returns soon (well
+// within a second) after ctx is done, with an error wrapping
+// context.Cause(ctx); a backend open that cannot be interrupted goes on in
+// the background and is closed when it ends.
+//
+// Damaged data (a WAL record, a bbolt page, a pebble table or log, a value
+// that fails its checksum, a database file missing or empty where the
+// directory's marker says a store existed) fails the open with an error
+// wrapping ErrCorrupt and a *CorruptError naming the file and the damage,
+// unless opts.Recover is set: then the open keeps what is intact, moves
+// the damaged files aside and reports what it kept and dropped in
+// Stats().Recovery. A torn WAL tail (the normal end of a crash) is dropped
+// silently either way. A full disk or an I/O error fails the open with a
+// *FaultError (ErrDiskFull, ErrIO) naming the file.
+func OpenContext(ctx context.Context, opts Options) (*Store, error) {
+	return open(ctx, opts, backend.Config{}, nil)
 }
 
 // groupCommitPebble, when set (benchmarks only), puts pebble behind our
@@ -103,21 +145,34 @@ var walPerWrite bool
 
 // open is Open with test hooks: cfg.FS replaces pebble's file system and
 // wrap, if set, wraps the backend (fault injection).
-func open(opts Options, cfg backend.Config, wrap func(backend.Backend) backend.Backend) (*Store, error) {
+func open(ctx context.Context, opts Options, cfg backend.Config, wrap func(backend.Backend) backend.Backend) (*Store, error) {
 	opts, err := opts.withDefaults()
 	if err != nil {
 		return nil, err
 	}
+	s := &Store{
+		opts:  opts,
+		obs:   opts.Observer,
+		sites: make(map[string]*Site),
+	}
 	cfg.Dir = opts.Dir
+	cfg.Recover = opts.Recover
+	cfg.OnFault = s.noteFault
 	cfg.Sync = opts.Durability != DurabilityNone
 	// bbolt group: a write-ahead log in front of bbolt (see package
 	// backend, walBbolt); always stays a synced bbolt transaction per write.
 	cfg.WAL = opts.Backend == BackendBbolt && opts.Durability == DurabilityGroup
 	cfg.CheckpointBytes = opts.CheckpointBytes
 	cfg.CheckpointInterval = opts.CheckpointInterval
-	be, err := backend.Open(opts.Backend, cfg)
+	be, err := backend.Open(ctx, opts.Backend, cfg)
 	if err != nil {
-		return nil, fmt.Errorf("store: open: %w", err)
+		if errors.Is(err, ErrCorrupt) && !opts.Recover {
+			return nil, fmt.Errorf("store: open %s: %w (open with recovery to keep the intact data and move the damaged files aside)", opts.Backend, err)
+		}
+		return nil, fmt.Errorf("store: open %s: %w", opts.Backend, err)
+	}
+	if r, ok := be.(backend.RecoveryReporter); ok {
+		s.recovery = r.Recovery()
 	}
 	if wrap != nil {
 		be = wrap(be)
@@ -125,14 +180,9 @@ func open(opts Options, cfg backend.Config, wrap func(backend.Backend) backend.B
 	if opts.Observer != nil {
 		clock.Init() // before the first timed read or write
 	}
-	s := &Store{
-		opts:       opts,
-		obs:        opts.Observer,
-		be:         be,
-		durable:    be.Persistent() && opts.Durability != DurabilityNone,
-		persistent: be.Persistent(),
-		sites:      make(map[string]*Site),
-	}
+	s.be = be
+	s.durable = be.Persistent() && opts.Durability != DurabilityNone
+	s.persistent = be.Persistent()
 	s.clock = opts.Now
 	s.base = time.Now()
 	s.baseNs = s.base.UnixNano()
@@ -161,8 +211,11 @@ func open(opts Options, cfg backend.Config, wrap func(backend.Backend) backend.B
 		s.group = backend.NewGroup(be)
 		s.commit = s.group.Apply
 	}
-	if err := s.reloadIndex(); err != nil {
+	if err := s.reloadIndex(ctx); err != nil {
 		be.Close()
+		if errors.Is(err, ErrCorrupt) && !opts.Recover {
+			return nil, fmt.Errorf("%w (open with recovery to drop the damaged records)", err)
+		}
 		return nil, err
 	}
 	if opts.SweepInterval > 0 {
@@ -173,8 +226,10 @@ func open(opts Options, cfg backend.Config, wrap func(backend.Backend) backend.B
 	return s, nil
 }
 
-// reloadIndex rebuilds every site's index from the backend.
-func (s *Store) reloadIndex() error {
+// reloadIndex rebuilds every site's index from the backend. A record that
+// does not decode fails it with a *CorruptError, or with Options.Recover
+// is deleted and counted as dropped.
+func (s *Store) reloadIndex(ctx context.Context) error {
 	if !s.be.Persistent() {
 		return nil
 	}
@@ -187,18 +242,43 @@ func (s *Store) reloadIndex() error {
 	heapBefore := ms.HeapAlloc
 
 	now := s.now()
-	var expired [][]byte
+	path := s.opts.Dir
+	if s.opts.Backend == BackendBbolt {
+		path = filepath.Join(s.opts.Dir, "spark.db")
+	}
+	var drop [][]byte // expired, and with Recover damaged
+	damaged := 0
+	n := 0
 	err := s.be.Scan(func(k, v []byte) error {
-		siteName, key, err := disk.SplitKey(k)
-		if err != nil || !ValidKey(key) {
-			return fmt.Errorf("store: reload: disk key %q: %w", k, ErrCorrupt)
+		if n++; n&4095 == 0 {
+			if err := ctx.Err(); err != nil {
+				return fmt.Errorf("store: reload: %w", context.Cause(ctx))
+			}
 		}
-		value, exp, err := disk.DecodeValue(v)
-		if err != nil {
-			return fmt.Errorf("store: reload: site %q key %q: %w", siteName, key, ErrCorrupt)
+		siteName, key, err := disk.SplitKey(k)
+		var why string
+		var value []byte
+		var exp int64
+		if err != nil || !ValidKey(key) {
+			why = fmt.Sprintf("disk key %q does not decode", k)
+		} else if value, exp, err = disk.DecodeValue(v); err != nil {
+			why = fmt.Sprintf("site %q key %q: value fails its checksum", siteName, key)
+		}
+		if why != "" {
+			if !s.opts.Recover {
+				return fmt.Errorf("store: reload: %w", &CorruptError{Path: path, What: why})
+			}
+			if damaged < 10 {
+				s.recovery.Damage = append(s.recovery.Damage, path+": "+why)
+			}
+			damaged++
+			s.recovery.DroppedRecords++
+			drop = append(drop, slices.Clone(k))
+			return nil
 		}
 		if exp != 0 && exp <= now {
-			expired = append(expired, slices.Clone(k))
+			drop = append(drop, slices.Clone(k))
+			s.reload.expired++
 			return nil
 		}
 		t := s.sites[string(siteName)]
@@ -213,19 +293,25 @@ func (s *Store) reloadIndex() error {
 		return nil
 	})
 	if err != nil {
-		return err
+		var ce *CorruptError
+		if errors.As(err, &ce) || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+			return err
+		}
+		return fmt.Errorf("store: reload: %w", err)
 	}
-	s.reload.expired = len(expired)
-	for len(expired) > 0 {
-		n := min(len(expired), 10000)
+	if damaged > 10 {
+		s.recovery.Damage = append(s.recovery.Damage, fmt.Sprintf("%s: %d more records fail their checksum", path, damaged-10))
+	}
+	for len(drop) > 0 {
+		n := min(len(drop), 10000)
 		muts := make([]backend.Mutation, n)
 		for i := range muts {
-			muts[i] = backend.Mutation{Key: expired[i], Delete: true}
+			muts[i] = backend.Mutation{Key: drop[i], Delete: true}
 		}
 		if err := s.be.Apply(muts); err != nil {
 			return fmt.Errorf("store: reload: delete expired entries: %w", err)
 		}
-		expired = expired[n:]
+		drop = drop[n:]
 	}
 	runtime.ReadMemStats(&ms)
 	s.reload.heapBytes = int64(ms.HeapAlloc) - int64(heapBefore)
@@ -291,6 +377,12 @@ func (s *Store) Stats() Stats {
 	if s.group != nil {
 		st.Commits, st.CommittedWrites = s.group.Counts()
 	}
+	st.WriteErrors = s.faults.writeErrors.Load()
+	st.DiskFullErrors, st.IOErrors = s.faults.diskFull.Load(), s.faults.io.Load()
+	st.LastFault = s.faults.last.Load()
+	st.Recovery = s.recovery
+	st.Recovery.Damage = slices.Clone(st.Recovery.Damage)
+	st.Recovery.MovedAside = slices.Clone(st.Recovery.MovedAside)
 	if c, ok := s.be.(backend.CheckpointStater); ok {
 		cs := c.CheckpointStats()
 		st.Checkpoints, st.CheckpointFailures = cs.Checkpoints, cs.Failures
@@ -339,12 +431,41 @@ func (s *Store) apply(muts []backend.Mutation) error {
 		return ErrClosed
 	}
 	if s.obs == nil {
-		return s.commit(muts)
+		err := s.commit(muts)
+		if err != nil {
+			s.noteWriteError(err)
+		}
+		return err
 	}
 	start := clock.Now()
 	err := s.commit(muts)
 	s.obs.ObserveBackend(BackendWrite, clock.Since(start), err)
+	if err != nil {
+		s.noteWriteError(err)
+	}
 	return err
+}
+
+// noteWriteError counts a failed durable write.
+func (s *Store) noteWriteError(err error) {
+	s.faults.writeErrors.Add(1)
+	s.noteFault(err)
+}
+
+// noteFault counts a disk fault (a failed write's, or one of background
+// work the backend reports).
+func (s *Store) noteFault(err error) {
+	fe, ok := backend.AsFault(err)
+	if !ok {
+		return
+	}
+	switch fe.Kind {
+	case ErrDiskFull:
+		s.faults.diskFull.Add(1)
+	case ErrIO:
+		s.faults.io.Add(1)
+	}
+	s.faults.last.Store(fe)
 }
 
 // Backend returns the backend's name.
