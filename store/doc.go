@@ -139,6 +139,16 @@
 // at Close fails, Close returns the error and the next Open replays the
 // WAL.
 //
+// Bulk loads (Site.NewLoader, for preloads) write entries in large
+// batches: each batch is sorted by key, checked against the site's quota
+// under one lock, written in one backend transaction (bbolt: straight into
+// the B+tree with nodes filled to 90%, after checkpointing whatever the
+// WAL holds so that no older logged write of the same keys is folded or
+// replayed over them; pebble: one synced batch) and then put in the index
+// directly. Every entry meets Set's rules; refusals are counted by code. A
+// batch is atomic: a load killed half-way leaves the batches whose Flush
+// returned and nothing of the others.
+//
 // Key rules, TTL, value size and the per-site quota are enforced here (see
 // ValidKey and Site.Set); per-invocation limits and capabilities belong to
 // the host.

@@ -31,6 +31,14 @@ type Backend interface {
 	Close() error
 }
 
+// BulkApplier is implemented by backends with a faster path for one large
+// write than Apply: ApplyBulk writes muts, sorted by key and without
+// duplicates, atomically and (with Config.Sync) durably, in one
+// transaction. The other backends take bulk writes through Apply.
+type BulkApplier interface {
+	ApplyBulk(muts []Mutation) error
+}
+
 // Config configures Open.
 type Config struct {
 	Dir  string

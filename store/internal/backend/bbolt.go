@@ -426,6 +426,23 @@ func (b *bboltDB) Apply(muts []Mutation) error {
 	return nil
 }
 
+// ApplyBulk writes muts, which must be sorted by key, in one transaction.
+// Sorted puts fill bbolt's nodes in order, so the bucket's fill percent is
+// raised for the transaction: nodes split when 90% full instead of half,
+// which writes about half as many pages (a later random insert into a full
+// page splits it as usual).
+func (b *bboltDB) ApplyBulk(muts []Mutation) error {
+	err := b.db.Update(func(tx *bolt.Tx) error {
+		bk := tx.Bucket(bboltBucket)
+		bk.FillPercent = 0.9
+		return applyMuts(bk, muts)
+	})
+	if err != nil {
+		return fmt.Errorf("bbolt: bulk: %w", classify("commit", b.path, err))
+	}
+	return nil
+}
+
 func (b *bboltDB) Scan(fn func(key, value []byte) error) error {
 	return b.db.View(func(tx *bolt.Tx) error {
 		return tx.Bucket(bboltBucket).ForEach(fn)

@@ -368,6 +368,11 @@ func (w *walBbolt) Checkpoint() error { return w.checkpoint() }
 func (w *walBbolt) checkpoint() error {
 	w.ckMu.Lock()
 	defer w.ckMu.Unlock()
+	return w.checkpointLocked()
+}
+
+// checkpointLocked is checkpoint with ckMu held.
+func (w *walBbolt) checkpointLocked() error {
 	start := time.Now()
 
 	w.mu.Lock()
@@ -441,6 +446,26 @@ func (w *walBbolt) checkpoint() error {
 		return fmt.Errorf("bbolt wal: remove segments through %d: %w", covered, err)
 	}
 	return nil
+}
+
+// ApplyBulk writes muts straight into bbolt in one transaction, bypassing
+// the log. It first checkpoints what is pending, under the checkpoint lock,
+// so that no older pending or logged write of the same keys is folded (or,
+// after a crash, replayed) over them later; writes applied while it runs
+// are newer and go to the log as usual.
+func (w *walBbolt) ApplyBulk(muts []Mutation) error {
+	w.ckMu.Lock()
+	defer w.ckMu.Unlock()
+	w.mu.Lock()
+	closed := w.closed
+	w.mu.Unlock()
+	if closed {
+		return fmt.Errorf("bbolt wal: %w", ErrClosed)
+	}
+	if err := w.checkpointLocked(); err != nil {
+		return err
+	}
+	return w.bboltDB.ApplyBulk(muts)
 }
 
 // CheckpointStats returns the checkpoint counters so far.
