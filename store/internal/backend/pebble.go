@@ -244,7 +244,10 @@ func (p *pebbleDB) runOpen(opts *pebble.Options) (db *pebble.DB, err error) {
 		if r := recover(); r != nil {
 			fe, ok := r.(fatalError)
 			if !ok {
-				panic(r)
+				// Pebble panics on some damage it meets while replaying
+				// its WAL or MANIFEST.
+				err = fmt.Errorf("pebble: open: %w", &CorruptError{Path: p.cfg.Dir, What: fmt.Sprintf("pebble failed reading the store: %v", r)})
+				return
 			}
 			err = fmt.Errorf("pebble: open %s: %w", p.cfg.Dir, classify("open", p.cfg.Dir, fe))
 		}
@@ -461,7 +464,8 @@ func (p *pebbleDB) scan(db *pebble.DB, fn func(key, value []byte) error) (err er
 		if r := recover(); r != nil {
 			fe, ok := r.(fatalError)
 			if !ok {
-				panic(r)
+				err = fmt.Errorf("pebble: scan: %w", &CorruptError{Path: p.cfg.Dir, What: fmt.Sprintf("pebble failed reading the store: %v", r)})
+				return
 			}
 			err = fmt.Errorf("pebble: scan %s: %w", p.cfg.Dir, fe)
 		}

@@ -175,11 +175,11 @@ func (p *pebbleDB) openReadOnly(dir string, damaged *[]string) (db *pebble.DB, e
 	}
 	defer func() {
 		if r := recover(); r != nil {
-			fe, ok := r.(fatalError)
-			if !ok {
-				panic(r)
+			if fe, ok := r.(fatalError); ok {
+				db, err = nil, fe
+				return
 			}
-			db, err = nil, fe
+			db, err = nil, fmt.Errorf("pebble failed reading the store: %v", r)
 		}
 	}()
 	return pebble.Open(dir, opts)
