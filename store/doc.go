@@ -7,6 +7,18 @@
 // in the backend first and applied to the index after, so an acknowledged
 // write survives a crash.
 //
+// Writes of one key do not wait for each other: each goes to the backend at
+// once and gets a commit sequence that grows with the order writes reach the
+// disk (pebble's sequence number; otherwise one the store's commit path
+// assigns: the group committer in queue order, DurabilityAlways in the order
+// of its FIFO slot). A completed write changes the index only if its
+// sequence is above the last one applied to the key, so the index holds what
+// the disk holds; while a key has writes in progress the site's quota holds
+// room for the largest of them, so no order of completion overshoots the
+// quota. (Writes of a key used to wait for each other's whole durable write:
+// on zipfian keys that convoy made the p99 of durable writes several times
+// the backend's own, BenchmarkDurableTail.)
+//
 // Backends: "memory" (no disk; the baseline), "bbolt" (the default, a B+tree)
 // and "pebble" (an LSM). Durability modes: DurabilityGroup (group commit:
 // concurrent writers share one sync and each returns once its own write is

@@ -155,7 +155,8 @@ func (l *Loader) ikey(e *loadEntry) string {
 }
 
 // Flush writes the pending batch: it reserves quota for each entry (in key
-// order, waiting for writes in progress of its keys), writes the accepted
+// order, holding each key exclusively once its writes in progress are
+// done), writes the accepted
 // ones in one backend transaction, then puts them in the index. It
 // returns the backend's error, after which the Loader refuses everything
 // with Internal.
@@ -187,7 +188,7 @@ func (l *Loader) Flush() error {
 	for i := range batch {
 		e := &batch[i]
 		ik := l.ikey(e)
-		t.acquire(ik)
+		t.holdExclusive(ik)
 		for {
 			e.delta = int64(e.klen + e.vlen)
 			if old, had := t.ix.get(ik); had {
@@ -203,7 +204,7 @@ func (l *Loader) Flush() error {
 			reclaimed = true
 		}
 		if !e.ok {
-			t.release(ik)
+			t.dropExclusive(ik)
 			l.st.Refused[QuotaExceeded] += int64(1 + e.dups)
 			continue
 		}
@@ -236,6 +237,8 @@ func (l *Loader) Flush() error {
 	} else {
 		err = s.applyBulk(nil)
 	}
+	// No other write of these keys ran meanwhile (they are held), so the
+	// batch applies to the index as it is.
 
 	t.mu.Lock()
 	written := int64(0)
@@ -260,9 +263,8 @@ func (l *Loader) Flush() error {
 			written += int64(1 + e.dups)
 			l.st.Bytes += int64(e.klen + e.vlen)
 		}
-		delete(t.inflight, ik)
+		t.dropExclusive(ik)
 	}
-	t.idle.Broadcast()
 	t.mu.Unlock()
 	if err != nil {
 		l.err = err
@@ -312,4 +314,24 @@ func (s *Store) applyBulk(muts []backend.Mutation) error {
 		s.noteWriteError(err)
 	}
 	return err
+}
+
+// holdExclusive waits until key has no write in progress and no other
+// holder, and holds it: writes of it wait until dropExclusive. Callers
+// hold keys in key order, so two Loaders never wait on each other in a
+// cycle. Called with t.mu held.
+func (t *Site) holdExclusive(key string) {
+	for {
+		if ks, busy := t.keys[key]; !busy || (ks.writers == 0 && !ks.excl) {
+			t.keys[key] = keyState{excl: true}
+			return
+		}
+		t.idle.Wait()
+	}
+}
+
+// dropExclusive ends holdExclusive. Called with t.mu held.
+func (t *Site) dropExclusive(key string) {
+	delete(t.keys, key)
+	t.idle.Broadcast()
 }

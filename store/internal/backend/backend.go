@@ -31,6 +31,14 @@ type Backend interface {
 	Close() error
 }
 
+// SeqApplier is implemented by backends that order concurrent Applies
+// themselves (pebble's commit pipeline): ApplySeq is Apply that also
+// returns the write's commit sequence number, which grows with the order
+// in which writes reach the disk.
+type SeqApplier interface {
+	ApplySeq(muts []Mutation) (uint64, error)
+}
+
 // BulkApplier is implemented by backends with a faster path for one large
 // write than Apply: ApplyBulk writes muts, sorted by key and without
 // duplicates, atomically and (with Config.Sync) durably, in one

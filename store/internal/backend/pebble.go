@@ -407,23 +407,30 @@ func (p *pebbleDB) repair(old *pebble.DB) {
 // pebble's commit pipeline groups their WAL syncs itself. While the DB is
 // broken or being reopened, Apply fails at once.
 func (p *pebbleDB) Apply(muts []Mutation) error {
+	_, err := p.ApplySeq(muts)
+	return err
+}
+
+// ApplySeq is Apply returning the batch's pebble sequence number.
+func (p *pebbleDB) ApplySeq(muts []Mutation) (uint64, error) {
 	if cause := p.broken.Load(); cause != nil {
-		return fmt.Errorf("pebble: unavailable until reopened after: %w", *cause)
+		return 0, fmt.Errorf("pebble: unavailable until reopened after: %w", *cause)
 	}
 	if !p.mu.TryRLock() { // a repair or Close holds or awaits the lock
-		return errors.New("pebble: unavailable (reopening or closed)")
+		return 0, errors.New("pebble: unavailable (reopening or closed)")
 	}
 	defer p.mu.RUnlock()
 	if p.db == nil {
-		return pebble.ErrClosed
+		return 0, pebble.ErrClosed
 	}
-	if err := p.apply(p.db, muts); err != nil {
-		return fmt.Errorf("pebble: %w", classify("commit", p.cfg.Dir, err))
+	seq, err := p.apply(p.db, muts)
+	if err != nil {
+		return 0, fmt.Errorf("pebble: %w", classify("commit", p.cfg.Dir, err))
 	}
-	return nil
+	return seq, nil
 }
 
-func (p *pebbleDB) apply(db *pebble.DB, muts []Mutation) (err error) {
+func (p *pebbleDB) apply(db *pebble.DB, muts []Mutation) (seq uint64, err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			fe, ok := r.(fatalError)
@@ -444,10 +451,13 @@ func (p *pebbleDB) apply(db *pebble.DB, muts []Mutation) (err error) {
 			err = b.Set(m.Key, m.Value, nil)
 		}
 		if err != nil {
-			return err
+			return 0, err
 		}
 	}
-	return b.Commit(p.wo)
+	if err := b.Commit(p.wo); err != nil {
+		return 0, err
+	}
+	return uint64(b.SeqNum()), nil
 }
 
 func (p *pebbleDB) Scan(fn func(key, value []byte) error) error {
