@@ -86,7 +86,13 @@
 // marker (or WAL segments) says a store existed; pebble's own checks
 // (block checksums, MANIFEST; pebble writes WAL chunks that record the
 // synced offset, FormatWALSyncChunks, so it tells damage inside a WAL from
-// a torn tail); and every value's checksum while rebuilding the index.
+// a torn tail); pebble's MANIFEST, which pebble reads up to its first bad
+// record and silently drops the edits (and tables) after it, for damage
+// that intact records follow; for pebble, the marker also records at each
+// clean Close the MANIFEST's size and checksum and each WAL's size, and
+// Open reports a MANIFEST that no longer starts with those bytes or a WAL
+// that shrank (pebble would read the cut as a torn tail); and every
+// value's checksum while rebuilding the index.
 // Damage fails Open with an error wrapping ErrCorrupt and a *CorruptError
 // naming the file (pebble: the damaged table, else the directory) and what
 // is wrong, and nothing on disk is changed. With Options.Recover, Open goes
@@ -104,9 +110,13 @@
 // original is replaced) into Dir/damaged-<UTC time>/. Stats().Recovery
 // lists the damage, where the files went, and what was salvaged and
 // dropped; records whose number cannot be known are counted in
-// UnknownLoss. Damage bbolt's format cannot reveal (a flipped bit in a
-// value is caught by the value's checksum; a damaged newest meta page
-// makes bbolt use the previous transaction's) is not detected.
+// UnknownLoss. Not detected: damage the formats cannot reveal. A log (a
+// WAL segment, pebble's WAL or MANIFEST) cut at a record boundary, or
+// damaged in its last record, written since the last clean close reads as
+// a torn write; a damaged newest bbolt meta page makes bbolt use the
+// previous transaction's; the value checksum covers value and expiry, not
+// the key, so a key byte flipped into another valid key in order would go
+// unseen (the random-damage tests found none).
 //
 // Disk faults. A write or background operation that fails with ENOSPC or
 // EDQUOT (disk full) or EIO is wrapped in a *FaultError (Kind ErrDiskFull

@@ -81,8 +81,10 @@ type Config struct {
 	// fails with a *CorruptError.
 	Recover bool
 
-	// mustExist is set when Dir's marker says a store was created there.
+	// mustExist is set when Dir's marker says a store was created there;
+	// marker is what it says.
 	mustExist bool
+	marker    marker
 }
 
 // Defaults of Config. 1 MiB of WAL (~3600 256-byte writes) per checkpoint
@@ -110,17 +112,19 @@ func Open(ctx context.Context, name string, cfg Config) (Backend, error) {
 	if err := os.MkdirAll(cfg.Dir, 0o755); err != nil {
 		return nil, fmt.Errorf("%s: %w", name, classify("mkdir", cfg.Dir, err))
 	}
-	marker, err := readMarker(cfg.Dir)
+	m, err := readMarker(cfg.Dir)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", name, err)
 	}
-	if marker == "" {
-		marker = foreignStore(cfg.Dir, name)
+	holds := m.backend
+	if holds == "" {
+		holds = foreignStore(cfg.Dir, name)
 	} else {
 		cfg.mustExist = true
+		cfg.marker = m
 	}
-	if marker != "" && marker != name {
-		return nil, fmt.Errorf("%s: open %s: it holds a %s store: %w", name, cfg.Dir, marker, ErrWrongBackend)
+	if holds != "" && holds != name {
+		return nil, fmt.Errorf("%s: open %s: it holds a %s store: %w", name, cfg.Dir, holds, ErrWrongBackend)
 	}
 	var b Backend
 	if name == "bbolt" {
@@ -132,7 +136,7 @@ func Open(ctx context.Context, name string, cfg Config) (Backend, error) {
 		return nil, err
 	}
 	if !cfg.mustExist {
-		if err := writeMarker(cfg.Dir, name); err != nil {
+		if err := writeMarker(cfg.Dir, marker{backend: name}); err != nil {
 			b.Close()
 			return nil, fmt.Errorf("%s: %w", name, err)
 		}

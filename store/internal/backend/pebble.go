@@ -252,6 +252,11 @@ func (p *pebbleDB) runOpen(opts *pebble.Options) (db *pebble.DB, err error) {
 			err = fmt.Errorf("pebble: open %s: %w", p.cfg.Dir, classify("open", p.cfg.Dir, fe))
 		}
 	}()
+	// In the open's goroutine: the check reads the MANIFEST, which may
+	// block on a stuck device like the open itself.
+	if err := checkPebbleManifest(p.cfg.Dir, p.cfg.FS, p.cfg.marker); err != nil {
+		return nil, fmt.Errorf("pebble: %w", err)
+	}
 	db, err = pebble.Open(p.cfg.Dir, opts)
 	if err != nil {
 		return nil, p.openError(err)
@@ -533,7 +538,16 @@ func (p *pebbleDB) Close() error {
 	if db == nil || broken {
 		return nil
 	}
-	return closeDB(db, p.cfg.Dir)
+	if err := closeDB(db, p.cfg.Dir); err != nil {
+		return err
+	}
+	// Record the MANIFEST as the clean close left it, so that the next
+	// open can tell if it was cut or changed since (best effort: a store
+	// whose marker is not updated is only checked less).
+	if m, err := manifestMarker(p.cfg.Dir, p.cfg.FS); err == nil {
+		_ = writeMarker(p.cfg.Dir, m)
+	}
+	return nil
 }
 
 // closeDB closes db, turning a panic (a commit pipeline left broken by a

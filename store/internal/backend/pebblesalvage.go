@@ -65,8 +65,12 @@ func (p *pebbleDB) salvage(ctx context.Context, cause error) (*pebble.DB, error)
 	}
 	rec.MovedAside = append(rec.MovedAside, fmt.Sprintf("%s (%d files) -> %s", dir, moved, aside))
 
-	// The new store.
-	p.cfg.mustExist = false
+	// The new store. The marker's record of the old MANIFEST and WALs no
+	// longer applies.
+	p.cfg.mustExist, p.cfg.marker = false, marker{}
+	if err := writeMarker(dir, marker{backend: "pebble"}); err != nil {
+		return nil, fmt.Errorf("pebble: recover: %w", err)
+	}
 	db, err := p.openDB(ctx)
 	if err != nil {
 		return nil, err
