@@ -1,6 +1,7 @@
 package store
 
 import (
+	"context"
 	"fmt"
 	"runtime"
 	"slices"
@@ -368,7 +369,7 @@ func BenchmarkReopen(b *testing.B) {
 		}
 		b.Run(name, func(b *testing.B) {
 			dir := b.TempDir()
-			raw, err := backend.Open(string(be), backend.Config{Dir: dir})
+			raw, err := backend.Open(context.Background(), string(be), backend.Config{Dir: dir})
 			if err != nil {
 				b.Fatal(err)
 			}

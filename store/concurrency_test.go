@@ -15,10 +15,24 @@ import (
 // of its last acknowledged operations (one not followed, in real time, by
 // another acknowledged operation on that key); quota is never overshot and
 // equals a recount; after reopen the disk agrees with memory.
+//
+// Writes of one key run concurrently (see keyState), so each durability
+// mode's commit path, which orders them, is exercised.
 func TestConcurrentMixedOps(t *testing.T) {
+	for _, d := range []Durability{DurabilityGroup, DurabilityAlways, DurabilityNone} {
+		t.Run("durability="+d.String(), func(t *testing.T) {
+			concurrentMixedOps(t, d)
+		})
+	}
+}
+
+func concurrentMixedOps(t *testing.T, d Durability) {
 	forEachBackend(t, func(t *testing.T, be Backend) {
+		if be == BackendMemory && d != DurabilityGroup {
+			t.Skip("the memory backend has one write path")
+		}
 		const quota = 2000
-		s, _, opts := openTest(t, be, func(o *Options) { o.SiteQuotaBytes = quota })
+		s, _, opts := openTest(t, be, func(o *Options) { o.SiteQuotaBytes = quota; o.Durability = d })
 		workers, opsEach := 8, 300
 		if testing.Short() {
 			opsEach = 100

@@ -1,6 +1,7 @@
 package store
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"slices"
@@ -546,7 +547,7 @@ func TestReloadRejectsCorruptRecords(t *testing.T) {
 		for _, c := range cases {
 			t.Run(fmt.Sprintf("backend=%s/%s", be, c.name), func(t *testing.T) {
 				dir := t.TempDir()
-				raw, err := backend.Open(string(be), backend.Config{Dir: dir, Sync: true})
+				raw, err := backend.Open(context.Background(), string(be), backend.Config{Dir: dir, Sync: true})
 				if err != nil {
 					t.Fatal(err)
 				}

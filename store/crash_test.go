@@ -2,6 +2,7 @@ package store
 
 import (
 	"bufio"
+	"context"
 	"fmt"
 	"hash/fnv"
 	"math/rand/v2"
@@ -409,7 +410,7 @@ func runCrashChild(t *testing.T, be Backend, mode Durability, dir string, seed u
 // disk must hold exactly what the index holds.
 func recountDisk(t *testing.T, be, dir string) map[string]Usage {
 	t.Helper()
-	raw, err := backend.Open(be, backend.Config{Dir: dir})
+	raw, err := backend.Open(context.Background(), string(be), backend.Config{Dir: dir})
 	if err != nil {
 		t.Fatalf("open raw %s: %v", be, err)
 	}

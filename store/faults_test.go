@@ -1,6 +1,7 @@
 package store
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"path/filepath"
@@ -41,7 +42,7 @@ func TestInjectedWriteFailures(t *testing.T) {
 		clk := newFakeClock()
 		opts := Options{Backend: be, Dir: t.TempDir(), Now: clk.Now, SweepInterval: -1, SiteQuotaBytes: 100}
 		var fb *faultyBackend
-		s, err := open(opts, backend.Config{}, func(b backend.Backend) backend.Backend {
+		s, err := open(context.Background(), opts, backend.Config{}, func(b backend.Backend) backend.Backend {
 			fb = &faultyBackend{Backend: b}
 			return fb
 		})
@@ -131,7 +132,7 @@ func TestPebbleWALWriteError(t *testing.T) {
 				return nil
 			})}
 			opts := Options{Backend: "pebble", Dir: t.TempDir(), Durability: mode, SweepInterval: -1}
-			s, err := open(opts, backend.Config{FS: errorfs.Wrap(vfs.Default, toggle)}, nil)
+			s, err := open(context.Background(), opts, backend.Config{FS: errorfs.Wrap(vfs.Default, toggle)}, nil)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -212,7 +213,7 @@ func TestBboltWALFaults(t *testing.T) {
 			}}
 			opts := Options{Backend: BackendBbolt, Dir: t.TempDir(), Durability: DurabilityGroup, SweepInterval: -1,
 				CheckpointBytes: 1 << 10, CheckpointInterval: time.Millisecond}
-			s, err := open(opts, cfg, nil)
+			s, err := open(context.Background(), opts, cfg, nil)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -81,6 +81,12 @@ type Options struct {
 	// starts when this long has passed since the last one and something is
 	// pending; default 10s; < 0 disables the timer (size only).
 	CheckpointInterval time.Duration
+	// Recover lets Open go on past damaged data on disk: it keeps what is
+	// intact, moves damaged files aside under Dir/damaged-<UTC time>/,
+	// and reports what it kept and dropped in Stats().Recovery. Without
+	// it Open fails on damage with ErrCorrupt. A torn WAL tail (the normal
+	// end of a crash) is never damage.
+	Recover bool
 }
 
 // DefaultOptions returns the defaults: bbolt, group commit, 10 MiB per site,

@@ -62,7 +62,7 @@ func (t *Site) sweep() (removed int) {
 			if e.live(now) {
 				continue
 			}
-			if _, busy := t.inflight[e.key()]; !busy {
+			if _, busy := t.keys[e.key()]; !busy {
 				victims = append(victims, e.key())
 			}
 		}

@@ -4,7 +4,9 @@
 package backend
 
 import (
+	"context"
 	"fmt"
+	"os"
 	"time"
 
 	"github.com/cockroachdb/pebble/v2/vfs"
@@ -27,6 +29,22 @@ type Backend interface {
 	// Persistent reports whether records survive Close.
 	Persistent() bool
 	Close() error
+}
+
+// SeqApplier is implemented by backends that order concurrent Applies
+// themselves (pebble's commit pipeline): ApplySeq is Apply that also
+// returns the write's commit sequence number, which grows with the order
+// in which writes reach the disk.
+type SeqApplier interface {
+	ApplySeq(muts []Mutation) (uint64, error)
+}
+
+// BulkApplier is implemented by backends with a faster path for one large
+// write than Apply: ApplyBulk writes muts, sorted by key and without
+// duplicates, atomically and (with Config.Sync) durably, in one
+// transaction. The other backends take bulk writes through Apply.
+type BulkApplier interface {
+	ApplyBulk(muts []Mutation) error
 }
 
 // Config configures Open.
@@ -53,6 +71,20 @@ type Config struct {
 	// ("checkpoint"); an error it returns is injected as that operation's
 	// failure (tests only).
 	WALFault func(op string) error
+	// OnFault, if set, is told of each failure of background work that no
+	// Apply returns: a failed WAL checkpoint, a failed pebble flush or
+	// compaction. It must not block.
+	OnFault func(err error)
+	// Recover lets Open go on past damaged data: it keeps what is intact,
+	// moves the damaged files aside (under Dir/damaged-<time>/) and
+	// reports what it kept and dropped (see Recovery). Without it, Open
+	// fails with a *CorruptError.
+	Recover bool
+
+	// mustExist is set when Dir's marker says a store was created there;
+	// marker is what it says.
+	mustExist bool
+	marker    marker
 }
 
 // Defaults of Config. 1 MiB of WAL (~3600 256-byte writes) per checkpoint
@@ -65,17 +97,78 @@ const (
 	DefaultCheckpointInterval = 10 * time.Second
 )
 
-// Open opens the named backend: "memory", "bbolt" or "pebble".
-func Open(name string, cfg Config) (Backend, error) {
+// Open opens the named backend: "memory", "bbolt" or "pebble". It stops
+// waiting, and returns an error wrapping context.Cause(ctx), soon after ctx
+// is done; work it cannot interrupt (a bbolt or pebble open) goes on in
+// the background and is closed when it ends.
+func Open(ctx context.Context, name string, cfg Config) (Backend, error) {
 	switch name {
 	case Memory:
 		return memory{}, nil
-	case Bbolt:
-		return openBbolt(cfg)
-	case Pebble:
-		return openPebble(cfg)
+	case Bbolt, Pebble:
+	default:
+		return nil, fmt.Errorf("backend %q: %w", name, ErrUnknown)
 	}
-	return nil, fmt.Errorf("backend %q: %w", name, ErrUnknown)
+	if err := os.MkdirAll(cfg.Dir, 0o755); err != nil {
+		return nil, fmt.Errorf("%s: %w", name, classify("mkdir", cfg.Dir, err))
+	}
+	m, err := readMarker(cfg.Dir)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
+	holds := m.backend
+	if holds == "" {
+		holds = foreignStore(cfg.Dir, name)
+	} else {
+		cfg.mustExist = true
+		cfg.marker = m
+	}
+	if holds != "" && holds != name {
+		return nil, fmt.Errorf("%s: open %s: it holds a %s store: %w", name, cfg.Dir, holds, ErrWrongBackend)
+	}
+	var b Backend
+	if name == Bbolt {
+		b, err = openBbolt(ctx, cfg)
+	} else {
+		b, err = openPebble(ctx, cfg)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if !cfg.mustExist {
+		if err := writeMarker(cfg.Dir, marker{backend: name}); err != nil {
+			b.Close()
+			return nil, fmt.Errorf("%s: %w", name, err)
+		}
+	}
+	return b, nil
+}
+
+// runCancellable runs fn in its own goroutine and returns its result, or
+// an error wrapping context.Cause(ctx) as soon as ctx is done; in that
+// case cleanup is called with fn's result once fn returns.
+func runCancellable[T any](ctx context.Context, what string, fn func() (T, error), cleanup func(T)) (T, error) {
+	type result struct {
+		v   T
+		err error
+	}
+	done := make(chan result, 1)
+	go func() {
+		v, err := fn()
+		done <- result{v, err}
+	}()
+	select {
+	case r := <-done:
+		return r.v, r.err
+	case <-ctx.Done():
+		go func() {
+			if r := <-done; r.err == nil {
+				cleanup(r.v)
+			}
+		}()
+		var zero T
+		return zero, fmt.Errorf("%s: %w", what, context.Cause(ctx))
+	}
 }
 
 // memory keeps nothing: the store's index is the only copy. It is the

@@ -2,6 +2,7 @@ package backend
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"runtime"
 	"sync"
@@ -33,7 +34,7 @@ func openT(t *testing.T, name, dir string, sync bool) Backend {
 	if name == "bbolt-wal" {
 		name, cfg.WAL = "bbolt", true
 	}
-	b, err := Open(name, cfg)
+	b, err := Open(context.Background(), name, cfg)
 	if err != nil {
 		t.Fatalf("open %s: %v", name, err)
 	}

@@ -22,4 +22,14 @@ var (
 	ErrWALRecover = errors.New("wal recovery")
 	// ErrClosed: Apply after Close.
 	ErrClosed = errors.New("backend closed")
+	// ErrCorrupt: data on disk is damaged (see *CorruptError).
+	ErrCorrupt = errors.New("corrupt data")
+	// ErrWrongBackend: the directory holds a store of another backend.
+	ErrWrongBackend = errors.New("directory holds another backend's store")
+	// ErrDiskFull: a write found no space left on the device (ENOSPC or
+	// EDQUOT); the kind of a *FaultError.
+	ErrDiskFull = errors.New("disk full")
+	// ErrIO: the device reported an I/O error (EIO); the kind of a
+	// *FaultError.
+	ErrIO = errors.New("I/O error")
 )

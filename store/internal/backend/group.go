@@ -45,6 +45,9 @@ type Group struct {
 	timer     *time.Timer
 	// waits counts the leader's waits while gathering (for tests).
 	waits int
+	// seq is the last commit sequence given out; only the leader of the
+	// running commit touches it (one commit at a time).
+	seq uint64
 
 	commits, requests atomic.Int64
 }
@@ -55,6 +58,7 @@ func (g *Group) Counts() (commits, requests int64) { return g.commits.Load(), g.
 
 type groupReq struct {
 	muts []Mutation
+	seq  uint64 // the request's commit sequence, set with err
 	err  error
 	lead bool // woken to lead the next commit rather than done
 	wake chan struct{}
@@ -67,6 +71,14 @@ func NewGroup(b Backend) *Group { return &Group{b: b, arrived: make(chan struct{
 
 // Apply commits muts together with whatever other writers are waiting.
 func (g *Group) Apply(muts []Mutation) error {
+	_, err := g.ApplySeq(muts)
+	return err
+}
+
+// ApplySeq is Apply returning the request's commit sequence: requests get
+// increasing numbers in the order their mutations reach the backend (queue
+// order within a commit, commit after commit).
+func (g *Group) ApplySeq(muts []Mutation) (uint64, error) {
 	r := reqPool.Get().(*groupReq)
 	r.muts, r.err, r.lead = muts, nil, false
 
@@ -158,11 +170,11 @@ func (g *Group) gatherLocked() {
 	}
 }
 
-func (g *Group) finish(r *groupReq) error {
-	err := r.err
-	r.muts, r.err = nil, nil
+func (g *Group) finish(r *groupReq) (uint64, error) {
+	seq, err := r.seq, r.err
+	r.muts, r.err, r.seq = nil, nil, 0
 	reqPool.Put(r)
-	return err
+	return seq, err
 }
 
 // commit writes batch in one Apply and wakes every request but the
@@ -174,6 +186,10 @@ func (g *Group) commit(batch []*groupReq, leader *groupReq) {
 	if len(batch) == 1 {
 		err = g.b.Apply(batch[0].muts)
 		batch[0].err = err
+		if err == nil {
+			g.seq++
+			batch[0].seq = g.seq
+		}
 	} else {
 		all := g.muts[:0]
 		for _, r := range batch {
@@ -184,10 +200,17 @@ func (g *Group) commit(batch []*groupReq, leader *groupReq) {
 		g.muts = all[:0]
 		for _, r := range batch {
 			r.err = err
+			if err == nil {
+				g.seq++
+				r.seq = g.seq
+			}
 		}
 		if err != nil {
 			for _, r := range batch {
-				r.err = g.b.Apply(r.muts)
+				if r.err = g.b.Apply(r.muts); r.err == nil {
+					g.seq++
+					r.seq = g.seq
+				}
 			}
 		}
 	}

@@ -25,11 +25,14 @@ import (
 //	  op (1 put, 2 delete) | uvarint len(key) | key | [put: uvarint len(value) | value]
 //
 // A record is the unit of atomicity: recovery applies a record whole or
-// not at all. Reading a segment stops at its first record that is short,
-// has a zero length, fails its CRC or does not parse: that is a torn tail
-// (a write the crash interrupted, never acknowledged) and nothing after it
-// in the same segment is trusted. The writer never appends after such a
-// point: it starts a new segment at open and after any failed write.
+// not at all. A record that is short, has a zero length, fails its CRC or
+// does not parse is either a torn tail or damage. The writer appends a
+// record only after the previous one's sync returned, and never after a
+// failed write (it starts a new segment at open and after any failed
+// write), so a bad record followed by no intact record is a torn tail (a
+// write the crash interrupted, never acknowledged; zeros after the last
+// record are the unused part of a pre-zeroed segment), while a bad record
+// followed by an intact one is damage in acknowledged data.
 
 const (
 	walHeader   = 8
@@ -135,38 +138,129 @@ func decodeWALPayload(p []byte, muts []Mutation) ([]Mutation, error) {
 	return muts, nil
 }
 
-// decodeWALSegment calls fn with the mutations of each intact record of
-// data, in order, and returns the length of the intact prefix (where a torn
-// tail, if any, starts) and whether the whole of data was intact. The
-// mutations alias data and are valid only during the call. An error from
-// fn stops the decoding and is returned.
-func decodeWALSegment(data []byte, fn func(muts []Mutation) error) (valid int, clean bool, err error) {
+// walScan is what scanWALSegment found in a segment.
+type walScan struct {
+	// Records and Muts count the intact records and their mutations.
+	Records, Muts int
+	// Torn: the segment ends in a torn record (bytes after the last intact
+	// record that are not all zero and hold no intact record): a write the
+	// crash interrupted, never acknowledged.
+	Torn bool
+	// Damaged lists damaged spans that intact records follow: damage in
+	// acknowledged data, since an append starts only after the previous
+	// one's sync returned.
+	Damaged []walDamage
+}
+
+// walDamage is one damaged span of a segment.
+type walDamage struct {
+	Off, End int    // byte range
+	Why      string // what is wrong at Off
+	// Muts is the number of mutations lost when the span is one record
+	// whose payload still parses (a damaged value), else -1 (unknown).
+	Muts int
+}
+
+// walRecordAt checks the record at off: it returns its total length when
+// it is intact (a nonzero length that fits, a matching CRC, a payload that
+// parses), else 0 and what is wrong.
+func walRecordAt(data []byte, off int, muts []Mutation) (n int, _ []Mutation, why string) {
+	rest := data[off:]
+	if len(rest) < walHeader {
+		return 0, muts, "short record header"
+	}
+	l := binary.LittleEndian.Uint32(rest)
+	if l == 0 {
+		return 0, muts, "zero record length"
+	}
+	if l > walMaxRecord || uint64(l) > uint64(len(rest)-walHeader) {
+		return 0, muts, fmt.Sprintf("record length %d runs past the end of the segment", l)
+	}
+	payload := rest[walHeader : walHeader+int(l)]
+	if crc32.Checksum(payload, walCRC) != binary.LittleEndian.Uint32(rest[4:]) {
+		return 0, muts, "record checksum mismatch"
+	}
+	muts, err := decodeWALPayload(payload, muts[:0])
+	if err != nil {
+		return 0, muts, "record payload malformed"
+	}
+	return walHeader + int(l), muts, ""
+}
+
+// scanWALSegment calls fn with the mutations of each intact record of data,
+// in order, including those that follow damage (the caller decides whether
+// to use them), and says where data is torn or damaged. At a bad record it
+// looks for the next intact one: first where the bad record's own length
+// says it ends (damage inside one record), else at every later offset.
+// The mutations alias data and are valid only during the call. An error
+// from fn stops the scan and is returned.
+func scanWALSegment(data []byte, fn func(muts []Mutation) error) (walScan, error) {
+	var sc walScan
 	var muts []Mutation
 	off := 0
 	for off < len(data) {
-		rest := data[off:]
-		if len(rest) < walHeader {
-			return off, false, nil
+		n, m, why := walRecordAt(data, off, muts)
+		muts = m
+		if n > 0 {
+			if err := fn(muts); err != nil {
+				return sc, err
+			}
+			sc.Records++
+			sc.Muts += len(muts)
+			off += n
+			continue
 		}
-		l := binary.LittleEndian.Uint32(rest)
-		sum := binary.LittleEndian.Uint32(rest[4:])
-		if l == 0 || l > walMaxRecord || uint64(l) > uint64(len(rest)-walHeader) {
-			return off, false, nil
+		next, lost := resyncWAL(data, off)
+		if next < 0 {
+			sc.Torn = !allZero(data[off:])
+			return sc, nil
 		}
-		payload := rest[walHeader : walHeader+int(l)]
-		if crc32.Checksum(payload, walCRC) != sum {
-			return off, false, nil
-		}
-		muts, err = decodeWALPayload(payload, muts[:0])
-		if err != nil {
-			return off, false, nil
-		}
-		if err := fn(muts); err != nil {
-			return off, false, err
-		}
-		off += walHeader + int(l)
+		sc.Damaged = append(sc.Damaged, walDamage{Off: off, End: next, Why: why, Muts: lost})
+		off = next
 	}
-	return off, true, nil
+	return sc, nil
+}
+
+// resyncWAL returns the offset of the next intact record after the bad one
+// at off (-1 if none) and, when the bad record's length led there and its
+// payload still parses, the number of mutations it held (else -1).
+func resyncWAL(data []byte, off int) (next, lost int) {
+	var muts []Mutation
+	rest := data[off:]
+	if len(rest) >= walHeader {
+		l := int(binary.LittleEndian.Uint32(rest))
+		if l > 0 && l <= walMaxRecord && l <= len(rest)-walHeader {
+			end := off + walHeader + l
+			if end < len(data) {
+				if n, _, _ := walRecordAt(data, end, muts); n > 0 {
+					lost = -1
+					if m, err := decodeWALPayload(rest[walHeader:walHeader+l], nil); err == nil {
+						lost = len(m)
+					}
+					return end, lost
+				}
+			}
+		}
+	}
+	for q := off + 1; q+walHeader < len(data); q++ {
+		l := binary.LittleEndian.Uint32(data[q:])
+		if l == 0 || uint64(l) > uint64(len(data)-q-walHeader) {
+			continue
+		}
+		if n, _, _ := walRecordAt(data, q, muts); n > 0 {
+			return q, -1
+		}
+	}
+	return -1, -1
+}
+
+func allZero(b []byte) bool {
+	for _, c := range b {
+		if c != 0 {
+			return false
+		}
+	}
+	return true
 }
 
 // walSegmentName returns the file name of segment seq.

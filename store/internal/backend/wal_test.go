@@ -2,6 +2,7 @@ package backend
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"os"
@@ -36,12 +37,12 @@ func TestWALRecordRoundTrip(t *testing.T) {
 				t.Fatalf("record is %d bytes, walRecordSize says %d", len(rec), walRecordSize(batch))
 			}
 			var got [][]Mutation
-			valid, clean, err := decodeWALSegment(rec, func(m []Mutation) error {
+			sc, err := scanWALSegment(rec, func(m []Mutation) error {
 				got = append(got, slices.Clone(m))
 				return nil
 			})
-			if err != nil || !clean || valid != len(rec) {
-				t.Fatalf("decode: valid %d of %d, clean %v, err %v", valid, len(rec), clean, err)
+			if err != nil || sc.Torn || len(sc.Damaged) != 0 || sc.Records != 1 || sc.Muts != len(batch) {
+				t.Fatalf("scan: %+v, err %v", sc, err)
 			}
 			if len(got) != 1 || !sameMuts(got[0], batch) {
 				t.Fatalf("decoded %v, want %v", got, batch)
@@ -50,29 +51,47 @@ func TestWALRecordRoundTrip(t *testing.T) {
 	}
 }
 
-// TestWALDecodeRejects: each kind of damage to a record stops the decoding
-// at that record.
+// TestWALDecodeRejects: each kind of damage to a record is found. Followed
+// by an intact record, it is damage (reported with its span, and the record
+// after it still decoded); at the end of the segment, a torn tail.
 func TestWALDecodeRejects(t *testing.T) {
 	good := appendWALRecord(nil, []Mutation{put("k", "v")})
 	cases := []struct {
 		name   string
 		damage func([]byte) []byte
+		// lost is the number of mutations a damaged record reports when
+		// intact records follow it (-1: unknown).
+		lost int
 	}{
-		{"short header", func(b []byte) []byte { return b[:5] }},
-		{"short payload", func(b []byte) []byte { return b[:len(b)-1] }},
-		{"zero length", func(b []byte) []byte { return make([]byte, len(b)) }},
-		{"huge length", func(b []byte) []byte { b[3] = 0xff; return b }},
-		{"bad crc", func(b []byte) []byte { b[4] ^= 1; return b }},
-		{"flipped payload bit", func(b []byte) []byte { b[len(b)-1] ^= 0x80; return b }},
+		{"short header", func(b []byte) []byte { return b[:5] }, -1},
+		{"short payload", func(b []byte) []byte { return b[:len(b)-1] }, -1},
+		{"zero length", func(b []byte) []byte { return make([]byte, len(b)) }, -1},
+		{"huge length", func(b []byte) []byte { b[3] = 0xff; return b }, -1},
+		{"bad crc", func(b []byte) []byte { b[4] ^= 1; return b }, 1},
+		{"flipped payload bit", func(b []byte) []byte { b[len(b)-1] ^= 0x80; return b }, 1},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			data := append(slices.Clone(good), c.damage(slices.Clone(good))...)
-			data = append(data, good...) // never read: it follows the damage
+			bad := c.damage(slices.Clone(good))
+			// At the end: a torn tail (zeros alone are the clean end of a
+			// pre-zeroed segment).
+			tail := append(slices.Clone(good), bad...)
 			n := 0
-			valid, clean, err := decodeWALSegment(data, func([]Mutation) error { n++; return nil })
-			if err != nil || clean || valid != len(good) || n != 1 {
-				t.Fatalf("valid %d (want %d), clean %v, records %d, err %v", valid, len(good), clean, n, err)
+			sc, err := scanWALSegment(tail, func([]Mutation) error { n++; return nil })
+			wantTorn := !allZero(bad)
+			if err != nil || sc.Torn != wantTorn || len(sc.Damaged) != 0 || sc.Records != 1 || n != 1 {
+				t.Fatalf("at the end: %+v (want torn %v), records called %d, err %v", sc, wantTorn, n, err)
+			}
+			// In the middle: damage, and the record after it still counts.
+			mid := append(slices.Clone(tail), good...)
+			n = 0
+			sc, err = scanWALSegment(mid, func([]Mutation) error { n++; return nil })
+			if err != nil || sc.Torn || sc.Records != 2 || n != 2 || len(sc.Damaged) != 1 {
+				t.Fatalf("in the middle: %+v, records called %d, err %v", sc, n, err)
+			}
+			d := sc.Damaged[0]
+			if d.Off != len(good) || d.End != len(good)+len(bad) || d.Muts != c.lost || d.Why == "" {
+				t.Fatalf("damage %+v, want span [%d, %d), %d writes lost", d, len(good), len(good)+len(bad), c.lost)
 			}
 		})
 	}
@@ -94,7 +113,7 @@ func (w *walBbolt) crash() {
 
 func openWAL(t *testing.T, dir string, fault func(string) error) *walBbolt {
 	t.Helper()
-	b, err := Open("bbolt", Config{Dir: dir, Sync: true, WAL: true, CheckpointBytes: 1 << 30, CheckpointInterval: -1, WALFault: fault})
+	b, err := Open(context.Background(), "bbolt", Config{Dir: dir, Sync: true, WAL: true, CheckpointBytes: 1 << 30, CheckpointInterval: -1, WALFault: fault})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -401,9 +420,9 @@ func TestWALBacklog(t *testing.T) {
 	}
 }
 
-// FuzzWALDecode: the segment decoder never panics and reports a prefix of
-// its input, and the records it decodes re-encode to records that decode
-// to the same mutations.
+// FuzzWALDecode: the segment scanner never panics; damaged spans lie in
+// the input, in order, between the records it decodes; and the records it
+// decodes re-encode to a clean segment that decodes to the same mutations.
 func FuzzWALDecode(f *testing.F) {
 	var seg []byte
 	for i, b := range walBatches {
@@ -416,10 +435,13 @@ func FuzzWALDecode(f *testing.F) {
 	f.Add(seg[:len(seg)-3])
 	f.Add([]byte{})
 	f.Add(make([]byte, 16))
+	flipped := slices.Clone(seg)
+	flipped[20] ^= 0xff
+	f.Add(flipped)
 	f.Fuzz(func(t *testing.T, data []byte) {
 		var got [][]Mutation
 		var again []byte
-		valid, clean, err := decodeWALSegment(data, func(m []Mutation) error {
+		sc, err := scanWALSegment(data, func(m []Mutation) error {
 			got = append(got, slices.Clone(m))
 			again = appendWALRecord(again, m)
 			return nil
@@ -427,19 +449,26 @@ func FuzzWALDecode(f *testing.F) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if valid < 0 || valid > len(data) || clean != (valid == len(data)) {
-			t.Fatalf("valid %d of %d, clean %v", valid, len(data), clean)
+		end := 0
+		for _, d := range sc.Damaged {
+			if d.Off < end || d.End <= d.Off || d.End > len(data) || d.Why == "" || d.Muts < -1 {
+				t.Fatalf("damaged spans %+v in %d bytes", sc.Damaged, len(data))
+			}
+			end = d.End
+		}
+		if sc.Records != len(got) {
+			t.Fatalf("%d records reported, %d decoded", sc.Records, len(got))
 		}
 		i := 0
-		n, clean, _ := decodeWALSegment(again, func(m []Mutation) error {
+		sc2, _ := scanWALSegment(again, func(m []Mutation) error {
 			if i >= len(got) || !sameMuts(m, got[i]) {
 				t.Fatalf("record %d re-decodes to %v, want %v", i, m, got[i])
 			}
 			i++
 			return nil
 		})
-		if !clean || n != len(again) || i != len(got) {
-			t.Fatalf("re-encoded records: %d of %d bytes, %d of %d records", n, len(again), i, len(got))
+		if sc2.Torn || len(sc2.Damaged) != 0 || i != len(got) {
+			t.Fatalf("re-encoded records: %+v, %d of %d records", sc2, i, len(got))
 		}
 	})
 }

@@ -44,6 +44,7 @@ import (
 type walBbolt struct {
 	*bboltDB
 	fault      func(op string) error
+	onFault    func(error)
 	ckBytes    int64
 	ckInterval time.Duration
 	maxPending int64
@@ -63,7 +64,7 @@ type walBbolt struct {
 	// field itself under mu.
 	cur, frozen           map[string]pendingMut
 	curBytes, frozenBytes int64
-	ckFailed              bool
+	ckErr                 error // the last checkpoint's failure; nil after a success
 	closing, closed       bool
 	// spare is set when walSpareName is ready to become the next segment.
 	spare      bool
@@ -108,6 +109,7 @@ func newWALBbolt(b *bboltDB, cfg Config, next uint64) *walBbolt {
 	w := &walBbolt{
 		bboltDB:    b,
 		fault:      cfg.WALFault,
+		onFault:    cfg.OnFault,
 		ckBytes:    cfg.CheckpointBytes,
 		ckInterval: cfg.CheckpointInterval,
 		seq:        next,
@@ -154,8 +156,8 @@ func (w *walBbolt) Apply(muts []Mutation) error {
 		if w.curBytes+w.frozenBytes < w.maxPending {
 			break
 		}
-		if w.ckFailed {
-			return fmt.Errorf("bbolt wal: %d bytes pending: %w", w.curBytes+w.frozenBytes, ErrWALBacklog)
+		if w.ckErr != nil {
+			return fmt.Errorf("bbolt wal: %d bytes pending: %w: %w", w.curBytes+w.frozenBytes, ErrWALBacklog, w.ckErr)
 		}
 		w.kickCheckpoint()
 		w.cond.Wait()
@@ -183,11 +185,13 @@ func (w *walBbolt) appendLocked(muts []Mutation) error {
 		}
 	}
 	w.buf = appendWALRecord(w.buf[:0], muts)
+	op := "write"
 	err := w.injected("write")
 	if err == nil {
 		_, err = w.f.Write(w.buf)
 	}
 	if err == nil {
+		op = "sync"
 		if err = w.injected("sync"); err == nil {
 			err = fdatasync(w.f)
 		}
@@ -197,9 +201,9 @@ func (w *walBbolt) appendLocked(muts []Mutation) error {
 		w.buf = nil // do not pin a large batch's buffer
 	}
 	if err != nil {
-		seq := w.seq
+		seq, path := w.seq, w.f.Name()
 		w.abandonLocked()
-		return fmt.Errorf("bbolt wal: append segment %d: %w: %w", seq, ErrWALWrite, err)
+		return fmt.Errorf("bbolt wal: append segment %d: %w: %w", seq, ErrWALWrite, classify(op, path, err))
 	}
 	w.off += n
 	w.walBytes += n
@@ -250,7 +254,7 @@ func (w *walBbolt) createLocked() error {
 		// appended to.
 		seq := w.seq
 		w.seq++
-		return fmt.Errorf("bbolt wal: create segment %d: %w: %w", seq, ErrWALWrite, err)
+		return fmt.Errorf("bbolt wal: create segment %d: %w: %w", seq, ErrWALWrite, classify("create", path, err))
 	}
 	w.f, w.off = f, 0
 	return nil
@@ -291,11 +295,19 @@ func (w *walBbolt) prepareSpare() {
 }
 
 // abandonLocked drops a segment whose last append failed: the partial
-// record is cut off if possible, and later appends go to a new segment.
+// record is cut off if possible, and later appends go to a new segment. A
+// segment that holds no acknowledged record is removed: on a full disk
+// every write would otherwise leave an empty segment behind.
 func (w *walBbolt) abandonLocked() {
-	_ = w.f.Truncate(w.off)
-	_ = fdatasync(w.f)
-	_ = w.f.Close()
+	if w.off == 0 {
+		name := w.f.Name()
+		_ = w.f.Close()
+		_ = os.Remove(name)
+	} else {
+		_ = w.f.Truncate(w.off)
+		_ = fdatasync(w.f)
+		_ = w.f.Close()
+	}
 	w.f = nil
 	w.seq++
 }
@@ -356,6 +368,11 @@ func (w *walBbolt) Checkpoint() error { return w.checkpoint() }
 func (w *walBbolt) checkpoint() error {
 	w.ckMu.Lock()
 	defer w.ckMu.Unlock()
+	return w.checkpointLocked()
+}
+
+// checkpointLocked is checkpoint with ckMu held.
+func (w *walBbolt) checkpointLocked() error {
 	start := time.Now()
 
 	w.mu.Lock()
@@ -394,12 +411,15 @@ func (w *walBbolt) checkpoint() error {
 		return putCheckpointSeq(tx, covered)
 	})
 	took := time.Since(start)
+	if err != nil {
+		err = fmt.Errorf("bbolt wal: checkpoint through segment %d: %w: %w", covered, ErrCheckpoint, classify("checkpoint", w.path, err))
+	}
 
 	w.mu.Lock()
 	if err == nil {
 		w.frozen, w.frozenBytes = nil, 0
 	}
-	w.ckFailed = err != nil
+	w.ckErr = err
 	w.cond.Broadcast()
 	w.mu.Unlock()
 
@@ -414,7 +434,10 @@ func (w *walBbolt) checkpoint() error {
 	}
 	w.statsMu.Unlock()
 	if err != nil {
-		return fmt.Errorf("bbolt wal: checkpoint through segment %d: %w: %w", covered, ErrCheckpoint, err)
+		if w.onFault != nil {
+			w.onFault(err)
+		}
+		return err
 	}
 	// Only now are the covered segments redundant. A segment that cannot
 	// be removed is at or below the recorded checkpoint: the next
@@ -423,6 +446,26 @@ func (w *walBbolt) checkpoint() error {
 		return fmt.Errorf("bbolt wal: remove segments through %d: %w", covered, err)
 	}
 	return nil
+}
+
+// ApplyBulk writes muts straight into bbolt in one transaction, bypassing
+// the log. It first checkpoints what is pending, under the checkpoint lock,
+// so that no older pending or logged write of the same keys is folded (or,
+// after a crash, replayed) over them later; writes applied while it runs
+// are newer and go to the log as usual.
+func (w *walBbolt) ApplyBulk(muts []Mutation) error {
+	w.ckMu.Lock()
+	defer w.ckMu.Unlock()
+	w.mu.Lock()
+	closed := w.closed
+	w.mu.Unlock()
+	if closed {
+		return fmt.Errorf("bbolt wal: %w", ErrClosed)
+	}
+	if err := w.checkpointLocked(); err != nil {
+		return err
+	}
+	return w.bboltDB.ApplyBulk(muts)
 }
 
 // CheckpointStats returns the checkpoint counters so far.
