@@ -74,13 +74,13 @@ func (c *Comparison) Method() string {
 		fmt.Fprintf(&b, "%d base run(s), %d new run(s), unpaired: Mann-Whitney U", c.BaseRuns, c.NewRuns)
 	}
 	fmt.Fprintf(&b, "; family-wise alpha %.3g over %d gated metric(s)", o.Alpha, c.GatedCount())
-	if c.Paired {
-		kind := "random"
-		if c.Exact {
-			kind = "all"
-		}
-		fmt.Fprintf(&b, " (minP over %s %d sign flips)", kind, c.Permutations)
-	} else {
+	switch {
+	case c.GatedCount() == 0:
+	case c.Paired && c.Exact:
+		fmt.Fprintf(&b, " (minP over all %d sign flips)", c.Permutations)
+	case c.Paired:
+		fmt.Fprintf(&b, " (minP over %d random sign flips)", c.Permutations)
+	default:
 		b.WriteString(" (Holm)")
 	}
 	fmt.Fprintf(&b, "; minimum effect %.1f%%; %.0f%% intervals", 100*o.Threshold, 100*(1-o.Alpha))
@@ -105,8 +105,9 @@ func (c *Comparison) split() (gated, info []MetricDelta) {
 }
 
 // WriteCompareText writes the comparison as terminal tables: the gated
-// metrics, then the informational ones, then notes and the count of
-// regressions.
+// metrics, then the informational ones that moved (significantly, beyond
+// the threshold; the others are counted, and listed by the Markdown, HTML
+// and JSON outputs), then notes and the count of regressions.
 func WriteCompareText(w io.Writer, c *Comparison) error {
 	var b strings.Builder
 	fmt.Fprintf(&b, "compare: %s\n", c.Method())
@@ -128,8 +129,17 @@ func WriteCompareText(w io.Writer, c *Comparison) error {
 	} else {
 		b.WriteString("\nno gated metric in these results\n")
 	}
-	if len(info) > 0 {
-		table("informational metrics:", info)
+	var moved []MetricDelta
+	for _, d := range info {
+		if d.Verdict == Regression || d.Verdict == Improvement {
+			moved = append(moved, d)
+		}
+	}
+	if len(moved) > 0 {
+		table("informational metrics that moved:", moved)
+	}
+	if rest := len(info) - len(moved); rest > 0 {
+		fmt.Fprintf(&b, "\n%d informational metric(s) without a change beyond the threshold (all metrics: --md, --html, --json)\n", rest)
 	}
 	b.WriteString("\n")
 	writeCompareNotes(&b, c)

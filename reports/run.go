@@ -46,6 +46,9 @@ type ABInfo struct {
 	Config bool `json:",omitempty"`
 	// Variant says what defines the side: its binary and run arguments.
 	Variant string
+	// Build is the side's sparkbench build (its Env.Build, or Version for
+	// builds that did not record one).
+	Build string `json:",omitempty"`
 }
 
 // The two sides of a comparison.

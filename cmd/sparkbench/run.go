@@ -194,6 +194,7 @@ outer:
 					runErr = err
 					break outer
 				}
+				r.Info.Overrides = append([]string(nil), f.sets...) // the workload's identity for compare and merge
 				runs = append(runs, r)
 				fileRuns[i] = append(fileRuns[i], r)
 			}
