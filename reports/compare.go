@@ -404,7 +404,8 @@ func Compare(base, new *Report, opts CompareOptions) (*Comparison, error) {
 		}
 		if d := workloadDiff(sp.base[0].Info, sp.news[0].Info); d != "" {
 			if !c.Config {
-				return nil, fmt.Errorf("%w: base and new ran different workloads (%s: %s); to compare two configurations, declare it (compare --config)", ErrCompare, sp.label, d)
+				return nil, fmt.Errorf("%w: base %s and new %s ran different workloads (%s); to compare two configurations, declare it (compare --config)",
+					ErrCompare, runWhere(sp.base[0]), runWhere(sp.news[0]), d)
 			}
 			c.Notes = append(c.Notes, fmt.Sprintf("configurations differ (%s): %s", sp.label, d))
 		}
@@ -412,6 +413,9 @@ func Compare(base, new *Report, opts CompareOptions) (*Comparison, error) {
 	if be, ne := base.Env, new.Env; be.CPU != ne.CPU || be.GOMAXPROCS != ne.GOMAXPROCS || be.NumCPU != ne.NumCPU {
 		c.Notes = append(c.Notes, fmt.Sprintf("machines differ: base %s (%d CPUs, GOMAXPROCS %d), new %s (%d CPUs, GOMAXPROCS %d)",
 			orDash(be.CPU), be.NumCPU, be.GOMAXPROCS, orDash(ne.CPU), ne.NumCPU, ne.GOMAXPROCS))
+	}
+	if bb, nb := sideBuild(base), sideBuild(new); bb != nb {
+		c.Notes = append(c.Notes, fmt.Sprintf("builds differ: base %s, new %s", bb, nb))
 	}
 	if paired {
 		if err := c.pairUp(sides); err != nil {
@@ -462,6 +466,15 @@ func runWhere(r *Run) string {
 		return fmt.Sprintf("%s (run %s)", r.Source, r.Name())
 	}
 	return "run " + r.Name()
+}
+
+// sideBuild names the sparkbench build a side ran: the A/B label's, else
+// the report's.
+func sideBuild(rep *Report) string {
+	if ab := rep.Runs[0].Info.AB; ab != nil && ab.Build != "" {
+		return ab.Build
+	}
+	return strings.TrimSpace(buildOf(rep.Env))
 }
 
 // abSession returns the A/B session both sides belong to, if every run of

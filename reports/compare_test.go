@@ -697,3 +697,25 @@ func TestComparePerScenario(t *testing.T) {
 		t.Fatalf("a p99 flagged: %+v", d)
 	}
 }
+
+// TestCompareNotesBuilds: a comparison says which builds it compared, from
+// the A/B labels or the reports' environments.
+func TestCompareNotesBuilds(t *testing.T) {
+	rng := rand.New(rand.NewPCG(12, 13))
+	a, b := synthReport(rng, 4, 1), synthReport(rng, 4, 1)
+	a.Env.Build, b.Env.Build = "sha256:aaaa", "sha256:bbbb"
+	c, err := Compare(a, b, DefaultCompareOptions())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(strings.Join(c.Notes, "\n"), "builds differ: base sha256:aaaa, new sha256:bbbb") {
+		t.Fatalf("notes: %v", c.Notes)
+	}
+	base, new := abReports(rng, 6, 0, 0.01, 1)
+	for i := range base.Runs {
+		base.Runs[i].Info.AB.Build, new.Runs[i].Info.AB.Build = "v0.9.0", "sha256:cccc"
+	}
+	if c, err = Compare(base, new, DefaultCompareOptions()); err != nil || !strings.Contains(strings.Join(c.Notes, "\n"), "builds differ: base v0.9.0, new sha256:cccc") {
+		t.Fatalf("A/B builds: %v %v", err, c.Notes)
+	}
+}

@@ -13,6 +13,7 @@ import (
 	"os/exec"
 	"os/signal"
 	"path/filepath"
+	"sort"
 	"strconv"
 	"strings"
 	"syscall"
@@ -250,6 +251,11 @@ pairs:
 			}
 			fmt.Fprintf(&line, " %s %.1fs", s.name, time.Since(start).Seconds())
 		}
+		// Base before new in the result, whichever ran first (ABInfo.First
+		// says that).
+		sort.SliceStable(pairRuns, func(i, j int) bool {
+			return pairRuns[i].Info.AB.Side == reports.SideBase && pairRuns[j].Info.AB.Side != reports.SideBase
+		})
 		combined.Runs = append(combined.Runs, pairRuns...)
 		complete++
 		fmt.Fprintln(progress, line.String())

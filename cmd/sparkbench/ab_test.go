@@ -61,6 +61,13 @@ func checkABResult(t *testing.T, path string, pairs int, config bool) *reports.R
 			t.Fatalf("pair %d: %d runs first", p, firsts[p])
 		}
 	}
+	// Pairs in order, base before new in each.
+	for i := 0; i+1 < len(rep.Runs); i += 2 {
+		b, n := rep.Runs[i].Info.AB, rep.Runs[i+1].Info.AB
+		if b.Pair != i/2+1 || n.Pair != b.Pair || b.Side != reports.SideBase || n.Side != reports.SideNew {
+			t.Fatalf("runs %d and %d: pair %d %s, pair %d %s", i, i+1, b.Pair, b.Side, n.Pair, n.Side)
+		}
+	}
 	return rep
 }
 

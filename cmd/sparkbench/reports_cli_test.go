@@ -96,7 +96,7 @@ func TestCompareCLI(t *testing.T) {
 		{name: "ab informational only", args: []string{"--metrics", "*.mean", "--threshold", "20%", d + "ab_regressed.json"}, code: 0},
 		{name: "metrics matches nothing", args: []string{"--metrics", "spark_gte.p99", d + "ab_regressed.json"}, code: 2, stderr: `--metrics "spark_gte.p99" matches no metric`},
 		{name: "not an ab result", args: []string{d + "compare_base.json"}, code: 2, stderr: "not part of an A/B session"},
-		{name: "different seeds", args: []string{d + "compare_base.json", seeded}, code: 2, stderr: "different workloads (bbolt: seed 0 vs 7); to compare two configurations, declare it (compare --config)"},
+		{name: "different seeds", args: []string{d + "compare_base.json", seeded}, code: 2, stderr: "base testdata/compare/compare_base.json (run bbolt) and new " + seeded + " (run bbolt) ran different workloads (seed 0 vs 7); to compare two configurations, declare it (compare --config)"},
 		{name: "different seeds declared", args: []string{"--config", d + "compare_base.json", seeded}, code: 4},
 		{name: "unmerged shards", args: []string{"testdata/merge/shard1.json", "testdata/merge/shard2.json"}, code: 2, stderr: "merge the shards first"},
 		{name: "partial", args: []string{partialBase, partial}, code: 2, stderr: "partial.json (run bbolt shard merged 0/2) is a partial merge"},
