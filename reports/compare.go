@@ -362,13 +362,16 @@ func Compare(base, new *Report, opts CompareOptions) (*Comparison, error) {
 		}
 	}
 	session, paired := abSession(base, new)
+	if paired {
+		// An A/B session declares its own kind of comparison, even when
+		// its runs are analysed unpaired.
+		c.Config = c.Config || base.Runs[0].Info.AB.Config
+	}
 	if opts.Unpaired {
 		paired = false
 	}
 	if paired {
 		c.Session = session
-		// An A/B session declares its own kind of comparison.
-		c.Config = c.Config || base.Runs[0].Info.AB.Config
 	}
 
 	bNames, bRuns := groupRunsBy(base, false)

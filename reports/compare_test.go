@@ -159,6 +159,25 @@ func TestComparePairedPlanted(t *testing.T) {
 	if d := findDelta(c, "spark_get.p50"); d.Gated {
 		t.Errorf("spark_get.p50 gated by default")
 	}
+	// A session that declared a configuration comparison stays one when
+	// analysed unpaired.
+	for _, r := range append(base.Runs, slow.Runs...) {
+		r.Info.AB.Config = true
+	}
+	for _, r := range slow.Runs {
+		r.Info.Overrides = []string{"origin.latency.mean=11ms"}
+	}
+	for _, unpaired := range []bool{false, true} {
+		opts := DefaultCompareOptions()
+		opts.Unpaired = unpaired
+		if c, err := Compare(base, slow, opts); err != nil || !c.Config {
+			t.Fatalf("unpaired=%v: config session: %v", unpaired, err)
+		}
+	}
+	for _, r := range append(base.Runs, slow.Runs...) {
+		r.Info.AB.Config = false
+		r.Info.Overrides = nil
+	}
 	// The same runs analysed without their pairing: a 20% spread between
 	// pairs hides the 10% change from the unpaired test.
 	opts := DefaultCompareOptions()
