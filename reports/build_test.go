@@ -3,6 +3,7 @@ package reports
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"io"
 	"math/rand/v2"
 	"strings"
@@ -189,6 +190,16 @@ func FuzzJSONRoundTrip(f *testing.F) {
 	}
 	f.Add(buf.Bytes())
 	f.Add([]byte(`{"Schema":"sparkbench.report/v1","Runs":[]}`))
+	// The fields v2 added: a paired run, overrides, a partial merge.
+	rep.Runs[0].Info.AB = &ABInfo{Session: "s", Side: SideNew, Pair: 3, First: true, Config: true, Variant: "sb run", Build: "sha256:00"}
+	rep.Runs[0].Info.Overrides = []string{"seed=3"}
+	rep.Runs[0].Info.Shard, rep.Runs[0].Info.Partial = "merged 1/4,3/4", true
+	rep.Env.Build = "sha256:0123456789abcdef"
+	buf.Reset()
+	if err := WriteJSON(&buf, rep); err != nil {
+		f.Fatal(err)
+	}
+	f.Add(buf.Bytes())
 	f.Fuzz(func(t *testing.T, in []byte) {
 		rep, err := ReadJSON(bytes.NewReader(in))
 		if err != nil {
@@ -242,4 +253,110 @@ func TestJSONGolden(t *testing.T) {
 	}
 	golden(t, "shard1.json", shard(0))
 	golden(t, "shard2.json", shard(1))
+}
+
+// smallShard is a minimal result of shard i of n, as JSON.
+func smallShard(t testing.TB, i, n int, shard string, seed int64) []byte {
+	clk := &fakeClock{t: fixtureStart.UnixNano()}
+	r := newTestRecorder(Labels{Scenario: "s", Node: "n", Backend: "bbolt"}, fixtureStart, clk.now)
+	for k := 0; k <= i; k++ {
+		r.Record(OpSparkGet, CodeOK, time.Duration(1000*(k+1)))
+		r.Record(OpInvocation, CodeOK, time.Duration(9000*(k+1)))
+	}
+	r.RecordStart(time.Millisecond, i == 0)
+	r.RecordLimit("max_reads_per_invocation", false)
+	rep := NewReport(Build(RunInfo{Backend: "bbolt", FileSHA256: "h", Seed: seed, Shard: shard, Started: fixtureStart, Duration: time.Second}, []*Recorder{r}))
+	rep.Env = Env{Build: "sha256:b"}
+	var buf bytes.Buffer
+	if err := WriteJSON(&buf, rep); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
+}
+
+// FuzzMerge: any two results that read merge without panicking; a merge
+// that succeeds is exact (every input's samples, once), covers the union of
+// the shards, is partial only when shards are missing, and reads back; a
+// merge that fails says why, on one line, with ErrMerge. The inputs are a
+// few KB each: fuzz with -fuzzminimizetime 2s, or the minimization of each
+// new input takes minutes.
+func FuzzMerge(f *testing.F) {
+	s0, s1 := smallShard(f, 0, 2, "0/2", 1), smallShard(f, 1, 2, "1/2", 1)
+	f.Add(s0, s1)
+	f.Add(s0, s0)                                       // the same shard twice
+	f.Add(s0, smallShard(f, 1, 3, "1/3", 1))            // different splits
+	f.Add(s0, smallShard(f, 1, 2, "1/2", 2))            // different seeds
+	f.Add(s0, smallShard(f, 1, 2, "", 1))               // a whole run
+	f.Add(s0, smallShard(f, 1, 2, "merged 0/2,1/2", 1)) // a merge with its own shard
+	f.Add(s0, smallShard(f, 2, 4, "merged 1/4,2/4", 1))
+	f.Fuzz(func(t *testing.T, a, b []byte) {
+		var reps []*Report
+		for k, in := range [][]byte{a, b} {
+			rep, err := ReadJSON(bytes.NewReader(in))
+			if err != nil {
+				return
+			}
+			for _, r := range rep.Runs {
+				r.Source = fmt.Sprintf("in%d.json", k)
+			}
+			reps = append(reps, rep)
+		}
+		var want [NumOps]int64
+		for _, rep := range reps {
+			for _, r := range rep.Runs {
+				for op := Op(0); op < NumOps; op++ {
+					want[op] += r.Op(op).Count()
+				}
+			}
+		}
+		for _, partial := range []bool{false, true} {
+			m, err := MergeReports(reps, MergeOptions{AllowPartial: partial})
+			if err != nil {
+				if !errors.Is(err, ErrMerge) {
+					t.Fatalf("error without ErrMerge: %v", err)
+				}
+				if strings.Contains(err.Error(), "\n") {
+					t.Fatalf("multi-line error: %q", err)
+				}
+				continue
+			}
+			var got [NumOps]int64
+			for _, r := range m.Runs {
+				set, err := parseShardSet(r.Info.Shard)
+				if err != nil || !set.merged {
+					t.Fatalf("merged run shard %q: %v", r.Info.Shard, err)
+				}
+				if r.Info.Partial != (len(set.idx) < set.n) && !r.Info.Partial {
+					t.Fatalf("run %s: partial %v, covers %v of %d", r.Name(), r.Info.Partial, set.idx, set.n)
+				}
+				if !partial && r.Info.Partial && !inputPartial(reps) {
+					t.Fatalf("partial result without --allow-partial")
+				}
+				for op := Op(0); op < NumOps; op++ {
+					got[op] += r.Op(op).Count()
+				}
+			}
+			if got != want {
+				t.Fatalf("samples %v, want %v", got, want)
+			}
+			var buf bytes.Buffer
+			if err := WriteJSON(&buf, m); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := ReadJSON(&buf); err != nil {
+				t.Fatalf("merged result does not read back: %v", err)
+			}
+		}
+	})
+}
+
+func inputPartial(reps []*Report) bool {
+	for _, rep := range reps {
+		for _, r := range rep.Runs {
+			if r.Info.Partial {
+				return true
+			}
+		}
+	}
+	return false
 }

@@ -52,10 +52,15 @@ func TestMergeShardsExact(t *testing.T) {
 		}
 		runs = append(runs, Build(RunInfo{Backend: "pebble", FileSHA256: "h", Shard: []string{"0/3", "1/3", "2/3"}[shard], Started: start, Duration: 2500 * time.Millisecond}, []*Recorder{r}))
 	}
-	m, err := MergeShards(runs)
+	var reps []*Report
+	for _, r := range runs {
+		reps = append(reps, &Report{Schema: SchemaVersion, Runs: []*Run{r}})
+	}
+	merged, err := MergeReports(reps, MergeOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
+	m := merged.Runs[0]
 	got := m.Op(OpSparkSet)
 	if !got.Equal(all) {
 		t.Fatal("merged histogram differs from the single histogram")
@@ -72,7 +77,7 @@ func TestMergeShardsExact(t *testing.T) {
 		t.Errorf("info %+v rate %v", m.Info, m.Rate(OpSparkSet))
 	}
 	runs[1].Info.FileSHA256 = "other"
-	if _, err := MergeShards(runs); err == nil {
+	if _, err := MergeReports(reps, MergeOptions{}); err == nil {
 		t.Error("merged shards of different workloads")
 	}
 }

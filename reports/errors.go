@@ -15,4 +15,12 @@ var (
 	ErrCompare = errors.New("reports: cannot compare")
 	// ErrHistogram is returned when an encoded histogram cannot be decoded.
 	ErrHistogram = errors.New("reports: bad histogram")
+	// ErrRange is returned by ReadJSON for a result whose values are out
+	// of range: negative durations or counts, or counts so large that
+	// merging or pooling results could overflow.
+	ErrRange = errors.New("reports: value out of range")
+	// ErrPartial is returned by Merge for missing shards (unless partial
+	// merges are allowed) and by Compare for a partial merge (unless
+	// allowed).
+	ErrPartial = errors.New("reports: partial result")
 )

@@ -218,6 +218,22 @@ func (h *Hist) UnmarshalJSON(b []byte) error {
 		return fmt.Errorf("%w: geometry %d..%d/%d, want %d..%d/%d", ErrHistogram,
 			p.LowestTrackableValue(), p.HighestTrackableValue(), p.SignificantFigures(), histLowest, histHighest, histDigits)
 	}
+	// Counts are checked here, before anything sums them: a negative
+	// bucket or a total beyond MaxCount would make merges and pooled
+	// repeats overflow or go negative.
+	var total int64
+	var bad error
+	p.ForEachBucket(func(_, count int64) bool {
+		if count < 0 || count > MaxCount-total {
+			bad = fmt.Errorf("%w: bucket count %d (total so far %d, at most %d)", ErrRange, count, total, int64(MaxCount))
+			return false
+		}
+		total += count
+		return true
+	})
+	if bad != nil {
+		return bad
+	}
 	h.h = p
 	return nil
 }

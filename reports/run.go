@@ -22,7 +22,40 @@ type RunInfo struct {
 	// CodeNames optionally names outcome codes the package does not know,
 	// such as invocation error kinds (100+kind).
 	CodeNames map[int32]string `json:",omitempty"`
+	// Overrides are the run's --set overrides ("path=value"), in order:
+	// with FileSHA256 and Seed they identify the workload that ran.
+	Overrides []string `json:",omitempty"`
+	// Partial marks a merge of shards that lacked some (merge
+	// --allow-partial): it carries only part of the load.
+	Partial bool `json:",omitempty"`
+	// AB places the run in a paired A/B session (sparkbench ab).
+	AB *ABInfo `json:",omitempty"`
 }
+
+// ABInfo places a run in a paired A/B session: sparkbench ab runs the two
+// sides alternately, one run of each per pair, so that drift on the machine
+// hits both alike; Compare then analyses the pairs.
+type ABInfo struct {
+	Session string // identifies one sparkbench ab invocation
+	Side    string // SideBase or SideNew
+	Pair    int    // 1-based pair index
+	First   bool   // this run came first in its pair
+	// Config is true for a configuration comparison (the sides ran
+	// different workload files, overrides or backends), false when only
+	// the sparkbench builds may differ.
+	Config bool `json:",omitempty"`
+	// Variant says what defines the side: its binary and run arguments.
+	Variant string
+	// Build is the side's sparkbench build (its Env.Build, or Version for
+	// builds that did not record one).
+	Build string `json:",omitempty"`
+}
+
+// The two sides of a comparison.
+const (
+	SideBase = "base"
+	SideNew  = "new"
+)
 
 // LimitConfig is a limit's name and configured value.
 type LimitConfig struct {
@@ -34,6 +67,9 @@ type LimitConfig struct {
 type Run struct {
 	Info   RunInfo
 	Groups []*Group // one per (scenario, node, backend), sorted
+	// Source is the file the run was read from (ReadFile), for messages
+	// that must name it; not written.
+	Source string `json:"-"`
 }
 
 // Group is everything measured for one (scenario, node, backend).

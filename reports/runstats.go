@@ -19,6 +19,9 @@ func (run *Run) Name() string {
 	if run.Info.Repeat > 0 {
 		s += fmt.Sprintf(" #%d", run.Info.Repeat+1)
 	}
+	if ab := run.Info.AB; ab != nil {
+		s += fmt.Sprintf(" %s pair %d", ab.Side, ab.Pair)
+	}
 	return s
 }
 

@@ -1,100 +1,169 @@
 package main
 
 import (
-	"bytes"
-	"encoding/json"
-	"errors"
-	"flag"
 	"fmt"
 	"io"
-	"os"
-	"path/filepath"
-	"strconv"
 	"strings"
 
-	"github.com/sparkbench/sparkbench/internal/safefile"
 	"github.com/sparkbench/sparkbench/reports"
 )
 
-// maxResultBytes caps a result file read by compare, merge and report: a
-// long soak with many groups stays far below it, /dev/zero does not.
-const maxResultBytes = 1 << 30
-
 const compareUsage = `usage: sparkbench compare [flags] BASE NEW
+       sparkbench compare [flags] AB.json
 
 Compares two sides of results. Each side is one JSON result file, a
-comma-separated list of files or a glob ('base-*.json'); the runs of a side
-(run --count N, or several files) are the samples of a Mann-Whitney U test
-per backend and metric (each operation's p50, p99, mean and rate).
+comma-separated list of files or a glob ('base-*.json'); a single file is
+the combined result of sparkbench ab (both sides, in pairs).
 
-A metric is a regression when the test is significant at --alpha AND it is
-worse than the base by more than --threshold. With fewer runs per side than
-the test needs (4 at alpha 0.05; a single run in particular) metrics are not
-tested and never fail, unless --single-run-threshold is set: then a metric
-worse by more than it is a regression.
+Runs of an A/B session (sparkbench ab) are compared pair by pair: a
+Wilcoxon signed-rank test on each pair's log ratio, the family-wise error
+over the gated metrics held at --alpha by a permutation (minP) adjustment.
+Other runs are two independent samples: Mann-Whitney U tests, Holm's
+correction. Every change is shown with its confidence interval.
 
-Exit status: 0 no regression, 1 runtime error, 2 usage error, 4 regression.
+A gated metric (--metrics; by default response and invocation p50/p99,
+each Spark operation's p99 and invocation.rate) is a regression when its
+adjusted p-value is below --alpha AND its estimated change is worse than
+--threshold. Other metrics are informational and never fail. With too few
+runs for a test (4 a side unpaired, 6 pairs, at alpha 0.05) metrics are not
+tested unless --single-run-threshold is set.
+
+Both sides must have run the same workload (file, seed, overrides,
+durability, timeout mode) unless --config declares a configuration
+comparison; single shards and partial merges are refused (--allow-partial
+accepts the latter).
+
+Exit status: 0 no regression, 1 runtime error, 2 usage error or results
+that cannot be compared, 4 regression.
 
 flags:
 `
 
-func runCompare(args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("compare", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() { fmt.Fprint(stderr, compareUsage); fs.PrintDefaults() }
+// compareFlags are the flags compare and ab share.
+type compareFlags struct {
+	alpha                     float64
+	threshold, single         string
+	metrics                   string
+	format, md, html, jsonOut string
+}
+
+func (cf *compareFlags) register(fs interface {
+	Float64Var(*float64, string, float64, string)
+	StringVar(*string, string, string, string)
+}) {
 	def := reports.DefaultCompareOptions()
-	alpha := fs.Float64("alpha", def.Alpha, "significance level of the U test")
-	threshold := fs.String("threshold", "5%", "minimum effect size to flag, in percent of the base")
-	single := fs.String("single-run-threshold", "0", "with too few runs for a test, flag metrics worse by more than this percent (0: never flag)")
-	format := fs.String("format", "text", "output on stdout: text or markdown")
-	mdPath := fs.String("md", "", "also write the comparison as Markdown to this file")
+	fs.Float64Var(&cf.alpha, "alpha", def.Alpha, "family-wise significance level (and 1 - confidence of the intervals)")
+	fs.StringVar(&cf.threshold, "threshold", "5%", "minimum effect size to flag, in percent of the base")
+	fs.StringVar(&cf.single, "single-run-threshold", "0", "with too few runs for a test, flag metrics worse by more than this percent (0: never flag)")
+	fs.StringVar(&cf.metrics, "metrics", "", "comma-separated patterns of the metrics that gate (e.g. 'invocation.p99,spark_*.p99'; 'all'); default: "+strings.Join(reports.DefaultGatedMetrics, ","))
+	fs.StringVar(&cf.format, "format", "text", "output on stdout: text, markdown or json")
+	fs.StringVar(&cf.md, "md", "", "also write the comparison as Markdown to this file")
+	fs.StringVar(&cf.html, "html", "", "also write the comparison as a self-contained HTML page to this file")
+	fs.StringVar(&cf.jsonOut, "json", "", "also write the comparison as JSON to this file")
+}
+
+// options turns the flags into CompareOptions (with a usage error).
+func (cf *compareFlags) options() (reports.CompareOptions, error) {
+	opts := reports.DefaultCompareOptions()
+	opts.Alpha = cf.alpha
+	var err error
+	if opts.Threshold, err = parsePercent(cf.threshold); err != nil {
+		return opts, fmt.Errorf("--threshold: %w", err)
+	}
+	if opts.SingleRunThreshold, err = parsePercent(cf.single); err != nil {
+		return opts, fmt.Errorf("--single-run-threshold: %w", err)
+	}
+	if cf.metrics != "" {
+		for _, m := range strings.Split(cf.metrics, ",") {
+			if m = strings.TrimSpace(m); m != "" {
+				opts.Metrics = append(opts.Metrics, m)
+			}
+		}
+		if len(opts.Metrics) == 0 {
+			return opts, fmt.Errorf("--metrics %q: no pattern", cf.metrics)
+		}
+	}
+	switch cf.format {
+	case "text", "markdown", "json":
+	default:
+		return opts, fmt.Errorf("--format %q: want text, markdown or json", cf.format)
+	}
+	return opts, nil
+}
+
+// write prints the comparison on stdout in --format and writes the
+// --md/--html/--json files.
+func (cf *compareFlags) write(stdout io.Writer, c *reports.Comparison) error {
+	var err error
+	switch cf.format {
+	case "markdown":
+		err = reports.WriteCompareMarkdown(stdout, c)
+	case "json":
+		err = reports.WriteCompareJSON(stdout, c)
+	default:
+		err = reports.WriteCompareText(stdout, c)
+	}
+	for _, o := range []struct {
+		path string
+		fn   func(io.Writer, *reports.Comparison) error
+	}{{cf.md, reports.WriteCompareMarkdown}, {cf.html, reports.WriteCompareHTML}, {cf.jsonOut, reports.WriteCompareJSON}} {
+		if err == nil && o.path != "" {
+			err = writeFileWith(o.path, func(w io.Writer) error { return o.fn(w, c) })
+		}
+	}
+	return err
+}
+
+func runCompare(args []string, stdout, stderr io.Writer) int {
+	fs := newFlagSet("compare", compareUsage, stderr)
+	var cf compareFlags
+	cf.register(fs)
+	config := fs.Bool("config", false, "a configuration comparison: the sides may have run different workloads (file, seed, overrides, backend)")
+	allowPartial := fs.Bool("allow-partial", false, "accept partial merges (merge --allow-partial), which carry only part of the load")
+	unpaired := fs.Bool("unpaired", false, "analyse A/B pairs as two independent batches (diagnostics)")
 	pos, err := parseFlags(fs, args)
 	if err != nil {
 		return usageError(stderr, "compare", err)
 	}
-	if len(pos) != 2 {
+	if len(pos) < 1 || len(pos) > 2 {
 		fs.Usage()
-		return 2
+		return exitUsage
 	}
-	opts := def
-	opts.Alpha = *alpha
-	if opts.Threshold, err = parsePercent(*threshold); err != nil {
-		return usageError(stderr, "compare", fmt.Errorf("--threshold: %w", err))
+	opts, err := cf.options()
+	if err != nil {
+		return usageError(stderr, "compare", err)
 	}
-	if opts.SingleRunThreshold, err = parsePercent(*single); err != nil {
-		return usageError(stderr, "compare", fmt.Errorf("--single-run-threshold: %w", err))
-	}
-	if *format != "text" && *format != "markdown" {
-		return usageError(stderr, "compare", fmt.Errorf("--format %q: want text or markdown", *format))
-	}
-	base, code := readSide(pos[0], stderr)
-	if code != 0 {
-		return code
-	}
-	nw, code := readSide(pos[1], stderr)
-	if code != 0 {
-		return code
+	opts.Config, opts.AllowPartial, opts.Unpaired = *config, *allowPartial, *unpaired
+	var base, nw *reports.Report
+	if len(pos) == 1 {
+		ab, code := readSide(pos[0], stderr)
+		if code != 0 {
+			return code
+		}
+		if base, nw, err = reports.SplitSides(ab); err != nil {
+			return usageError(stderr, "compare", err)
+		}
+	} else {
+		var code int
+		if base, code = readSide(pos[0], stderr); code != 0 {
+			return code
+		}
+		if nw, code = readSide(pos[1], stderr); code != 0 {
+			return code
+		}
 	}
 	c, err := reports.Compare(base, nw, opts)
 	if err != nil {
 		return usageError(stderr, "compare", err)
 	}
-	if *format == "markdown" {
-		err = reports.WriteCompareMarkdown(stdout, c)
-	} else {
-		err = reports.WriteCompareText(stdout, c)
-	}
-	if err == nil && *mdPath != "" {
-		err = writeFileWith(*mdPath, func(w io.Writer) error { return reports.WriteCompareMarkdown(w, c) })
-	}
-	if err != nil {
+	if err := cf.write(stdout, c); err != nil {
 		fmt.Fprintf(stderr, "sparkbench compare: %v\n", err)
-		return 1
+		return exitRuntime
 	}
 	if c.Regressions() > 0 {
-		return 4
+		return exitRegression
 	}
-	return 0
+	return exitOK
 }
 
 // readSide reads the files of one side and concatenates their runs.
@@ -104,11 +173,15 @@ func readSide(spec string, stderr io.Writer) (*reports.Report, int) {
 		return nil, usageError(stderr, "compare", err)
 	}
 	var reps []*reports.Report
+	runs := 0
 	for _, f := range files {
 		rep, err := readReportFile(f)
 		if err != nil {
-			fmt.Fprintf(stderr, "sparkbench compare: %v\n", err)
+			fmt.Fprintf(stderr, "sparkbench compare: %s\n", oneLine(err))
 			return nil, exitForReadError(err)
+		}
+		if runs += len(rep.Runs); runs > reports.MaxRuns {
+			return nil, usageError(stderr, "compare", fmt.Errorf("%s: more than %d runs on one side", spec, reports.MaxRuns))
 		}
 		reps = append(reps, rep)
 	}
@@ -117,86 +190,4 @@ func readSide(spec string, stderr io.Writer) (*reports.Report, int) {
 		out.Runs = append(out.Runs, r.Runs...)
 	}
 	return out, 0
-}
-
-// expandFiles splits a comma-separated list and expands globs.
-func expandFiles(spec string) ([]string, error) {
-	var files []string
-	for _, part := range strings.Split(spec, ",") {
-		if part == "" {
-			continue
-		}
-		if strings.ContainsAny(part, "*?[") {
-			m, err := filepath.Glob(part)
-			if err != nil {
-				return nil, fmt.Errorf("bad pattern %q: %w", part, err)
-			}
-			if len(m) == 0 {
-				return nil, fmt.Errorf("%q matches no file", part)
-			}
-			files = append(files, m...)
-			continue
-		}
-		files = append(files, part)
-	}
-	if len(files) == 0 {
-		return nil, fmt.Errorf("no result file in %q", spec)
-	}
-	return files, nil
-}
-
-func readReportFile(path string) (*reports.Report, error) {
-	data, err := safefile.ReadFile(path, maxResultBytes)
-	if err != nil {
-		return nil, err
-	}
-	rep, err := reports.ReadJSON(bytes.NewReader(data))
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
-	}
-	return rep, nil
-}
-
-// exitForReadError: a missing or unreadable file is a runtime error (1); a
-// file that is not a sparkbench result (bad JSON, other schema, corrupt
-// histogram, a device, FIFO or oversized file) is a usage error (2).
-func exitForReadError(err error) int {
-	var syntax *json.SyntaxError
-	var typ *json.UnmarshalTypeError
-	if errors.Is(err, safefile.ErrNotRegular) || errors.Is(err, safefile.ErrTooLarge) ||
-		errors.Is(err, reports.ErrSchema) || errors.Is(err, reports.ErrHistogram) ||
-		errors.As(err, &syntax) || errors.As(err, &typ) || errors.Is(err, io.ErrUnexpectedEOF) || strings.Contains(err.Error(), "json: unknown field") {
-		return 2
-	}
-	return 1
-}
-
-func usageError(stderr io.Writer, cmd string, err error) int {
-	if errors.Is(err, flag.ErrHelp) {
-		return 0
-	}
-	fmt.Fprintf(stderr, "sparkbench %s: %v\n", cmd, err)
-	return 2
-}
-
-// parsePercent reads "5%", "5" (both 5%) or "2.5%" as a fraction.
-func parsePercent(s string) (float64, error) {
-	v, err := strconv.ParseFloat(strings.TrimSuffix(strings.TrimSpace(s), "%"), 64)
-	if err != nil || v < 0 || v != v {
-		return 0, fmt.Errorf("%q: want a percentage such as 5%%", s)
-	}
-	return v / 100, nil
-}
-
-// writeFileWith creates path and writes it with fn.
-func writeFileWith(path string, fn func(io.Writer) error) error {
-	f, err := os.Create(path)
-	if err != nil {
-		return err
-	}
-	if err := fn(f); err != nil {
-		f.Close()
-		return fmt.Errorf("%s: %w", path, err)
-	}
-	return f.Close()
 }

@@ -32,6 +32,7 @@ func commands() []command {
 	return []command{
 		{"run", "run workload files and report (progress bars, summary, JSON/HTML/Markdown)", runRun},
 		{"validate", "check workload files without running them", runValidate},
+		{"ab", "run two builds or configurations in alternating pairs and compare them", runAB},
 		{"compare", "compare two results; exit 4 on a significant regression", runCompare},
 		{"merge", "merge the results of shards run on several machines", runMerge},
 		{"report", "render a result file as text, Markdown, HTML, .hgrm or benchmark format", runReport},

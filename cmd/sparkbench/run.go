@@ -241,6 +241,7 @@ func (c *runCommand) runAll(ctx context.Context, parsed []*workloads.Workload) (
 				if err != nil {
 					return fileRuns, err
 				}
+				r.Info.Overrides = append([]string(nil), c.f.sets...) // the workload's identity for compare and merge
 				fileRuns[i] = append(fileRuns[i], r)
 			}
 		}
