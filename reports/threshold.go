@@ -69,8 +69,8 @@ func parseThresholds(m map[string]string) ([]threshold, error) {
 //
 //	OP.p50 OP.p90 OP.p99 OP.p99.9 OP.max OP.mean  latency of OP (all outcomes)
 //	OP.rate                                       samples of OP per second
-//	errors                                        error outcomes of all ops but response
-//	errors.CODE                                   outcomes named CODE ("quota_exceeded", "timeout")
+//	errors                                        error outcomes of every op, each failed request once
+//	errors.CODE                                   outcomes named CODE ("quota_exceeded", "timeout", "status")
 //	limit_violations                              attempts over a limit the host let through
 //	dropped                                       open-loop starts dropped
 //
@@ -195,16 +195,19 @@ func Evaluate(rep *Report, thresholds map[string]string) ([]ThresholdResult, err
 	return out, nil
 }
 
-// runErrors counts error outcomes over all operations but response (which
-// repeats the invocation's outcome); name restricts to one code name.
+// runErrors counts error outcomes over all operations; name restricts to
+// one code name. Of the responses only CodeStatus counts (the invocation
+// succeeded, the status was not expected): a response's other error
+// outcomes repeat its invocation's, so that every failed request counts
+// once.
 func runErrors(run *Run, name *string) int64 {
 	var n int64
 	for _, g := range run.Groups {
 		for _, o := range g.Ops {
-			if o.Op == OpResponse {
-				continue
-			}
 			for _, c := range o.Codes {
+				if o.Op == OpResponse && c.Code != CodeStatus {
+					continue
+				}
 				if name == nil && IsError(c.Code) || name != nil && CodeName(c.Code, run.Info.CodeNames) == *name {
 					n += c.Hist.Count()
 				}

@@ -269,24 +269,27 @@ func (wk *worker) Do(ctx context.Context, seq int64, intended, started time.Time
 	// time.Now's wall and monotonic reads (~60ns); intended carries a
 	// monotonic reading, so end does too.
 	end := intended.Add(time.Since(intended))
-	failed := err != nil
-	if !failed && (resp.Status < 0 || resp.Status >= len(rt.expect) || !rt.expect[resp.Status]) {
-		failed = true
+	// A request fails when its invocation does, or when the flare answers
+	// a status the scenario does not expect: both are errors of the
+	// response (CodeStatus for the second), counted once each.
+	code := host.KindOf(err).Code()
+	expected := err == nil && resp.Status >= 0 && resp.Status < len(rt.expect) && rt.expect[resp.Status]
+	if err == nil && !expected {
+		code = reports.CodeStatus
 	}
-	if failed {
+	if code != reports.CodeOK {
 		rt.progress.errors.Add(1)
 	}
 	rec := wk.rec
 	if rec == nil {
 		return end
 	}
-	rec.Record(reports.OpResponse, host.KindOf(err).Code(), end.Sub(intended))
+	rec.Record(reports.OpResponse, code, end.Sub(intended))
 	if rt.openLoop {
 		rec.RecordStart(started.Sub(intended), false)
 	}
 	if err == nil {
-		ok := resp.Status >= 0 && resp.Status < len(rt.expect) && rt.expect[resp.Status]
-		rec.RecordStatus(resp.Status, ok)
+		rec.RecordStatus(resp.Status, expected)
 	}
 	if rt.site != nil && end.Sub(wk.lastQuota) >= time.Second {
 		wk.lastQuota = end
