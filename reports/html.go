@@ -17,6 +17,7 @@ h1{font-size:20px;margin:0 0 4px}h2{font-size:17px;margin:28px 0 8px;border-bott
 table{border-collapse:collapse;margin:6px 0 12px;font-variant-numeric:tabular-nums}
 th,td{border:1px solid #ddd;padding:3px 8px;text-align:right}th{background:#f4f4f4}td:first-child,th:first-child{text-align:left}
 .bad{color:#b00020;font-weight:600}
+td.msg{text-align:left;font-family:ui-monospace,"DejaVu Sans Mono",monospace;font-size:12px}
 .charts{display:flex;flex-wrap:wrap;gap:12px}
 svg.chart{border:1px solid #e4e4e4;background:#fff}
 svg .title{font-size:13px;font-weight:600;fill:#222}
@@ -87,6 +88,7 @@ func WriteHTML(w io.Writer, rep *Report) error {
 		fmt.Fprintf(&b, "<h2 id=\"backend-%d\">%s</h2>\n", bi, html.EscapeString(be))
 		writeOpTableHTML(&b, s, be)
 		writeGroupsHTML(&b, run)
+		writeFailuresHTML(&b, run)
 		b.WriteString("<div class=\"charts\">")
 		b.WriteString(spectrumChart(fmt.Sprintf("spectrum-%d", bi), be+": latency by percentile", run))
 		tput, p99 := seriesCharts(bi, be, run)

@@ -76,6 +76,9 @@ func (rep *Report) validate() error {
 			if g.Starts.Lateness == nil {
 				return fmt.Errorf("%w: run %d group %v: no lateness histogram", ErrSchema, i, g.Labels)
 			}
+			if err := g.checkAccounting(); err != nil {
+				return fmt.Errorf("%w: run %d group %v: %v", ErrSchema, i, g.Labels, err)
+			}
 		}
 	}
 	return nil

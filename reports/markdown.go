@@ -55,6 +55,9 @@ func WriteMarkdown(w io.Writer, rep *Report) error {
 		b.WriteString("\n")
 	}
 	for _, be := range s.backends {
+		writeFailuresMarkdown(&b, be, s.runs[be])
+	}
+	for _, be := range s.backends {
 		run := s.runs[be]
 		var rows []string
 		for _, x := range run.Pressure() {

@@ -45,6 +45,12 @@ type Group struct {
 	Limits   []LimitCount
 	Starts   Starts
 	Status   []StatusCount
+	// Failures are the distinct reasons requests failed, the first
+	// MaxFailureMessages to happen, by when they first happened;
+	// OtherFailures counts the failed requests whose reason is not among
+	// them.
+	Failures      []Failure `json:",omitempty"`
+	OtherFailures int64     `json:",omitempty"`
 }
 
 // OpResult holds one operation's histograms, one per outcome code.
@@ -306,6 +312,7 @@ func (r *Recorder) group() *Group {
 	for _, s := range r.status {
 		g.Status = append(g.Status, StatusCount{s.status, s.expected, s.count})
 	}
+	g.Failures, g.OtherFailures = mergeFailures(nil, 0, r.failures.list, r.failures.other)
 	return g
 }
 
@@ -366,6 +373,7 @@ func (g *Group) merge(o *Group) {
 		}
 		return !g.Status[i].Expected && g.Status[j].Expected
 	})
+	g.Failures, g.OtherFailures = mergeFailures(g.Failures, g.OtherFailures, o.Failures, o.OtherFailures)
 }
 
 func (g *Group) op(op Op, create bool) *OpResult {

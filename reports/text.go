@@ -127,6 +127,7 @@ func WriteText(w io.Writer, rep *Report) error {
 		tw.Flush()
 		writeErrorsText(&b, s.runs[be])
 		writeGroupsText(&b, s.runs[be])
+		writeFailuresText(&b, be, s.runs[be])
 	}
 	if len(s.backends) > 1 {
 		writeComparisonText(&b, s)

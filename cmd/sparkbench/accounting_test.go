@@ -1,9 +1,14 @@
 package main
 
 import (
+	"bytes"
+	stdhtml "html"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/sparkbench/sparkbench/reports"
 )
 
 // tableCell returns the cell in column col (0-based, split on spaces) of
@@ -38,5 +43,83 @@ func TestUnexpectedStatusIsAnError(t *testing.T) {
 		if !strings.Contains(stdout, want) {
 			t.Errorf("summary lacks %q:\n%s", want, stdout)
 		}
+	}
+}
+
+// failingWorkload writes a workload running workloads/engine's failing
+// flare, which fails four requests of five in four ways, and returns its
+// path.
+func failingWorkload(t *testing.T, extra string) string {
+	t.Helper()
+	wasm, err := filepath.Abs(filepath.Join("..", "..", "workloads", "engine", "testdata", "failing.wasm"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	src := `name: failing
+store: {backend: memory}
+sites: [{domain: a.example}]
+scenarios:
+  - name: fails
+    flare: ` + wasm + `
+    executor: {type: closed, vus: 1, iterations: 50}
+    vars: {m: {dist: sequential, n: 5}}
+    request: {method: POST, body: "{{m}}"}
+` + extra
+	p := filepath.Join(t.TempDir(), "failing.yaml")
+	if err := os.WriteFile(p, []byte(src), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// TestFailureMessagesReported: why requests failed (trap text, env.abort's
+// message and position, the unexpected status and its body) is in the
+// summary, the JSON, the Markdown and the HTML of a run, and in a report
+// made from its JSON, each with its count.
+func TestFailureMessagesReported(t *testing.T) {
+	dir := t.TempDir()
+	out, md, html := filepath.Join(dir, "r.json"), filepath.Join(dir, "r.md"), filepath.Join(dir, "r.html")
+	stdout, stderr, code := invoke([]string{"run", "--quiet", "--out", out, "--md", md, "--html", html, failingWorkload(t, "")})
+	if code != exitOK {
+		t.Fatalf("exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	rows := []string{
+		"fails     edge  trap        10",
+		"fails     edge  status      10",
+	}
+	messages := []string{"unreachable", "integer divide by zero", `env.abort: "boom" at assembly/index.ts:7:5`, `HTTP 500: "upstream exploded: connection reset"`}
+	if !strings.Contains(stdout, "failures: memory: 40 failed requests") {
+		t.Errorf("summary lacks the failures table:\n%s", stdout)
+	}
+	for _, r := range rows {
+		if !strings.Contains(stdout, r) {
+			t.Errorf("summary lacks %q:\n%s", r, stdout)
+		}
+	}
+	mdText, _ := os.ReadFile(md)
+	htmlText, _ := os.ReadFile(html)
+	reportOut, _, code := invoke([]string{"report", out})
+	if code != exitOK {
+		t.Errorf("report: exit %d", code)
+	}
+	for _, m := range messages {
+		if !strings.Contains(stdout, m) || !strings.Contains(string(mdText), m) || !strings.Contains(reportOut, m) {
+			t.Errorf("%q missing from the summary, the Markdown or the report of the JSON", m)
+		}
+		if !strings.Contains(string(htmlText), stdhtml.EscapeString(m)) {
+			t.Errorf("%q missing from the HTML", m)
+		}
+	}
+	b, _ := os.ReadFile(out)
+	rep, err := reports.ReadJSON(bytes.NewReader(b))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var n int64
+	for _, g := range rep.Runs[0].Groups {
+		n += g.FailureCount()
+	}
+	if n != 40 {
+		t.Errorf("JSON holds %d failures, want 40", n)
 	}
 }

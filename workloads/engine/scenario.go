@@ -168,6 +168,7 @@ type worker struct {
 	req       host.Request
 	resp      host.Response
 	offs      []int
+	msg       []byte // a failed request's message, built here (recordFailure)
 	lastQuota time.Time
 	// ictx is the run's context without its cancellation, so that an
 	// invocation in flight when the run is stopped finishes (built once).
@@ -285,6 +286,9 @@ func (wk *worker) Do(ctx context.Context, seq int64, intended, started time.Time
 		return end
 	}
 	rec.Record(reports.OpResponse, code, end.Sub(intended))
+	if code != reports.CodeOK {
+		wk.recordFailure(code, err)
+	}
 	if rt.openLoop {
 		rec.RecordStart(started.Sub(intended), false)
 	}
