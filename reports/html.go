@@ -48,13 +48,22 @@ func WriteHTML(w io.Writer, rep *Report) error {
 	}
 	b.WriteString("</ul>\n")
 	if len(rep.Thresholds) > 0 {
-		b.WriteString("<h2>Thresholds</h2><table><tr><th>threshold</th><th>run</th><th>measured</th><th>result</th></tr>\n")
+		byFile := thresholdsOfSeveralFiles(rep.Thresholds)
+		b.WriteString("<h2>Thresholds</h2><table><tr>")
+		if byFile {
+			b.WriteString("<th>file</th>")
+		}
+		b.WriteString("<th>threshold</th><th>run</th><th>measured</th><th>result</th></tr>\n")
 		for _, r := range rep.Thresholds {
 			res, cls := "ok", ""
 			if !r.Pass {
 				res, cls = "FAIL", ` class="bad"`
 			}
-			fmt.Fprintf(&b, "<tr><td>%s %s</td><td>%s</td><td>%s</td><td%s>%s</td></tr>\n", html.EscapeString(r.Key), html.EscapeString(r.Expr), html.EscapeString(r.Run), html.EscapeString(r.Display), cls, res)
+			b.WriteString("<tr>")
+			if byFile {
+				fmt.Fprintf(&b, "<td>%s</td>", html.EscapeString(orDash(r.File)))
+			}
+			fmt.Fprintf(&b, "<td>%s %s</td><td>%s</td><td>%s</td><td%s>%s</td></tr>\n", html.EscapeString(r.Key), html.EscapeString(r.Expr), html.EscapeString(r.Run), html.EscapeString(r.Display), cls, res)
 		}
 		b.WriteString("</table>\n")
 	}

@@ -14,10 +14,14 @@ import (
 // ThresholdResult is the outcome of one threshold on one run.
 type ThresholdResult struct {
 	Key, Expr string
-	Run       string  // the run it was checked on (Run.Name)
-	Actual    float64 // measured value: ns for latencies, per second for rates, else a count
-	Display   string  // Actual formatted for people
-	Pass      bool
+	// File is the workload file the threshold comes from, when the runner
+	// says (sparkbench run sets it: a run of several files judges each
+	// file's thresholds on its own runs).
+	File    string  `json:",omitempty"`
+	Run     string  // the run it was checked on (Run.Name)
+	Actual  float64 // measured value: ns for latencies, per second for rates, else a count
+	Display string  // Actual formatted for people
+	Pass    bool
 }
 
 // ThresholdsFailed reports whether any result failed.

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"fmt"
 	stdhtml "html"
 	"os"
 	"path/filepath"
@@ -121,5 +122,61 @@ func TestFailureMessagesReported(t *testing.T) {
 	}
 	if n != 40 {
 		t.Errorf("JSON holds %d failures, want 40", n)
+	}
+}
+
+// TestThresholdsSaved: every threshold's key, expression, measured value
+// and verdict is in the run's JSON, Markdown and HTML, failed or not, and
+// in the Markdown and HTML that report makes from the JSON.
+func TestThresholdsSaved(t *testing.T) {
+	dir := t.TempDir()
+	out, md, html := filepath.Join(dir, "r.json"), filepath.Join(dir, "r.md"), filepath.Join(dir, "r.html")
+	wl := failingWorkload(t, "")
+	stdout, stderr, code := invoke([]string{"run", "--quiet", "--out", out, "--md", md, "--html", html,
+		"--set", `thresholds={"errors": "== 0", "errors.trap": "== 30", "response.p99": "< 1h"}`, wl})
+	if code != exitThresholds {
+		t.Fatalf("exit %d, want %d\n%s\n%s", code, exitThresholds, stdout, stderr)
+	}
+	b, _ := os.ReadFile(out)
+	rep, err := reports.ReadJSON(bytes.NewReader(b))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]bool{"errors == 0 40": false, "errors.trap == 30 30": true}
+	if len(rep.Thresholds) != 3 {
+		t.Fatalf("JSON thresholds %+v", rep.Thresholds)
+	}
+	for _, r := range rep.Thresholds {
+		if r.File != wl || r.Run != "memory" {
+			t.Errorf("threshold %+v: want file %s, run memory", r, wl)
+		}
+		k := fmt.Sprintf("%s %s %v", r.Key, r.Expr, r.Actual)
+		if pass, ok := want[k]; ok && pass != r.Pass {
+			t.Errorf("%s: pass %v", k, r.Pass)
+		}
+		delete(want, k)
+	}
+	if len(want) > 0 {
+		t.Errorf("JSON lacks %v: %+v", want, rep.Thresholds)
+	}
+	md2, html2 := filepath.Join(dir, "again.md"), filepath.Join(dir, "again.html")
+	if _, stderr, code := invoke([]string{"report", out, "--md", md2, "--html", html2}); code != exitOK {
+		t.Fatalf("report: exit %d: %s", code, stderr)
+	}
+	for _, p := range []string{md, md2} {
+		text, _ := os.ReadFile(p)
+		for _, w := range []string{"**Thresholds: 1 of 3 failed.**", "| `errors == 0` | memory | 40 | **FAIL** |", "| `errors.trap == 30` | memory | 30 | ok |", "`response.p99 < 1h`"} {
+			if !strings.Contains(string(text), w) {
+				t.Errorf("%s lacks %q:\n%s", filepath.Base(p), w, text)
+			}
+		}
+	}
+	for _, p := range []string{html, html2} {
+		text, _ := os.ReadFile(p)
+		for _, w := range []string{"<h2>Thresholds</h2>", `<td>errors == 0</td><td>memory</td><td>40</td><td class="bad">FAIL</td>`, "<td>errors.trap == 30</td><td>memory</td><td>30</td><td>ok</td>"} {
+			if !strings.Contains(string(text), w) {
+				t.Errorf("%s lacks %q", filepath.Base(p), w)
+			}
+		}
 	}
 }
