@@ -180,3 +180,34 @@ func TestThresholdsSaved(t *testing.T) {
 		}
 	}
 }
+
+// TestShardsNeverRoundUp: iterations: 3 over 10 shards runs 3 invocations
+// in all (one on each of the first three shards); a shard left with
+// nothing to do is refused before it runs, in one line naming the field.
+func TestShardsNeverRoundUp(t *testing.T) {
+	wl := filepath.Join("testdata", "accounting", "three.yaml")
+	var total int64
+	for i := 0; i < 10; i++ {
+		out := filepath.Join(t.TempDir(), "r.json")
+		stdout, stderr, code := invoke([]string{"run", "--quiet", "--shard", fmt.Sprintf("%d/10", i), "--out", out, wl})
+		if i >= 3 {
+			want := fmt.Sprintf("%s:8:15: scenarios.0.executor.iterations: --shard %d/10 leaves scenario kv nothing to do: 3 split 10 ways gives this shard no iteration (use at most 3 shards)\n", wl, i)
+			if code != exitUsage || stderr != want || stdout != "" {
+				t.Errorf("shard %d/10: exit %d, stderr %q, want exit 2 and %q", i, code, stderr, want)
+			}
+			continue
+		}
+		if code != exitOK {
+			t.Fatalf("shard %d/10: exit %d: %s", i, code, stderr)
+		}
+		b, _ := os.ReadFile(out)
+		rep, err := reports.ReadJSON(bytes.NewReader(b))
+		if err != nil {
+			t.Fatal(err)
+		}
+		total += rep.Runs[0].Op(reports.OpInvocation).Count()
+	}
+	if total != 3 {
+		t.Errorf("3 shards of 10 ran %d invocations, want 3", total)
+	}
+}

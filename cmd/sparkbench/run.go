@@ -165,6 +165,9 @@ func (c *runCommand) load(ctx context.Context, files []string) ([]*workloads.Wor
 	for i, file := range files {
 		w, err := workloads.ParseFile(file, c.overrides...)
 		if err == nil {
+			err = w.CheckShard(c.shard)
+		}
+		if err == nil {
 			err = engine.Check(ctx, w)
 		}
 		if err != nil {

@@ -105,6 +105,9 @@ func newRun(w *workloads.Workload, opts Options) (*run, error) {
 		if s.Index < 0 || s.Index >= s.Count {
 			return nil, fmt.Errorf("shard %d/%d: want 0 <= i < N", s.Index, s.Count)
 		}
+		if err := w.CheckShard(s); err != nil {
+			return nil, err
+		}
 		w = w.Sharded(s.Index, s.Count)
 	}
 	r := &run{w: w, opts: opts, backend: opts.Backend}
