@@ -17,5 +17,13 @@ func (g *Group) checkAccounting() error {
 			return fmt.Errorf("failure %q: count %d, first %v", f.Message, f.Count, f.First)
 		}
 	}
+	if g.Active < 0 || g.Planned < 0 {
+		return fmt.Errorf("active time %v, planned %v", g.Active, g.Planned)
+	}
+	switch g.End {
+	case "", EndDuration, EndIterations, EndInterrupted:
+	default:
+		return fmt.Errorf("End %q (want %s, %s or %s)", g.End, EndDuration, EndIterations, EndInterrupted)
+	}
 	return nil
 }

@@ -97,6 +97,7 @@ func WriteHTML(w io.Writer, rep *Report) error {
 		fmt.Fprintf(&b, "<h2 id=\"backend-%d\">%s</h2>\n", bi, html.EscapeString(be))
 		writeOpTableHTML(&b, s, be)
 		writeGroupsHTML(&b, run)
+		writeScenariosHTML(&b, run)
 		writeFailuresHTML(&b, run)
 		b.WriteString("<div class=\"charts\">")
 		b.WriteString(spectrumChart(fmt.Sprintf("spectrum-%d", bi), be+": latency by percentile", run))

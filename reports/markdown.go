@@ -55,6 +55,7 @@ func WriteMarkdown(w io.Writer, rep *Report) error {
 		b.WriteString("\n")
 	}
 	for _, be := range s.backends {
+		writeScenariosMarkdown(&b, be, s.runs[be])
 		writeFailuresMarkdown(&b, be, s.runs[be])
 	}
 	for _, be := range s.backends {

@@ -51,6 +51,19 @@ type Group struct {
 	// them.
 	Failures      []Failure `json:",omitempty"`
 	OtherFailures int64     `json:",omitempty"`
+	// Active is how long the group's scenario ran in the measured phase,
+	// from its start until its executor ended (an open-loop schedule that
+	// ended on time: its planned duration): its rates are over this time.
+	// For the stores' group, the longest of its node's scenarios. 0 in
+	// results written before it was recorded: ActiveTime falls back to the
+	// run's duration.
+	Active time.Duration `json:",omitempty"`
+	// End says what ended the scenario's executor: EndDuration,
+	// EndIterations or EndInterrupted ("" for groups that are not a
+	// scenario's); Planned is its configured duration (0 when bound only
+	// by iterations).
+	End     string        `json:",omitempty"`
+	Planned time.Duration `json:",omitempty"`
 }
 
 // OpResult holds one operation's histograms, one per outcome code.
@@ -374,6 +387,7 @@ func (g *Group) merge(o *Group) {
 		return !g.Status[i].Expected && g.Status[j].Expected
 	})
 	g.Failures, g.OtherFailures = mergeFailures(g.Failures, g.OtherFailures, o.Failures, o.OtherFailures)
+	g.mergeActivity(o)
 }
 
 func (g *Group) op(op Op, create bool) *OpResult {

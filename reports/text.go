@@ -127,6 +127,7 @@ func WriteText(w io.Writer, rep *Report) error {
 		tw.Flush()
 		writeErrorsText(&b, s.runs[be])
 		writeGroupsText(&b, s.runs[be])
+		writeScenariosText(&b, be, s.runs[be])
 		writeFailuresText(&b, be, s.runs[be])
 	}
 	if len(s.backends) > 1 {
@@ -325,11 +326,7 @@ func groupRows(run *Run) []groupRow {
 				continue
 			}
 			h := o.All()
-			rate := 0.0
-			if run.Info.Duration > 0 {
-				rate = float64(h.Count()) / run.Info.Duration.Seconds()
-			}
-			rows = append(rows, groupRow{g.Labels.Scenario, g.Labels.Node, op, h.Count(), o.Errors(), rate, h.Quantile(.5), h.Quantile(.99), h.Max()})
+			rows = append(rows, groupRow{g.Labels.Scenario, g.Labels.Node, op, h.Count(), o.Errors(), g.Rate(run, op), h.Quantile(.5), h.Quantile(.99), h.Max()})
 		}
 	}
 	return rows

@@ -72,7 +72,7 @@ func parseThresholds(m map[string]string) ([]threshold, error) {
 // Threshold keys:
 //
 //	OP.p50 OP.p90 OP.p99 OP.p99.9 OP.max OP.mean  latency of OP (all outcomes)
-//	OP.rate                                       samples of OP per second
+//	OP.rate                                       samples of OP per second of its scenarios' active time
 //	errors                                        error outcomes of every op, each failed request once
 //	errors.CODE                                   outcomes named CODE ("quota_exceeded", "timeout", "status")
 //	limit_violations                              attempts over a limit the host let through

@@ -6,8 +6,11 @@ import (
 	stdhtml "html"
 	"os"
 	"path/filepath"
+	"regexp"
+	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/sparkbench/sparkbench/reports"
 )
@@ -209,5 +212,63 @@ func TestShardsNeverRoundUp(t *testing.T) {
 	}
 	if total != 3 {
 		t.Errorf("3 shards of 10 ran %d invocations, want 3", total)
+	}
+}
+
+// parseRate reads a rate cell such as "200/s" or "1.86k/s".
+func parseRate(t *testing.T, cell string) float64 {
+	t.Helper()
+	s := strings.TrimSuffix(cell, "/s")
+	mult := 1.0
+	switch {
+	case strings.HasSuffix(s, "k"):
+		s, mult = strings.TrimSuffix(s, "k"), 1e3
+	case strings.HasSuffix(s, "M"):
+		s, mult = strings.TrimSuffix(s, "M"), 1e6
+	}
+	v, err := strconv.ParseFloat(s, 64)
+	if err != nil {
+		t.Fatalf("rate cell %q: %v", cell, err)
+	}
+	return v * mult
+}
+
+// TestRatesOverActiveTime: a 200/s scenario that runs 1 s of a 2 s run
+// shows about 200/s, not 100/s; a closed executor given iterations and a
+// duration says that its 5 iterations bound it, and is rated over the time
+// they took.
+func TestRatesOverActiveTime(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "r.json")
+	stdout, stderr, code := invoke([]string{"run", "--quiet", "--out", out, filepath.Join("testdata", "accounting", "active.yaml")})
+	if code != exitOK {
+		t.Fatalf("exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	// by scenario and node: "short edge response COUNT RATE ..."
+	if r := parseRate(t, tableCell(stdout, "short     edge  response", 4)); r < 150 || r > 201 {
+		t.Errorf("short's response rate %v/s, want about 200/s:\n%s", r, stdout)
+	}
+	if !regexp.MustCompile(`(?m)^bounded\s+edge\s+5\s+\S+\s+\S+/s\s+all its iterations, before its 2s duration$`).MatchString(stdout) {
+		t.Errorf("scenarios table does not say that bounded's iterations ended it:\n%s", stdout)
+	}
+	b, _ := os.ReadFile(out)
+	rep, err := reports.ReadJSON(bytes.NewReader(b))
+	if err != nil {
+		t.Fatal(err)
+	}
+	run := rep.Runs[0]
+	for _, g := range run.Groups {
+		switch g.Labels.Scenario {
+		case "short":
+			if g.End != reports.EndDuration || g.Active < time.Second || g.Active > 1500*time.Millisecond {
+				t.Errorf("short: %s over %v", g.End, g.Active)
+			}
+		case "bounded":
+			if g.End != reports.EndIterations || g.Active > time.Second || g.Planned != 2*time.Second {
+				t.Errorf("bounded: %s over %v, planned %v", g.End, g.Active, g.Planned)
+			}
+			if r := g.Rate(run, reports.OpResponse); r < 5 {
+				t.Errorf("bounded: %v/s: rated over its duration, not its 5 iterations' time", r)
+			}
+		}
 	}
 }

@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"fmt"
+	"sync/atomic"
 	"time"
 	"unsafe"
 
@@ -32,6 +33,10 @@ type scenarioRT struct {
 	site     *store.Site // nil when the node has no Spark
 	openLoop bool
 	progress *ScenarioProgress
+	// firstStart is the intended start of the measured phase's first
+	// request: where the scenario's active time begins (an open-loop
+	// executor may begin its schedule after the phase began).
+	firstStart atomic.Pointer[time.Time]
 	// sources are the prepared distributions of the variables, built by
 	// the first newWorker and shared by every worker of the run.
 	sources []*gen.IntSource
@@ -284,6 +289,10 @@ func (wk *worker) Do(ctx context.Context, seq int64, intended, started time.Time
 	rec := wk.rec
 	if rec == nil {
 		return end
+	}
+	if seq == 0 {
+		first := intended // escapes here, once per scenario, not per request
+		rt.firstStart.CompareAndSwap(nil, &first)
 	}
 	rec.Record(reports.OpResponse, code, end.Sub(intended))
 	if code != reports.CodeOK {
