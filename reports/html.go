@@ -114,16 +114,29 @@ func WriteHTML(w io.Writer, rep *Report) error {
 }
 
 func writeOpTableHTML(b *strings.Builder, s *summary, be string) {
-	b.WriteString("<table><tr><th>op</th><th>count</th><th>rate</th><th>p50</th><th>p90</th><th>p99</th><th>p99.9</th><th>max</th><th>errors</th></tr>\n")
+	st := s.runs[be].Starts()
+	dropped := st.Dropped > 0
+	b.WriteString("<table><tr><th>op</th><th>count</th><th>rate</th><th>p50</th><th>p90</th><th>p99</th><th>p99.9</th><th>max</th><th>errors</th>")
+	if dropped {
+		b.WriteString("<th>dropped</th>")
+	}
+	b.WriteString("</tr>\n")
 	for _, r := range s.opRows(be) {
 		cls := ""
 		if r.errors > 0 {
 			cls = ` class="bad"`
 		}
-		fmt.Fprintf(b, "<tr><td>%s</td><td>%d</td><td>%s</td><td>%s</td><td>%s</td><td>%s</td><td>%s</td><td>%s</td><td%s>%d</td></tr>\n",
+		fmt.Fprintf(b, "<tr><td>%s</td><td>%d</td><td>%s</td><td>%s</td><td>%s</td><td>%s</td><td>%s</td><td>%s</td><td%s>%d</td>",
 			r.op, r.count, formatRate(r.rate), fmtDur(r.p50), fmtDur(r.p90), fmtDur(r.p99), fmtDur(r.p999), fmtDur(r.max), cls, r.errors)
+		if dropped {
+			fmt.Fprintf(b, "<td class=\"bad\">%s</td>", droppedCell(r.op, st))
+		}
+		b.WriteString("</tr>\n")
 	}
 	b.WriteString("</table>\n")
+	if w := droppedWarning(be, st); w != "" {
+		fmt.Fprintf(b, "<p class=\"bad\">warning: %s</p>\n", html.EscapeString(w))
+	}
 }
 
 func writeTablesHTML(b *strings.Builder, be string, run *Run) {

@@ -20,11 +20,19 @@ func WriteMarkdown(w io.Writer, rep *Report) error {
 	if len(s.backends) > 0 {
 		base = s.backends[0]
 	}
+	dropped := false
+	for _, be := range s.backends {
+		dropped = dropped || s.runs[be].Starts().Dropped > 0
+	}
 	b.WriteString("| op | ")
 	sep := "|---|"
 	for _, be := range s.backends {
 		fmt.Fprintf(&b, "%s count | %s rate | %s p50 / p99 / max | %s errors | ", be, be, be, be)
 		sep += "---:|---:|---:|---:|"
+		if dropped {
+			fmt.Fprintf(&b, "%s dropped | ", be)
+			sep += "---:|"
+		}
 		if be != base {
 			fmt.Fprintf(&b, "p99 vs %s | ", base)
 			sep += "---:|"
@@ -48,11 +56,19 @@ func WriteMarkdown(w io.Writer, rep *Report) error {
 			h := run.Op(op)
 			fmt.Fprintf(&b, "%d | %s | %s / %s / %s | %d | ", h.Count(), formatRate(run.Rate(op)),
 				fmtDur(h.Quantile(.5)), fmtDur(h.Quantile(.99)), fmtDur(h.Max()), run.OpErrors(op))
+			if dropped {
+				fmt.Fprintf(&b, "%s | ", droppedCell(op, run.Starts()))
+			}
 			if be != base {
 				fmt.Fprintf(&b, "%s | ", ratio(h.Quantile(.99), baseP99))
 			}
 		}
 		b.WriteString("\n")
+	}
+	for _, be := range s.backends {
+		if w := droppedWarning(be, s.runs[be].Starts()); w != "" {
+			fmt.Fprintf(&b, "\n> **warning:** %s\n", w)
+		}
 	}
 	for _, be := range s.backends {
 		writeScenariosMarkdown(&b, be, s.runs[be])

@@ -272,3 +272,42 @@ func TestRatesOverActiveTime(t *testing.T) {
 		}
 	}
 }
+
+// TestDroppedStartsBesideLatencies: an open-loop run that drops most of
+// its starts shows how many, and their share of those scheduled, on the
+// response row next to its percentiles, with a warning that the
+// percentiles cover only the starts that ran, in the summary, Markdown and
+// HTML.
+func TestDroppedStartsBesideLatencies(t *testing.T) {
+	dir := t.TempDir()
+	out, md, html := filepath.Join(dir, "r.json"), filepath.Join(dir, "r.md"), filepath.Join(dir, "r.html")
+	stdout, stderr, code := invoke([]string{"run", "--quiet", "--out", out, "--md", md, "--html", html, filepath.Join("testdata", "accounting", "drops.yaml")})
+	if code != exitOK {
+		t.Fatalf("exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	b, _ := os.ReadFile(out)
+	rep, err := reports.ReadJSON(bytes.NewReader(b))
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := rep.Runs[0].Starts()
+	if st.Total != 100 || st.Dropped < 50 {
+		t.Fatalf("starts %+v: want 100 scheduled, most dropped", st)
+	}
+	share := fmt.Sprintf("%d (%.1f%%)", st.Dropped, 100*float64(st.Dropped)/float64(st.Total))
+	if !regexp.MustCompile(`(?m)^op\s.*\serrors\s+dropped$`).MatchString(stdout) || !regexp.MustCompile(`(?m)^response\s.*\s0\s+`+regexp.QuoteMeta(share)+`$`).MatchString(stdout) {
+		t.Errorf("latency table lacks the dropped column with %s on the response row:\n%s", share, stdout)
+	}
+	warning := fmt.Sprintf("memory: %s of 100 scheduled open-loop starts were dropped (every worker busy: raise max_in_flight or lower the rate); the latency percentiles cover only the %d that ran", share, st.Total-st.Dropped)
+	if !strings.Contains(stdout, "warning: "+warning) {
+		t.Errorf("summary lacks the warning %q:\n%s", warning, stdout)
+	}
+	mdText, _ := os.ReadFile(md)
+	if !strings.Contains(string(mdText), "> **warning:** "+warning) || !strings.Contains(string(mdText), "memory dropped |") || !strings.Contains(string(mdText), "| "+share+" |") {
+		t.Errorf("Markdown lacks the dropped starts:\n%s", mdText)
+	}
+	htmlText, _ := os.ReadFile(html)
+	if !strings.Contains(string(htmlText), "<th>dropped</th>") || !strings.Contains(string(htmlText), `<td class="bad">`+share+`</td>`) || !strings.Contains(string(htmlText), "warning: "+stdhtml.EscapeString(warning)) {
+		t.Errorf("HTML lacks the dropped starts")
+	}
+}
