@@ -311,3 +311,36 @@ func TestDroppedStartsBesideLatencies(t *testing.T) {
 		t.Errorf("HTML lacks the dropped starts")
 	}
 }
+
+// TestReportRefusesImpossibleAccounting: a result file whose failures or
+// activity no run can produce, or that is cut short, gets one line naming
+// the file and exit 2.
+func TestReportRefusesImpossibleAccounting(t *testing.T) {
+	dir := t.TempDir()
+	out := filepath.Join(dir, "r.json")
+	if _, stderr, code := invoke([]string{"run", "--quiet", "--out", out, failingWorkload(t, "")}); code != exitOK {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	good, _ := os.ReadFile(out)
+	for name, edit := range map[string]func(string) string{
+		"negative failure count": func(s string) string {
+			return strings.Replace(s, `connection reset\"",
+       "Count": 10`, `connection reset\"",
+       "Count": -10`, 1)
+		},
+		"unknown end":            func(s string) string { return strings.Replace(s, `"End": "iterations"`, `"End": "whenever"`, 1) },
+		"negative active time":   func(s string) string { return regexp.MustCompile(`"Active": \d+`).ReplaceAllString(s, `"Active": -5`) },
+		"truncated":              func(s string) string { return s[:len(s)/2] },
+	} {
+		bad := edit(string(good))
+		if bad == string(good) {
+			t.Fatalf("%s: the edit changed nothing", name)
+		}
+		p := filepath.Join(dir, strings.ReplaceAll(name, " ", "-")+".json")
+		os.WriteFile(p, []byte(bad), 0o644)
+		stdout, stderr, code := invoke([]string{"report", p})
+		if code != exitUsage || stdout != "" || strings.Count(stderr, "\n") != 1 || !strings.Contains(stderr, p) {
+			t.Errorf("%s: exit %d, stderr %q", name, code, stderr)
+		}
+	}
+}
