@@ -328,9 +328,9 @@ func TestReportRefusesImpossibleAccounting(t *testing.T) {
        "Count": 10`, `connection reset\"",
        "Count": -10`, 1)
 		},
-		"unknown end":            func(s string) string { return strings.Replace(s, `"End": "iterations"`, `"End": "whenever"`, 1) },
-		"negative active time":   func(s string) string { return regexp.MustCompile(`"Active": \d+`).ReplaceAllString(s, `"Active": -5`) },
-		"truncated":              func(s string) string { return s[:len(s)/2] },
+		"unknown end":          func(s string) string { return strings.Replace(s, `"End": "iterations"`, `"End": "whenever"`, 1) },
+		"negative active time": func(s string) string { return regexp.MustCompile(`"Active": \d+`).ReplaceAllString(s, `"Active": -5`) },
+		"truncated":            func(s string) string { return s[:len(s)/2] },
 	} {
 		bad := edit(string(good))
 		if bad == string(good) {
