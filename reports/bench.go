@@ -32,10 +32,7 @@ func WriteBench(w io.Writer, rep *Report) error {
 				if h.Count() == 0 {
 					continue
 				}
-				rate := 0.0
-				if run.Info.Duration > 0 {
-					rate = float64(h.Count()) / run.Info.Duration.Seconds()
-				}
+				rate := g.Rate(run, o.Op)
 				res := &benchfmt.Result{
 					Config: cfg,
 					Name: benchfmt.Name(fmt.Sprintf("Spark/scenario=%s/node=%s/backend=%s/op=%s",

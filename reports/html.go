@@ -17,6 +17,7 @@ h1{font-size:20px;margin:0 0 4px}h2{font-size:17px;margin:28px 0 8px;border-bott
 table{border-collapse:collapse;margin:6px 0 12px;font-variant-numeric:tabular-nums}
 th,td{border:1px solid #ddd;padding:3px 8px;text-align:right}th{background:#f4f4f4}td:first-child,th:first-child{text-align:left}
 .bad{color:#b00020;font-weight:600}
+td.msg{text-align:left;font-family:ui-monospace,"DejaVu Sans Mono",monospace;font-size:12px}
 .charts{display:flex;flex-wrap:wrap;gap:12px}
 svg.chart{border:1px solid #e4e4e4;background:#fff}
 svg .title{font-size:13px;font-weight:600;fill:#222}
@@ -47,13 +48,22 @@ func WriteHTML(w io.Writer, rep *Report) error {
 	}
 	b.WriteString("</ul>\n")
 	if len(rep.Thresholds) > 0 {
-		b.WriteString("<h2>Thresholds</h2><table><tr><th>threshold</th><th>run</th><th>measured</th><th>result</th></tr>\n")
+		byFile := thresholdsOfSeveralFiles(rep.Thresholds)
+		b.WriteString("<h2>Thresholds</h2><table><tr>")
+		if byFile {
+			b.WriteString("<th>file</th>")
+		}
+		b.WriteString("<th>threshold</th><th>run</th><th>measured</th><th>result</th></tr>\n")
 		for _, r := range rep.Thresholds {
 			res, cls := "ok", ""
 			if !r.Pass {
 				res, cls = "FAIL", ` class="bad"`
 			}
-			fmt.Fprintf(&b, "<tr><td>%s %s</td><td>%s</td><td>%s</td><td%s>%s</td></tr>\n", html.EscapeString(r.Key), html.EscapeString(r.Expr), html.EscapeString(r.Run), html.EscapeString(r.Display), cls, res)
+			b.WriteString("<tr>")
+			if byFile {
+				fmt.Fprintf(&b, "<td>%s</td>", html.EscapeString(orDash(r.File)))
+			}
+			fmt.Fprintf(&b, "<td>%s %s</td><td>%s</td><td>%s</td><td%s>%s</td></tr>\n", html.EscapeString(r.Key), html.EscapeString(r.Expr), html.EscapeString(r.Run), html.EscapeString(r.Display), cls, res)
 		}
 		b.WriteString("</table>\n")
 	}
@@ -87,6 +97,8 @@ func WriteHTML(w io.Writer, rep *Report) error {
 		fmt.Fprintf(&b, "<h2 id=\"backend-%d\">%s</h2>\n", bi, html.EscapeString(be))
 		writeOpTableHTML(&b, s, be)
 		writeGroupsHTML(&b, run)
+		writeScenariosHTML(&b, run)
+		writeFailuresHTML(&b, run)
 		b.WriteString("<div class=\"charts\">")
 		b.WriteString(spectrumChart(fmt.Sprintf("spectrum-%d", bi), be+": latency by percentile", run))
 		tput, p99 := seriesCharts(bi, be, run)
@@ -102,16 +114,29 @@ func WriteHTML(w io.Writer, rep *Report) error {
 }
 
 func writeOpTableHTML(b *strings.Builder, s *summary, be string) {
-	b.WriteString("<table><tr><th>op</th><th>count</th><th>rate</th><th>p50</th><th>p90</th><th>p99</th><th>p99.9</th><th>max</th><th>errors</th></tr>\n")
+	st := s.runs[be].Starts()
+	dropped := st.Dropped > 0
+	b.WriteString("<table><tr><th>op</th><th>count</th><th>rate</th><th>p50</th><th>p90</th><th>p99</th><th>p99.9</th><th>max</th><th>errors</th>")
+	if dropped {
+		b.WriteString("<th>dropped</th>")
+	}
+	b.WriteString("</tr>\n")
 	for _, r := range s.opRows(be) {
 		cls := ""
 		if r.errors > 0 {
 			cls = ` class="bad"`
 		}
-		fmt.Fprintf(b, "<tr><td>%s</td><td>%d</td><td>%s</td><td>%s</td><td>%s</td><td>%s</td><td>%s</td><td>%s</td><td%s>%d</td></tr>\n",
+		fmt.Fprintf(b, "<tr><td>%s</td><td>%d</td><td>%s</td><td>%s</td><td>%s</td><td>%s</td><td>%s</td><td>%s</td><td%s>%d</td>",
 			r.op, r.count, formatRate(r.rate), fmtDur(r.p50), fmtDur(r.p90), fmtDur(r.p99), fmtDur(r.p999), fmtDur(r.max), cls, r.errors)
+		if dropped {
+			fmt.Fprintf(b, "<td class=\"bad\">%s</td>", droppedCell(r.op, st))
+		}
+		b.WriteString("</tr>\n")
 	}
 	b.WriteString("</table>\n")
+	if w := droppedWarning(be, st); w != "" {
+		fmt.Fprintf(b, "<p class=\"bad\">warning: %s</p>\n", html.EscapeString(w))
+	}
 }
 
 func writeTablesHTML(b *strings.Builder, be string, run *Run) {

@@ -108,6 +108,9 @@ func (rep *Report) validate() error {
 			if err := g.validate(); err != nil {
 				return fmt.Errorf("run %d group %v: %w", i, g.Labels, err)
 			}
+			if err := g.checkAccounting(); err != nil {
+				return fmt.Errorf("%w: run %d group %v: %v", ErrSchema, i, g.Labels, err)
+			}
 		}
 	}
 	return nil

@@ -20,11 +20,19 @@ func WriteMarkdown(w io.Writer, rep *Report) error {
 	if len(s.backends) > 0 {
 		base = s.backends[0]
 	}
+	dropped := false
+	for _, be := range s.backends {
+		dropped = dropped || s.runs[be].Starts().Dropped > 0
+	}
 	b.WriteString("| op | ")
 	sep := "|---|"
 	for _, be := range s.backends {
 		fmt.Fprintf(&b, "%s count | %s rate | %s p50 / p99 / max | %s errors | ", be, be, be, be)
 		sep += "---:|---:|---:|---:|"
+		if dropped {
+			fmt.Fprintf(&b, "%s dropped | ", be)
+			sep += "---:|"
+		}
 		if be != base {
 			fmt.Fprintf(&b, "p99 vs %s | ", base)
 			sep += "---:|"
@@ -48,11 +56,23 @@ func WriteMarkdown(w io.Writer, rep *Report) error {
 			h := run.Op(op)
 			fmt.Fprintf(&b, "%d | %s | %s / %s / %s | %d | ", h.Count(), formatRate(run.Rate(op)),
 				fmtDur(h.Quantile(.5)), fmtDur(h.Quantile(.99)), fmtDur(h.Max()), run.OpErrors(op))
+			if dropped {
+				fmt.Fprintf(&b, "%s | ", droppedCell(op, run.Starts()))
+			}
 			if be != base {
 				fmt.Fprintf(&b, "%s | ", ratio(h.Quantile(.99), baseP99))
 			}
 		}
 		b.WriteString("\n")
+	}
+	for _, be := range s.backends {
+		if w := droppedWarning(be, s.runs[be].Starts()); w != "" {
+			fmt.Fprintf(&b, "\n> **warning:** %s\n", w)
+		}
+	}
+	for _, be := range s.backends {
+		writeScenariosMarkdown(&b, be, s.runs[be])
+		writeFailuresMarkdown(&b, be, s.runs[be])
 	}
 	for _, be := range s.backends {
 		run := s.runs[be]
@@ -100,17 +120,41 @@ func writeThresholdsMarkdown(b *strings.Builder, rs []ThresholdResult) {
 			failed++
 		}
 	}
-	if failed == 0 {
-		fmt.Fprintf(b, "**Thresholds: all %d passed.**\n\n", len(rs))
-		return
+	byFile := thresholdsOfSeveralFiles(rs)
+	head, sep := "| threshold | run | measured | |\n", "|---|---|---:|---|\n"
+	if byFile {
+		head, sep = "| file | threshold | run | measured | |\n", "|---|---|---|---:|---|\n"
 	}
-	fmt.Fprintf(b, "**Thresholds: %d of %d failed.**\n\n| threshold | run | measured | |\n|---|---|---:|---|\n", failed, len(rs))
+	if failed == 0 {
+		// Every result is kept, folded: the verdict is what a reviewer
+		// reads first.
+		fmt.Fprintf(b, "<details><summary><b>Thresholds: all %d passed.</b></summary>\n\n%s%s", len(rs), head, sep)
+	} else {
+		fmt.Fprintf(b, "**Thresholds: %d of %d failed.**\n\n%s%s", failed, len(rs), head, sep)
+	}
 	for _, r := range rs {
 		mark := "ok"
 		if !r.Pass {
 			mark = "**FAIL**"
 		}
+		if byFile {
+			fmt.Fprintf(b, "| %s ", orDash(r.File))
+		}
 		fmt.Fprintf(b, "| `%s %s` | %s | %s | %s |\n", r.Key, r.Expr, r.Run, r.Display, mark)
 	}
+	if failed == 0 {
+		b.WriteString("\n</details>")
+	}
 	b.WriteString("\n")
+}
+
+// thresholdsOfSeveralFiles reports whether rs come from more than one
+// workload file, so that the tables name the file of each.
+func thresholdsOfSeveralFiles(rs []ThresholdResult) bool {
+	for _, r := range rs {
+		if r.File != rs[0].File {
+			return true
+		}
+	}
+	return false
 }

@@ -54,3 +54,30 @@ func TestMarkdownThresholds(t *testing.T) {
 		t.Fatalf("%v %+v", err, back.Thresholds)
 	}
 }
+
+// TestMarkdownThresholdsEveryResult: every threshold's key, expression,
+// value and verdict is in the Markdown, also when all passed (folded), with
+// the file of each when they come from several workload files.
+func TestMarkdownThresholdsEveryResult(t *testing.T) {
+	rep := fixtureReport("memory")
+	rep.Thresholds = []ThresholdResult{
+		{Key: "spark_get.p99", Expr: "< 20us", File: "a.yaml", Run: "memory", Display: "1.20µs", Pass: true},
+		{Key: "errors", Expr: "== 0", File: "b.yaml", Run: "memory", Display: "0", Pass: true},
+	}
+	var md, h bytes.Buffer
+	if err := WriteMarkdown(&md, rep); err != nil {
+		t.Fatal(err)
+	}
+	if err := WriteHTML(&h, rep); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"<summary><b>Thresholds: all 2 passed.</b></summary>", "| file | threshold | run | measured | |",
+		"| a.yaml | `spark_get.p99 < 20us` | memory | 1.20µs | ok |", "| b.yaml | `errors == 0` | memory | 0 | ok |"} {
+		if !bytes.Contains(md.Bytes(), []byte(want)) {
+			t.Errorf("Markdown lacks %q:\n%s", want, md.Bytes())
+		}
+	}
+	if !bytes.Contains(h.Bytes(), []byte("<th>file</th>")) || !bytes.Contains(h.Bytes(), []byte("<td>b.yaml</td><td>errors == 0</td>")) {
+		t.Error("HTML lacks the thresholds' files")
+	}
+}

@@ -249,8 +249,9 @@ func unionLimits(a, b []LimitConfig) []LimitConfig {
 }
 
 // pooled merges repeated runs of one backend for display: histograms and
-// counters are summed and the duration is the total, so rates are averages
-// over all repeats. The time series is the first run's.
+// counters are summed and the durations (the run's and each scenario's
+// active time) are the totals, so rates are averages over all repeats.
+// The time series is the first run's.
 func pooled(runs []*Run) *Run {
 	if len(runs) == 1 {
 		return runs[0]
@@ -260,6 +261,7 @@ func pooled(runs []*Run) *Run {
 		info.Duration += r.Info.Duration
 	}
 	out := mergeGroups(info, runs)
+	poolActivity(out, runs)
 	first := mergeGroups(info, runs[:1])
 	for i, g := range out.Groups {
 		for _, f := range first.Groups {

@@ -68,11 +68,13 @@ func (l Labels) less(m Labels) bool {
 }
 
 // Outcome codes as the host reports them (store.Code values, CodeMiss for a
-// get that found nothing, 100+ErrorKind for a failed invocation).
+// get that found nothing, 100+ErrorKind for a failed invocation), and
+// CodeStatus for a response whose status the scenario did not expect.
 const (
 	CodeMiss          = measure.CodeMiss
 	CodeOK            = measure.CodeOK
 	CodeQuotaExceeded = measure.CodeQuotaExceeded
+	CodeStatus        = measure.CodeStatus
 )
 
 // IsError reports whether an outcome code counts as an error: anything but

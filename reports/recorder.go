@@ -48,6 +48,8 @@ type Recorder struct {
 	starts startRec
 	late   time.Duration // a start later than this is late
 	status []statusRec
+
+	failures failureRec // RecordFailure: touched only by failed requests
 }
 
 // opRec holds one operation's samples by outcome code. A sample is

@@ -81,6 +81,25 @@ type Group struct {
 	Limits   []LimitCount
 	Starts   Starts
 	Status   []StatusCount
+	// Failures are the distinct reasons requests failed, the first
+	// MaxFailureMessages to happen, by when they first happened;
+	// OtherFailures counts the failed requests whose reason is not among
+	// them.
+	Failures      []Failure `json:",omitempty"`
+	OtherFailures int64     `json:",omitempty"`
+	// Active is how long the group's scenario ran in the measured phase,
+	// from its start until its executor ended (an open-loop schedule that
+	// ended on time: its planned duration): its rates are over this time.
+	// For the stores' group, the longest of its node's scenarios. 0 in
+	// results written before it was recorded: ActiveTime falls back to the
+	// run's duration.
+	Active time.Duration `json:",omitempty"`
+	// End says what ended the scenario's executor: EndDuration,
+	// EndIterations or EndInterrupted ("" for groups that are not a
+	// scenario's); Planned is its configured duration (0 when bound only
+	// by iterations).
+	End     string        `json:",omitempty"`
+	Planned time.Duration `json:",omitempty"`
 }
 
 // OpResult holds one operation's histograms, one per outcome code.
@@ -342,6 +361,7 @@ func (r *Recorder) group() *Group {
 	for _, s := range r.status {
 		g.Status = append(g.Status, StatusCount{s.status, s.expected, s.count})
 	}
+	g.Failures, g.OtherFailures = mergeFailures(nil, 0, r.failures.list, r.failures.other)
 	return g
 }
 
@@ -402,6 +422,8 @@ func (g *Group) merge(o *Group) {
 		}
 		return !g.Status[i].Expected && g.Status[j].Expected
 	})
+	g.Failures, g.OtherFailures = mergeFailures(g.Failures, g.OtherFailures, o.Failures, o.OtherFailures)
+	g.mergeActivity(o)
 }
 
 func (g *Group) op(op Op, create bool) *OpResult {

@@ -49,12 +49,26 @@ func (run *Run) OpErrors(op Op) int64 {
 	return n
 }
 
-// Rate is op's samples per second of the measured phase.
+// Rate is op's samples per second of the time the scenarios that did op
+// were active: every group's samples over the longest active time of those
+// groups (scenarios start together, so that is the span in which op
+// happened). A scenario that ran 2 s of a 4 s run is rated over its 2 s;
+// results without active times are rated over the measured phase.
 func (run *Run) Rate(op Op) float64 {
-	if run.Info.Duration <= 0 {
+	var n int64
+	var span time.Duration
+	for _, g := range run.Groups {
+		if o := g.op(op, false); o != nil {
+			if c := o.Count(); c > 0 {
+				n += c
+				span = max(span, g.ActiveTime(run))
+			}
+		}
+	}
+	if span <= 0 {
 		return 0
 	}
-	return float64(run.Op(op).Count()) / run.Info.Duration.Seconds()
+	return float64(n) / span.Seconds()
 }
 
 // Ops lists the operations with samples in any group.

@@ -119,14 +119,29 @@ func WriteText(w io.Writer, rep *Report) error {
 	for _, be := range s.backends {
 		fmt.Fprintf(&b, "\nlatency: %s\n", be)
 		tw := newTable(&b)
-		fmt.Fprintln(tw, "op\tcount\trate\tp50\tp90\tp99\tp99.9\tmax\terrors\t")
+		st := s.runs[be].Starts()
+		dropped := st.Dropped > 0
+		fmt.Fprint(tw, "op\tcount\trate\tp50\tp90\tp99\tp99.9\tmax\terrors\t")
+		if dropped {
+			fmt.Fprint(tw, "dropped\t")
+		}
+		fmt.Fprintln(tw)
 		for _, r := range s.opRows(be) {
-			fmt.Fprintf(tw, "%s\t%d\t%s\t%s\t%s\t%s\t%s\t%s\t%d\t\n", r.op, r.count, formatRate(r.rate),
+			fmt.Fprintf(tw, "%s\t%d\t%s\t%s\t%s\t%s\t%s\t%s\t%d\t", r.op, r.count, formatRate(r.rate),
 				fmtDur(r.p50), fmtDur(r.p90), fmtDur(r.p99), fmtDur(r.p999), fmtDur(r.max), r.errors)
+			if dropped {
+				fmt.Fprintf(tw, "%s\t", droppedCell(r.op, st))
+			}
+			fmt.Fprintln(tw)
 		}
 		tw.Flush()
+		if w := droppedWarning(be, st); w != "" {
+			fmt.Fprintln(&b, "warning: "+w)
+		}
 		writeErrorsText(&b, s.runs[be])
 		writeGroupsText(&b, s.runs[be])
+		writeScenariosText(&b, be, s.runs[be])
+		writeFailuresText(&b, be, s.runs[be])
 	}
 	if len(s.backends) > 1 {
 		writeComparisonText(&b, s)
@@ -308,6 +323,7 @@ type groupRow struct {
 	count, errors  int64
 	rate           float64
 	p50, p99, max  time.Duration
+	dropped        string // the group's dropped starts on its response row
 }
 
 // groupRows breaks a run down by scenario and node; nil when there is only
@@ -324,11 +340,11 @@ func groupRows(run *Run) []groupRow {
 				continue
 			}
 			h := o.All()
-			rate := 0.0
-			if run.Info.Duration > 0 {
-				rate = float64(h.Count()) / run.Info.Duration.Seconds()
+			var dropped string
+			if g.Starts.Total > 0 {
+				dropped = droppedCell(op, g.Starts)
 			}
-			rows = append(rows, groupRow{g.Labels.Scenario, g.Labels.Node, op, h.Count(), o.Errors(), rate, h.Quantile(.5), h.Quantile(.99), h.Max()})
+			rows = append(rows, groupRow{g.Labels.Scenario, g.Labels.Node, op, h.Count(), o.Errors(), g.Rate(run, op), h.Quantile(.5), h.Quantile(.99), h.Max(), dropped})
 		}
 	}
 	return rows
@@ -342,9 +358,18 @@ func writeGroupsText(b *strings.Builder, run *Run) {
 	fmt.Fprintf(b, "\nby scenario and node:\n")
 	tw := newTable(b)
 	tw.left = 3
-	fmt.Fprintln(tw, "scenario\tnode\top\tcount\trate\tp50\tp99\tmax\terrors\t")
+	dropped := run.Starts().Dropped > 0
+	fmt.Fprint(tw, "scenario\tnode\top\tcount\trate\tp50\tp99\tmax\terrors\t")
+	if dropped {
+		fmt.Fprint(tw, "dropped\t")
+	}
+	fmt.Fprintln(tw)
 	for _, r := range rows {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%s\t%s\t%s\t%s\t%d\t\n", orDash(r.scenario), orDash(r.node), r.op, r.count, formatRate(r.rate), fmtDur(r.p50), fmtDur(r.p99), fmtDur(r.max), r.errors)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%s\t%s\t%s\t%s\t%d\t", orDash(r.scenario), orDash(r.node), r.op, r.count, formatRate(r.rate), fmtDur(r.p50), fmtDur(r.p99), fmtDur(r.max), r.errors)
+		if dropped {
+			fmt.Fprintf(tw, "%s\t", r.dropped)
+		}
+		fmt.Fprintln(tw)
 	}
 	tw.Flush()
 }

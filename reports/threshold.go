@@ -14,10 +14,14 @@ import (
 // ThresholdResult is the outcome of one threshold on one run.
 type ThresholdResult struct {
 	Key, Expr string
-	Run       string  // the run it was checked on (Run.Name)
-	Actual    float64 // measured value: ns for latencies, per second for rates, else a count
-	Display   string  // Actual formatted for people
-	Pass      bool
+	// File is the workload file the threshold comes from, when the runner
+	// says (sparkbench run sets it: a run of several files judges each
+	// file's thresholds on its own runs).
+	File    string  `json:",omitempty"`
+	Run     string  // the run it was checked on (Run.Name)
+	Actual  float64 // measured value: ns for latencies, per second for rates, else a count
+	Display string  // Actual formatted for people
+	Pass    bool
 }
 
 // ThresholdsFailed reports whether any result failed.
@@ -68,9 +72,9 @@ func parseThresholds(m map[string]string) ([]threshold, error) {
 // Threshold keys:
 //
 //	OP.p50 OP.p90 OP.p99 OP.p99.9 OP.max OP.mean  latency of OP (all outcomes)
-//	OP.rate                                       samples of OP per second
-//	errors                                        error outcomes of all ops but response
-//	errors.CODE                                   outcomes named CODE ("quota_exceeded", "timeout")
+//	OP.rate                                       samples of OP per second of its scenarios' active time
+//	errors                                        error outcomes of every op, each failed request once
+//	errors.CODE                                   outcomes named CODE ("quota_exceeded", "timeout", "status")
 //	limit_violations                              attempts over a limit the host let through
 //	dropped                                       open-loop starts dropped
 //
@@ -195,16 +199,19 @@ func Evaluate(rep *Report, thresholds map[string]string) ([]ThresholdResult, err
 	return out, nil
 }
 
-// runErrors counts error outcomes over all operations but response (which
-// repeats the invocation's outcome); name restricts to one code name.
+// runErrors counts error outcomes over all operations; name restricts to
+// one code name. Of the responses only CodeStatus counts (the invocation
+// succeeded, the status was not expected): a response's other error
+// outcomes repeat its invocation's, so that every failed request counts
+// once.
 func runErrors(run *Run, name *string) int64 {
 	var n int64
 	for _, g := range run.Groups {
 		for _, o := range g.Ops {
-			if o.Op == OpResponse {
-				continue
-			}
 			for _, c := range o.Codes {
+				if o.Op == OpResponse && c.Code != CodeStatus {
+					continue
+				}
 				if name == nil && IsError(c.Code) || name != nil && CodeName(c.Code, run.Info.CodeNames) == *name {
 					n += c.Hist.Count()
 				}

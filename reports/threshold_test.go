@@ -4,6 +4,7 @@ import (
 	"errors"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestEvaluate(t *testing.T) {
@@ -70,5 +71,37 @@ func TestEvaluateEveryRun(t *testing.T) {
 	}
 	if !ThresholdsFailed(rs) {
 		t.Fatal("ThresholdsFailed = false")
+	}
+}
+
+// TestErrorsCountEveryFailedRequest: a response with a status the scenario
+// does not expect is an error (errors, errors.status) although its
+// invocation succeeded; a failed invocation counts once, not again for its
+// response.
+func TestErrorsCountEveryFailedRequest(t *testing.T) {
+	clk := &fakeClock{t: fixtureStart.UnixNano()}
+	r := newTestRecorder(Labels{Scenario: "pages", Node: "edge"}, fixtureStart, clk.now)
+	for i := 0; i < 150; i++ {
+		r.Record(OpInvocation, CodeOK, time.Microsecond)
+		r.Record(OpResponse, CodeStatus, time.Microsecond)
+		r.RecordStatus(500, false)
+	}
+	for i := 0; i < 3; i++ {
+		r.Record(OpInvocation, 101, time.Microsecond) // trap
+		r.Record(OpResponse, 101, time.Microsecond)
+	}
+	r.Record(OpSparkSet, CodeQuotaExceeded, time.Microsecond)
+	rep := NewReport(Build(RunInfo{Backend: "memory", Duration: time.Second}, []*Recorder{r}))
+	for key, want := range map[string]float64{"errors": 154, "errors.status": 150, "errors.trap": 3, "errors.quota_exceeded": 1} {
+		rs, err := Evaluate(rep, map[string]string{key: "== 0"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if rs[0].Actual != want || rs[0].Pass {
+			t.Errorf("%s = %v (pass %v), want %v", key, rs[0].Actual, rs[0].Pass, want)
+		}
+	}
+	if n := rep.Runs[0].OpErrors(OpResponse); n != 153 {
+		t.Errorf("response errors %d, want 153 (150 statuses, 3 traps)", n)
 	}
 }

@@ -535,6 +535,7 @@ func (d *decoder) scenarios(n, root *yaml.Node, w *Workload, baseDir string) []S
 			d.failf(it, p, nil, "missing flare (builtin:NAME or a path to a .wasm)")
 		}
 		if v, ok := f["executor"]; ok {
+			sc.ExecutorPos = Pos{v.val.Line, v.val.Column}
 			sc.Executor = d.executor(v.val, p+".executor", w.Duration)
 		} else {
 			d.failf(it, p, nil, "missing executor")

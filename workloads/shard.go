@@ -54,7 +54,13 @@ func splitRate(rate float64, i, n int) float64 {
 // running their shards together run the whole workload: rates, workers and
 // iterations are divided (remainders go to the first shards), and every key
 // space is split into disjoint slices (keys ≡ i mod n; sequential and
-// preload keys i, i+n, ...). w is not changed; n <= 1 gives a copy of w.
+// preload keys i, i+n, ...). What makes the load (rates, iterations, the
+// vus of a closed executor bound by its duration) is never rounded up, so
+// that the shards together run exactly the workload: a count smaller than
+// n leaves the last shards none, and CheckShard reports such a shard. What
+// only bounds concurrency (max_in_flight, the vus of a closed executor with
+// iterations) is at least 1, so that a shard can run its part. w is not
+// changed; n <= 1 gives a copy of w.
 func (w *Workload) Sharded(i, n int) *Workload {
 	c := w.clone()
 	if n <= 1 {
@@ -71,9 +77,10 @@ func (w *Workload) Sharded(i, n int) *Workload {
 		}
 		e.MaxInFlight = max(1, int(splitInt(int64(e.MaxInFlight), i, n)))
 		if e.Type == Closed {
-			e.VUs = max(1, int(splitInt(int64(e.VUs), i, n)))
+			e.VUs = int(splitInt(int64(e.VUs), i, n))
 			if e.Iterations > 0 {
-				e.Iterations = max(1, splitInt(e.Iterations, i, n))
+				e.Iterations = splitInt(e.Iterations, i, n)
+				e.VUs = max(1, e.VUs)
 			}
 		}
 		for j, v := range sc.Vars {
@@ -86,6 +93,54 @@ func (w *Workload) Sharded(i, n int) *Workload {
 	}
 	return c
 }
+
+// CheckShard reports a scenario that shard s of w leaves with nothing to
+// do, as a *FieldError naming the executor field: an arrival rate of N/s
+// split over more than N shards leaves the last ones no start, iterations
+// no iteration, the vus of a closed executor bound by its duration no
+// worker. Such a shard would measure nothing of that scenario while saying
+// it ran it, so running it is a usage error, found before the run (run
+// --shard, engine.Run).
+func (w *Workload) CheckShard(s Shard) error {
+	if s.Count <= 1 {
+		return nil
+	}
+	sh := w.Sharded(s.Index, s.Count)
+	for k := range sh.Scenarios {
+		sc, orig := &sh.Scenarios[k], w.Scenarios[k].Executor
+		e := sc.Executor
+		fail := func(field, format string, args ...any) error {
+			return &FieldError{File: w.File, Line: sc.ExecutorPos.Line, Column: sc.ExecutorPos.Column,
+				Path: fmt.Sprintf("scenarios.%d.executor.%s", k, field),
+				Msg:  fmt.Sprintf("--shard %s leaves scenario %s nothing to do: ", s, sc.Name) + fmt.Sprintf(format, args...)}
+		}
+		switch e.Type {
+		case ConstantArrivalRate:
+			if e.Rate <= 0 {
+				return fail("rate", "%s split %d ways gives this shard no start (use at most %d shards)", formatRate(orig.Rate), s.Count, int64(orig.Rate))
+			}
+		case RampingArrivalRate:
+			peak := e.StartRate
+			for _, st := range e.Stages {
+				peak = max(peak, st.Target)
+			}
+			if peak <= 0 {
+				return fail("stages", "every rate split %d ways is 0 in this shard (use fewer shards or higher rates)", s.Count)
+			}
+		case Closed:
+			if orig.Iterations > 0 && e.Iterations < 1 {
+				return fail("iterations", "%d split %d ways gives this shard no iteration (use at most %d shards)", orig.Iterations, s.Count, orig.Iterations)
+			}
+			if e.VUs < 1 {
+				return fail("vus", "%d split %d ways gives this shard no worker (use at most %d shards)", orig.VUs, s.Count, orig.VUs)
+			}
+		}
+	}
+	return nil
+}
+
+// formatRate shows a rate as a workload file writes it: "5/s".
+func formatRate(r float64) string { return strconv.FormatFloat(r, 'f', -1, 64) + "/s" }
 
 // WithDuration returns w with its measured phase set to d: the workload
 // duration and every executor's own duration (closed executors bound only

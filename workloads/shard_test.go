@@ -1,8 +1,10 @@
 package workloads
 
 import (
+	"errors"
 	"os"
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 )
@@ -136,5 +138,72 @@ func TestShardedSplitsRampsAndKeySpaces(t *testing.T) {
 	}
 	if whole.Scenarios[0].Vars[1].Dist != w.Scenarios[0].Vars[1].Dist {
 		t.Error("a constant was copied though sharding does not change it")
+	}
+}
+
+// TestShardedNeverRoundsUp: counts smaller than the number of shards are
+// not rounded up (iterations: 3 over 10 shards is 3 in total), and a shard
+// left with nothing to do is a *FieldError naming the executor field.
+func TestShardedNeverRoundsUp(t *testing.T) {
+	src := `
+sites: [{domain: a.example, capabilities: [writes_spark_kv]}]
+scenarios:
+  - name: few
+    flare: builtin:counter
+    executor: {type: closed, vus: 10, iterations: 3}
+`
+	w, err := Parse("few.yaml", []byte(src))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var iters, vus int64
+	for i := 0; i < 10; i++ {
+		e := w.Sharded(i, 10).Scenarios[0].Executor
+		iters += e.Iterations
+		vus += int64(e.VUs)
+		err := w.CheckShard(Shard{i, 10})
+		if (i < 3) != (err == nil) {
+			t.Errorf("shard %d/10: CheckShard = %v", i, err)
+		}
+		var fe *FieldError
+		if err != nil && (!errors.As(err, &fe) || fe.Path != "scenarios.0.executor.iterations" || fe.Line != 6 ||
+			!strings.Contains(err.Error(), "3 split 10 ways gives this shard no iteration (use at most 3 shards)")) {
+			t.Errorf("shard %d/10: %v", i, err)
+		}
+	}
+	if iters != 3 || vus != 10 {
+		t.Errorf("%d iterations and %d vus over 10 shards, want 3 and 10", iters, vus)
+	}
+	// Bounds on concurrency stay at least 1 where the shard has work.
+	w1, _ := Parse("x.yaml", []byte(strings.Replace(src, "vus: 10", "vus: 1", 1)))
+	if e := w1.Sharded(2, 10).Scenarios[0].Executor; e.VUs != 1 || e.Iterations != 1 || w1.CheckShard(Shard{2, 10}) != nil {
+		t.Errorf("vus 1, iterations 3: shard 2/10 has %d vus, %d iterations", e.VUs, e.Iterations)
+	}
+	for _, tc := range []struct {
+		executor string
+		shards   int
+		path     string
+	}{
+		{"{type: constant-arrival-rate, rate: 5/s}", 10, "rate"},
+		{"{type: ramping-arrival-rate, start_rate: 0/s, stages: [{target: 3/s, duration: 1s}, {target: 0/s, duration: 1s}]}", 4, "stages"},
+		{"{type: closed, vus: 2, duration: 1s}", 3, "vus"},
+	} {
+		w, err := Parse("x.yaml", []byte(strings.Replace(src, "{type: closed, vus: 10, iterations: 3}", tc.executor, 1)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := w.CheckShard(Shard{0, tc.shards}); err != nil {
+			t.Errorf("%s: shard 0/%d: %v", tc.executor, tc.shards, err)
+		}
+		err = w.CheckShard(Shard{tc.shards - 1, tc.shards})
+		var fe *FieldError
+		if !errors.As(err, &fe) || fe.Path != "scenarios.0.executor."+tc.path || !strings.Contains(err.Error(), "nothing to do") {
+			t.Errorf("%s: last of %d shards: %v", tc.executor, tc.shards, err)
+		}
+	}
+	// A fractional rate is split evenly: every shard has starts.
+	w, _ = Parse("x.yaml", []byte(strings.Replace(src, "{type: closed, vus: 10, iterations: 3}", "{type: constant-arrival-rate, rate: 2.5/s, max_in_flight: 10}", 1)))
+	if err := w.CheckShard(Shard{9, 10}); err != nil {
+		t.Errorf("2.5/s over 10 shards: %v", err)
 	}
 }

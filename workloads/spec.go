@@ -129,6 +129,7 @@ type ScenarioSpec struct {
 	// WritesSpark is whether the flare can write Spark (set/delete/pull).
 	WritesSpark bool
 	FlarePos    Pos // of the flare field in the file
+	ExecutorPos Pos // of the executor field's value in the file
 }
 
 // Executor kinds, as the executor that runs them names them.

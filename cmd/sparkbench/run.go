@@ -26,10 +26,11 @@ const runUsage = `usage: sparkbench run [flags] FILE...
 Runs each workload file: per node a store (a fresh temporary directory unless
 store.dir is set), the flares compiled once, preload, warmup, then the
 measured phase with every scenario's executor running concurrently. Prints a
-terminal summary; --out, --html and --md write the full report. With several
-backends (--backend memory,bbolt,pebble) the workload runs against each in
-turn and the summary shows them side by side. Ctrl-C stops scheduling, lets
-in-flight invocations finish and still reports what was measured.
+terminal summary; --out, --html and --md write the full report, with the
+results of the file's thresholds. With several backends (--backend
+memory,bbolt,pebble) the workload runs against each in turn and the summary
+shows them side by side. Ctrl-C stops scheduling, lets in-flight
+invocations finish and still reports what was measured.
 
 Exit status: 0 ok, 1 runtime error, 2 invalid workload or flags,
 3 a threshold of the workload failed.
@@ -164,6 +165,9 @@ func (c *runCommand) load(ctx context.Context, files []string) ([]*workloads.Wor
 	for i, file := range files {
 		w, err := workloads.ParseFile(file, c.overrides...)
 		if err == nil {
+			err = w.CheckShard(c.shard)
+		}
+		if err == nil {
 			err = engine.Check(ctx, w)
 		}
 		if err != nil {
@@ -261,18 +265,26 @@ func (c *runCommand) report(ctx context.Context, parsed []*workloads.Workload, f
 	if ctx.Err() != nil {
 		fmt.Fprintln(c.stderr, "sparkbench run: interrupted; reporting what was measured")
 	}
-	if code, ok := c.writeReports(reports.NewReport(runs...)); !ok {
+	rep := reports.NewReport(runs...)
+	var perFile [][]reports.ThresholdResult
+	if runErr == nil {
+		// Judged before the reports are written, so that --out, --html and
+		// --md carry every threshold's outcome.
+		var code int
+		var ok bool
+		if perFile, code, ok = c.evaluateThresholds(parsed, fileRuns); !ok {
+			return code
+		}
+		rep.Thresholds = slices.Concat(perFile...)
+	}
+	if code, ok := c.writeReports(rep); !ok {
 		return code
 	}
 	if runErr != nil {
 		fmt.Fprintf(c.stderr, "sparkbench run: %s\n", oneLine(runErr))
 		return exitCodeFor(runErr)
 	}
-	failed, code, ok := c.checkThresholds(parsed, fileRuns)
-	if !ok {
-		return code
-	}
-	if failed {
+	if c.printThresholds(parsed, perFile) {
 		return exitThresholds
 	}
 	if errors.Is(ctx.Err(), context.Canceled) {
@@ -303,10 +315,11 @@ func (c *runCommand) writeReports(rep *reports.Report) (code int, ok bool) {
 	return exitOK, true
 }
 
-// checkThresholds evaluates each file's thresholds on that file's runs and
-// prints the results. ok is false when a threshold cannot be evaluated
-// (exit code 2).
-func (c *runCommand) checkThresholds(parsed []*workloads.Workload, fileRuns [][]*reports.Run) (failed bool, code int, ok bool) {
+// evaluateThresholds evaluates each file's thresholds on that file's runs;
+// perFile[i] are parsed[i]'s results, each naming its file. ok is false when
+// a threshold cannot be evaluated (exit code 2, already printed).
+func (c *runCommand) evaluateThresholds(parsed []*workloads.Workload, fileRuns [][]*reports.Run) (perFile [][]reports.ThresholdResult, code int, ok bool) {
+	perFile = make([][]reports.ThresholdResult, len(parsed))
 	for i, w := range parsed {
 		if len(w.Thresholds) == 0 || len(fileRuns[i]) == 0 {
 			continue
@@ -314,16 +327,31 @@ func (c *runCommand) checkThresholds(parsed []*workloads.Workload, fileRuns [][]
 		res, err := reports.Evaluate(reports.NewReport(fileRuns[i]...), w.Thresholds)
 		if err != nil {
 			fmt.Fprintf(c.stderr, "sparkbench run: %s: thresholds: %s\n", w.File, oneLine(err))
-			return false, exitUsage, false
+			return nil, exitUsage, false
+		}
+		for j := range res {
+			res[j].File = w.File
+		}
+		perFile[i] = res
+	}
+	return perFile, exitOK, true
+}
+
+// printThresholds prints each file's threshold results after the summary
+// and reports whether any failed.
+func (c *runCommand) printThresholds(parsed []*workloads.Workload, perFile [][]reports.ThresholdResult) (failed bool) {
+	for i, res := range perFile {
+		if len(res) == 0 {
+			continue
 		}
 		fmt.Fprintln(c.stdout)
 		if len(parsed) > 1 {
-			fmt.Fprintf(c.stdout, "thresholds of %s:\n", w.File)
+			fmt.Fprintf(c.stdout, "thresholds of %s:\n", parsed[i].File)
 		}
 		reports.WriteThresholdsText(c.stdout, res)
 		failed = failed || reports.ThresholdsFailed(res)
 	}
-	return failed, exitOK, true
+	return failed
 }
 
 func backendNames() []string {

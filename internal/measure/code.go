@@ -3,11 +3,18 @@ package measure
 // Outcome codes. A spark_* call ends with its Spark status code (the wire
 // code of store.Code: 0 ok, 1 invalid_ttl ... 9 no_capability) or, for a
 // get that found nothing, CodeMiss; an invocation ends with CodeOK or
-// InvocationCode of its error kind.
+// InvocationCode of its error kind; a response ends like its invocation,
+// or with CodeStatus when the invocation succeeded with a status the
+// scenario does not expect.
 const (
 	CodeMiss          int32 = -1
 	CodeOK            int32 = 0
 	CodeQuotaExceeded int32 = 4
+	// CodeStatus ("status") is a response whose HTTP status is not in the
+	// scenario's expect.status: the flare ran, the request failed. Not 200
+	// or another HTTP-looking number, so that a result file cannot be read
+	// as holding HTTP statuses.
+	CodeStatus int32 = 90
 )
 
 // invocationCodeBase + an error kind is an invocation's outcome code.
@@ -49,12 +56,15 @@ func InvocationCode(kind uint8) int32 {
 	return invocationCodeBase + int32(kind)
 }
 
-// CodeName names an outcome code: "miss", a Spark status code's name, or
-// an invocation error kind's name (codes 101 and up).
+// CodeName names an outcome code: "miss", a Spark status code's name,
+// "status" (CodeStatus), or an invocation error kind's name (codes 101 and
+// up).
 func CodeName(code int32) (string, bool) {
 	switch {
 	case code == CodeMiss:
 		return "miss", true
+	case code == CodeStatus:
+		return "status", true
 	case code > invocationCodeBase:
 		return ErrorKindName(uint8(min(code-invocationCodeBase, 255)))
 	}

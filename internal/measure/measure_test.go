@@ -32,13 +32,13 @@ func TestCodeNames(t *testing.T) {
 		4: "quota_exceeded", 5: "not_available", 6: "internal", 7: "read_limit",
 		8: "bad_key", 9: "no_capability",
 		101: "trap", 102: "timeout", 103: "abi_violation", 104: "alloc_failed",
-		105: "memory_limit", 106: "other",
+		105: "memory_limit", 106: "other", 90: "status",
 	} {
 		if got, ok := CodeName(code); !ok || got != want {
 			t.Errorf("CodeName(%d) = %q, %v; want %q", code, got, ok, want)
 		}
 	}
-	for _, code := range []int32{-2, 10, 99, 100, 107, 356, 1 << 30} {
+	for _, code := range []int32{-2, 10, 89, 91, 99, 100, 107, 356, 1 << 30} {
 		if got, ok := CodeName(code); ok {
 			t.Errorf("CodeName(%d) = %q, want unknown", code, got)
 		}

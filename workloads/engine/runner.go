@@ -95,6 +95,7 @@ type run struct {
 
 	start       time.Time     // of the measured phase
 	elapsed     time.Duration // of the measured phase
+	stoppedAt   time.Time     // when the run was stopped during the measured phase; zero if it was not
 	timeoutMode string        // in effect, read before the host closes
 }
 
@@ -104,6 +105,9 @@ func newRun(w *workloads.Workload, opts Options) (*run, error) {
 	if s := opts.Shard; s.Count > 1 {
 		if s.Index < 0 || s.Index >= s.Count {
 			return nil, fmt.Errorf("shard %d/%d: want 0 <= i < N", s.Index, s.Count)
+		}
+		if err := w.CheckShard(s); err != nil {
+			return nil, err
 		}
 		w = w.Sharded(s.Index, s.Count)
 	}
@@ -272,8 +276,15 @@ func (r *run) measure(ctx context.Context) ([]*reports.Recorder, error) {
 	if r.opts.OnMeasure != nil {
 		r.opts.OnMeasure(prog)
 	}
+	// When the run is stopped, so that each scenario's result says
+	// whether it ended on its own or was interrupted.
+	stopped := make(chan time.Time, 1)
+	stopWatch := context.AfterFunc(ctx, func() { stopped <- time.Now() })
 	recs, err := r.runPhase(ctx, r.start)
 	r.elapsed = time.Since(r.start)
+	if !stopWatch() {
+		r.stoppedAt = <-stopped // ctx was done: its callback ran or runs
+	}
 	close(prog.done)
 	// An open-loop schedule's last start comes one gap before its end: the
 	// measured phase is the planned one unless the run was stopped early.
@@ -311,7 +322,9 @@ func (r *run) merge(recs []*reports.Recorder) *reports.Run {
 		TimerOverhead: r.overhead,
 		CodeNames:     codeNames(),
 	}
-	return reports.Build(info, recs)
+	res := reports.Build(info, recs)
+	r.setActivity(res, r.stoppedAt)
+	return res
 }
 
 // plannedDuration is the longest executor schedule.

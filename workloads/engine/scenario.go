@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"fmt"
+	"sync/atomic"
 	"time"
 	"unsafe"
 
@@ -32,6 +33,10 @@ type scenarioRT struct {
 	site     *store.Site // nil when the node has no Spark
 	openLoop bool
 	progress *ScenarioProgress
+	// firstStart is the intended start of the measured phase's first
+	// request: where the scenario's active time begins (an open-loop
+	// executor may begin its schedule after the phase began).
+	firstStart atomic.Pointer[time.Time]
 	// sources are the prepared distributions of the variables, built by
 	// the first newWorker and shared by every worker of the run.
 	sources []*gen.IntSource
@@ -168,6 +173,7 @@ type worker struct {
 	req       host.Request
 	resp      host.Response
 	offs      []int
+	msg       []byte // a failed request's message, built here (recordFailure)
 	lastQuota time.Time
 	// ictx is the run's context without its cancellation, so that an
 	// invocation in flight when the run is stopped finishes (built once).
@@ -269,24 +275,34 @@ func (wk *worker) Do(ctx context.Context, seq int64, intended, started time.Time
 	// time.Now's wall and monotonic reads (~60ns); intended carries a
 	// monotonic reading, so end does too.
 	end := intended.Add(time.Since(intended))
-	failed := err != nil
-	if !failed && (resp.Status < 0 || resp.Status >= len(rt.expect) || !rt.expect[resp.Status]) {
-		failed = true
+	// A request fails when its invocation does, or when the flare answers
+	// a status the scenario does not expect: both are errors of the
+	// response (CodeStatus for the second), counted once each.
+	code := host.KindOf(err).Code()
+	expected := err == nil && resp.Status >= 0 && resp.Status < len(rt.expect) && rt.expect[resp.Status]
+	if err == nil && !expected {
+		code = reports.CodeStatus
 	}
-	if failed {
+	if code != reports.CodeOK {
 		rt.progress.errors.Add(1)
 	}
 	rec := wk.rec
 	if rec == nil {
 		return end
 	}
-	rec.Record(reports.OpResponse, host.KindOf(err).Code(), end.Sub(intended))
+	if seq == 0 {
+		first := intended // escapes here, once per scenario, not per request
+		rt.firstStart.CompareAndSwap(nil, &first)
+	}
+	rec.Record(reports.OpResponse, code, end.Sub(intended))
+	if code != reports.CodeOK {
+		wk.recordFailure(code, err)
+	}
 	if rt.openLoop {
 		rec.RecordStart(started.Sub(intended), false)
 	}
 	if err == nil {
-		ok := resp.Status >= 0 && resp.Status < len(rt.expect) && rt.expect[resp.Status]
-		rec.RecordStatus(resp.Status, ok)
+		rec.RecordStatus(resp.Status, expected)
 	}
 	if rt.site != nil && end.Sub(wk.lastQuota) >= time.Second {
 		wk.lastQuota = end
