@@ -56,7 +56,7 @@ func TestRatesOverActiveTime(t *testing.T) {
 	// Shards run at the same time: their rates add up.
 	a, b := activityRun(), activityRun()
 	a.Info.Shard, b.Info.Shard = "0/2", "1/2"
-	m, err := MergeShards([]*Run{a, b})
+	m, err := mergeShardRuns([]*Run{a, b})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -215,17 +215,12 @@ func metricsOf(runs []*Run) []metricDef {
 		return h
 	}
 	var defs []metricDef
-	add := func(prefix string, hist func(*Run) *Hist, count func(*Run) int64) {
+	add := func(prefix string, hist func(*Run) *Hist, rate func(*Run) float64) {
 		defs = append(defs,
 			metricDef{prefix + ".p50", true, true, func(r *Run) float64 { return float64(hist(r).Quantile(.5)) }},
 			metricDef{prefix + ".p99", true, true, func(r *Run) float64 { return float64(hist(r).Quantile(.99)) }},
 			metricDef{prefix + ".mean", true, true, func(r *Run) float64 { return float64(hist(r).Mean()) }},
-			metricDef{prefix + ".rate", false, false, func(r *Run) float64 {
-				if r.Info.Duration <= 0 {
-					return 0
-				}
-				return float64(count(r)) / r.Info.Duration.Seconds()
-			}},
+			metricDef{prefix + ".rate", false, false, rate},
 		)
 	}
 	for _, op := range displayOps {
@@ -234,7 +229,7 @@ func metricsOf(runs []*Run) []metricDef {
 		}
 		op := op
 		all := func(r *Run) *Hist { return cached(histKey{run: r, op: op, all: true}) }
-		add(op.String(), all, func(r *Run) int64 { return all(r).Count() })
+		add(op.String(), all, func(r *Run) float64 { return r.Rate(op) })
 		// An operation measured in several scenarios or nodes is also
 		// compared per scenario and node, so that a regression in one is
 		// not diluted by the others.
@@ -244,7 +239,7 @@ func metricsOf(runs []*Run) []metricDef {
 		for _, l := range groupsWith[op] {
 			l := l
 			h := func(r *Run) *Hist { return cached(histKey{run: r, l: l, op: op}) }
-			add(l.Scenario+"@"+l.Node+":"+op.String(), h, func(r *Run) int64 { return h(r).Count() })
+			add(l.Scenario+"@"+l.Node+":"+op.String(), h, func(r *Run) float64 { return r.groupRate(l, op) })
 		}
 	}
 	return defs
@@ -270,6 +265,12 @@ func (run *Run) groupOp(l Labels, op Op) *Hist {
 		}
 	}
 	return h
+}
+
+// groupRate is op's rate in the groups with l's scenario and node (as
+// Run.Rate is over the whole run).
+func (run *Run) groupRate(l Labels, op Op) float64 {
+	return run.rateIn(op, func(g *Group) bool { return g.Labels.Scenario == l.Scenario && g.Labels.Node == l.Node })
 }
 
 // metricPatternName makes '@' and ':' separators for path.Match.

@@ -72,7 +72,7 @@ func TestRecordFailureRepeatAllocatesNothing(t *testing.T) {
 }
 
 // TestFailuresMerge: failures merge exactly across workers (Build),
-// shards (MergeShards) and repeats (the summary's pooling), keeping the
+// shards (MergeReports) and repeats (the summary's pooling), keeping the
 // messages that happened first.
 func TestFailuresMerge(t *testing.T) {
 	one := failuresRun("memory", 0)
@@ -92,7 +92,7 @@ func TestFailuresMerge(t *testing.T) {
 	}
 	a, b := failuresRun("memory", 0), failuresRun("memory", time.Second)
 	a.Info.Shard, b.Info.Shard = "0/2", "1/2"
-	merged, err := MergeShards([]*Run{a, b})
+	merged, err := mergeShardRuns([]*Run{a, b})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -135,3 +135,17 @@ func golden(t *testing.T, name string, got []byte) {
 func newTestRecorder(l Labels, start time.Time, now func() int64) *Recorder {
 	return newRecorder(l, start.UnixNano(), now)
 }
+
+// mergeShardRuns merges runs, each a shard of one split, as `sparkbench
+// merge` does: each in a report of its own, through MergeReports.
+func mergeShardRuns(runs []*Run) (*Run, error) {
+	reps := make([]*Report, len(runs))
+	for i, r := range runs {
+		reps[i] = &Report{Schema: SchemaVersion, Runs: []*Run{r}}
+	}
+	m, err := MergeReports(reps, MergeOptions{})
+	if err != nil {
+		return nil, err
+	}
+	return m.Runs[0], nil
+}

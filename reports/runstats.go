@@ -55,9 +55,18 @@ func (run *Run) OpErrors(op Op) int64 {
 // happened). A scenario that ran 2 s of a 4 s run is rated over its 2 s;
 // results without active times are rated over the measured phase.
 func (run *Run) Rate(op Op) float64 {
+	return run.rateIn(op, func(*Group) bool { return true })
+}
+
+// rateIn is op's count in the groups that in selects, over the longest active
+// time among those that did op.
+func (run *Run) rateIn(op Op, in func(*Group) bool) float64 {
 	var n int64
 	var span time.Duration
 	for _, g := range run.Groups {
+		if !in(g) {
+			continue
+		}
 		if o := g.op(op, false); o != nil {
 			if c := o.Count(); c > 0 {
 				n += c

@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"errors"
 	"strconv"
 	"strings"
 	"unsafe"
@@ -51,26 +52,23 @@ func statusMessage(b []byte, status int, body []byte) []byte {
 // flare) and without the error kind (the report's outcome column says
 // it), so that the same failure always reads the same: "integer divide by
 // zero", `env.abort: "boom" at file.ts:7:5`, "stopped after 1s",
-// "spark_set: value (ptr 9, len 4) outside guest memory of 65536 bytes".
-//
-// It reads the host's error text, "flare[NAME] FUNC: KIND: DETAIL", the one
-// place that knows that shape.
+// "spark_set: value outside guest memory". It is the host's
+// GuestError.Detail, prefixed with the guest function when that is not
+// handle_request; an error of another kind (the run being stopped) is
+// counted by its text without the flare's name.
 func failureDetail(err error) string {
+	var ge *host.GuestError
+	if errors.As(err, &ge) {
+		if ge.Func != "" && ge.Func != "handle_request" {
+			return ge.Func + ": " + ge.Detail
+		}
+		return ge.Detail
+	}
 	s := err.Error()
 	if strings.HasPrefix(s, "flare[") {
 		if i := strings.Index(s, "] "); i >= 0 {
 			s = s[i+2:]
 		}
 	}
-	s = strings.TrimPrefix(s, "handle_request: ")
-	if k := host.KindOf(err); k != host.KindNone && k != host.KindOther {
-		kind := k.String()
-		if strings.HasPrefix(s, kind+": ") {
-			s = s[len(kind)+2:] // "KIND: DETAIL"
-		} else if i := strings.Index(s, ": "+kind+": "); i >= 0 {
-			s = s[:i+2] + s[i+len(kind)+4:] // "FUNC: KIND: DETAIL" from a host function
-		}
-	}
-	// wazero's prefix of a runtime trap says nothing the kind does not.
-	return strings.ReplaceAll(s, "wasm error: ", "")
+	return strings.TrimPrefix(s, "handle_request: ")
 }

@@ -74,8 +74,8 @@ func TestFailureDetail(t *testing.T) {
 	}{
 		{filepath.Join(hostile, "trap.wasm"), "", host.KindTrap, "unreachable"},
 		{filepath.Join(hostile, "infinite_loop.wasm"), "", host.KindTimeout, "stopped after 100ms"},
-		{filepath.Join(hostile, "bad_action.wasm"), "", host.KindABIViolation, "returned action 7"},
-		{filepath.Join(hostile, "alloc_trap.wasm"), "", host.KindAllocFailed, "req_url: alloc("},
+		{filepath.Join(hostile, "bad_action.wasm"), "", host.KindABIViolation, "unknown action 7"},
+		{filepath.Join(hostile, "alloc_trap.wasm"), "", host.KindAllocFailed, "req_url: alloc: unreachable"},
 		{filepath.Join(hostile, "abi_oob.wasm"), "\x08\x00\x00\x00\x00\x00\x00\x00", host.KindABIViolation, "spark_set: "},
 		{filepath.Join("testdata", "failing.wasm"), "2", host.KindTrap, "integer divide by zero"},
 		{filepath.Join("testdata", "failing.wasm"), "3", host.KindTrap, `env.abort: "boom" at assembly/index.ts:7:5`},
