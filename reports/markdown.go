@@ -80,6 +80,7 @@ func WriteMarkdown(w io.Writer, rep *Report) error {
 			}
 			fmt.Fprintf(&b, "\n<details><summary>limits: %s: %s</summary>\n\n| limit | configured | decisions | attempts over | refused | violations |\n|---|---:|---:|---:|---:|---:|\n%s\n\n</details>\n", be, verdict, strings.Join(lims, "\n"))
 		}
+		writeChecksMarkdown(&b, be, run)
 		if st := run.Starts(); st.Total > 0 {
 			fmt.Fprintf(&b, "\n%s: %d open-loop starts, %d late (> %v), %d dropped. Timer overhead %s.\n", be, st.Total, st.Late, st.ThresholdString(), st.Dropped, overheadString(run))
 		} else {

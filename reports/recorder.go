@@ -48,6 +48,7 @@ type Recorder struct {
 	starts startRec
 	late   time.Duration // a start later than this is late
 	status []statusRec
+	checks []CheckCount
 }
 
 // opRec holds one operation's samples by outcome code. A sample is

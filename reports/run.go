@@ -45,6 +45,7 @@ type Group struct {
 	Limits   []LimitCount
 	Starts   Starts
 	Status   []StatusCount
+	Checks   []CheckCount `json:",omitempty"` // by name
 }
 
 // OpResult holds one operation's histograms, one per outcome code.
@@ -306,6 +307,7 @@ func (r *Recorder) group() *Group {
 	for _, s := range r.status {
 		g.Status = append(g.Status, StatusCount{s.status, s.expected, s.count})
 	}
+	g.Checks = addChecks(nil, r.checks)
 	return g
 }
 
@@ -348,6 +350,7 @@ func (g *Group) merge(o *Group) {
 	}
 	sort.Slice(g.Limits, func(i, j int) bool { return g.Limits[i].Name < g.Limits[j].Name })
 	g.Starts.add(o.Starts)
+	g.Checks = addChecks(g.Checks, o.Checks)
 	for _, s := range o.Status {
 		found := false
 		for i := range g.Status {

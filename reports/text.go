@@ -141,6 +141,7 @@ func WriteText(w io.Writer, rep *Report) error {
 				be, st.Total, st.Late, st.ThresholdString(), st.Dropped, fmtDur(st.Lateness.Quantile(.5)), fmtDur(st.Lateness.Quantile(.99)), fmtDur(st.Lateness.Max()))
 		}
 		writeStatusText(&b, be, run)
+		writeChecksText(&b, be, run)
 	}
 	_, err := io.WriteString(w, b.String())
 	return err

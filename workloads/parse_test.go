@@ -160,8 +160,10 @@ func TestParseErrors(t *testing.T) {
 			if !strings.Contains(msg, c.want) {
 				t.Errorf("error\n  %s\nwant it to contain\n  %s", msg, c.want)
 			}
-			if strings.Contains(msg, "\n") {
-				t.Errorf("error spans lines: %q", msg)
+			for _, line := range strings.Split(msg, "\n") {
+				if !strings.HasPrefix(line, "f.yaml") {
+					t.Errorf("error line does not start with the file: %q", line)
+				}
 			}
 			if c.is != nil && !errors.Is(err, c.is) {
 				t.Errorf("errors.Is(%v) = false", c.is)

@@ -67,6 +67,19 @@ func exitCodeFor(err error) int {
 	return exitRuntime
 }
 
+// printError prints err on w: each error of a workload file on a line of
+// its own (validate and run report every one), anything else on one line.
+func printError(w io.Writer, err error) {
+	var es workloads.Errors
+	if errors.As(err, &es) {
+		for _, e := range es {
+			fmt.Fprintln(w, oneLine(e))
+		}
+		return
+	}
+	fmt.Fprintln(w, oneLine(err))
+}
+
 // oneLine keeps an error message on one line.
 func oneLine(err error) string { return strings.ReplaceAll(err.Error(), "\n", "; ") }
 

@@ -78,7 +78,7 @@ func runRun(args []string, stdout, stderr io.Writer) int {
 	defer stop()
 	parsed, err := c.load(ctx, files)
 	if err != nil {
-		fmt.Fprintln(stderr, oneLine(err))
+		printError(stderr, err)
 		return exitCodeFor(err)
 	}
 	closeOutputs, code, ok := c.openOutputs()

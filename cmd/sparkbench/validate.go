@@ -48,7 +48,7 @@ func runValidate(args []string, stdout, stderr io.Writer) int {
 			err = engine.Check(context.Background(), w)
 		}
 		if err != nil {
-			fmt.Fprintln(stderr, oneLine(err))
+			printError(stderr, err)
 			code = exitUsage
 			continue
 		}

@@ -67,8 +67,9 @@ func Run(ctx context.Context, w *workloads.Workload, opts Options) (*reports.Run
 	if err != nil {
 		return nil, err
 	}
+	vrecs, _ := r.verify()
 	r.close()
-	return r.merge(recs), nil
+	return r.merge(append(recs, vrecs...)), nil
 }
 
 // run is one run in progress: what each phase builds for the next.

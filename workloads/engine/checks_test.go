@@ -1,0 +1,137 @@
+package engine
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/sparkbench/sparkbench/reports"
+	"github.com/sparkbench/sparkbench/workloads"
+)
+
+// runFile parses src as a workload file in a temporary directory and runs
+// it on the memory backend.
+func runFile(t *testing.T, src string) *reports.Run {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "w.yaml")
+	if err := os.WriteFile(path, []byte(src), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	w, err := workloads.ParseFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	run, err := Run(context.Background(), w, DefaultOptions())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return run
+}
+
+func checkCounts(run *reports.Run) map[string][2]int64 {
+	m := map[string][2]int64{}
+	for _, c := range run.Checks() {
+		m[c.Name] = [2]int64{c.Passed, c.Failed}
+	}
+	return m
+}
+
+// TestChecksOnReferenceFlares runs checks of every kind on the reference
+// flares (kvops answers, the cache's headers) and on the counter with one
+// key per worker, whose verify proves that no increment was lost.
+func TestChecksOnReferenceFlares(t *testing.T) {
+	run := runFile(t, `
+store: {backend: memory}
+sites: [{domain: a.example, capabilities: [writes_spark_kv]}]
+preload: {keys: 10, key: "k{{seq}}", value_size: 3}
+scenarios:
+  - name: kv
+    flare: builtin:kvops
+    executor: {type: closed, vus: 2, iterations: 100}
+    vars: {k: {dist: uniform, n: 20}}
+    request: {method: POST, body: "get k{{k}}"}
+    expect:
+      checks:
+        - {name: answered, regex: '^get (hit ttl=0 len=3 value=[a-z]{3}|miss)\n$'}
+        - {name: hit, contains: "get hit"}
+        - {name: never, equals: "{{k}}"}
+        - {name: size, size: {min: 9, max: 40}}
+  - name: cache
+    flare: builtin:cache
+    executor: {type: closed, vus: 1, iterations: 20}
+    request: {url: "https://a.example/page"}
+    expect:
+      checks:
+        - {name: cache-header, header: x-cache, regex: '^(HIT|MISS)$'}
+        - {name: cache-hit, header: x-cache, equals: HIT}
+        - {name: ttl-header, header: x-cache-ttl, present: true}
+        - {name: no-such-header, header: x-nope, present: false}
+  - name: count
+    flare: builtin:counter
+    executor: {type: closed, vus: 3, iterations: 90}
+    request: {headers: {x-counter-key: "hits:{{worker}}"}}
+    expect:
+      checks: [{name: numeric, regex: '^[0-9]+$'}]
+verify:
+  - {name: no-lost-increments, scenario: count, key: "hits:{{worker}}", equals: "{{responses}}", default: "0"}
+  - {name: wrong-count, scenario: count, key: "hits:{{worker}}", equals: "{{responses}}0"}
+  - {name: preloaded, key: k3, size: {min: 3, max: 3}}
+  - {name: absent, key: nope, absent: true}
+`)
+	got := checkCounts(run)
+	hits := got["hit"][0]
+	if hits == 0 || hits == 100 { // 10 of 20 keys preloaded
+		t.Errorf("hit: %v (want some hits and some misses)", got["hit"])
+	}
+	want := map[string][2]int64{
+		"answered": {100, 0}, "never": {0, 100}, "size": {100, 0},
+		"cache-header": {20, 0}, "cache-hit": {19, 1}, "no-such-header": {20, 0},
+		"numeric":            {90, 0},
+		"no-lost-increments": {3, 0}, "wrong-count": {0, 3}, "preloaded": {1, 0}, "absent": {1, 0},
+	}
+	for name, w := range want {
+		if got[name] != w {
+			t.Errorf("check %s: passed/failed %v, want %v", name, got[name], w)
+		}
+	}
+	if got["ttl-header"][0] != 19 {
+		t.Errorf("ttl-header: %v, want 19 passes (hits carry x-cache-ttl)", got["ttl-header"])
+	}
+	if pct, n := run.CheckRate("cache-hit"); n != 20 || pct != 95 {
+		t.Errorf("cache-hit rate %v of %d", pct, n)
+	}
+}
+
+// TestChecksOnAssemblyScriptCounter: the AssemblyScript counter built by
+// the real asc answers its count in a header and the body; one worker
+// makes it exact, and verify reads the key it left.
+func TestChecksOnAssemblyScriptCounter(t *testing.T) {
+	wasm, err := filepath.Abs("../../host/testdata/sdk/as_counter.wasm")
+	if err != nil {
+		t.Fatal(err)
+	}
+	run := runFile(t, `
+store: {backend: memory}
+sites: [{domain: a.example, capabilities: [writes_spark_kv]}]
+scenarios:
+  - name: as
+    flare: `+wasm+`
+    executor: {type: closed, vus: 1, iterations: 40}
+    expect:
+      checks:
+        - {name: set-ok, header: x-set-code, equals: "0"}
+        - {name: count-header, header: x-count, regex: '^[1-9][0-9]*$'}
+        - {name: first, equals: "1"}
+verify:
+  - {name: count, scenario: as, key: count, equals: "{{responses}}"}
+  - {name: forty, key: count, equals: "40"}
+`)
+	want := map[string][2]int64{"set-ok": {40, 0}, "count-header": {40, 0}, "first": {1, 39}, "count": {1, 0}, "forty": {1, 0}}
+	got := checkCounts(run)
+	for name, w := range want {
+		if got[name] != w {
+			t.Errorf("check %s: passed/failed %v, want %v", name, got[name], w)
+		}
+	}
+}
