@@ -46,6 +46,8 @@ type Group struct {
 	Starts   Starts
 	Status   []StatusCount
 	Checks   []CheckCount `json:",omitempty"` // by name
+	// Samples are the responses kept with run --show-responses.
+	Samples []Sample `json:",omitempty"`
 }
 
 // OpResult holds one operation's histograms, one per outcome code.
@@ -351,6 +353,7 @@ func (g *Group) merge(o *Group) {
 	sort.Slice(g.Limits, func(i, j int) bool { return g.Limits[i].Name < g.Limits[j].Name })
 	g.Starts.add(o.Starts)
 	g.Checks = addChecks(g.Checks, o.Checks)
+	g.Samples = append(g.Samples, o.Samples...)
 	for _, s := range o.Status {
 		found := false
 		for i := range g.Status {

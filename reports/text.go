@@ -143,6 +143,7 @@ func WriteText(w io.Writer, rep *Report) error {
 		writeStatusText(&b, be, run)
 		writeChecksText(&b, be, run)
 	}
+	writeSamplesText(&b, rep)
 	_, err := io.WriteString(w, b.String())
 	return err
 }

@@ -111,6 +111,7 @@ func TestCLIGolden(t *testing.T) {
 		{name: "inspect-notwasm", args: []string{"inspect", f("notwasm.wasm")}, code: exitUsage},
 		{name: "version", args: []string{"version"}, code: exitOK, masked: true},
 		{name: "run-ok", args: []string{"run", "--quiet", f("ok.yaml")}, code: exitOK, masked: true},
+		{name: "run-show-responses", args: []string{"run", "--quiet", "--show-responses", "1", f("responses.yaml")}, code: exitOK, masked: true},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -213,7 +213,11 @@ func (wk *worker) runChecks(err error, resp *host.Response) {
 	k := &wk.checker
 	k.reset()
 	for i := range wk.rt.checks {
-		pass, _ := k.eval(&wk.rt.checks[i], resp, wk.vals)
+		c := &wk.rt.checks[i]
+		pass, why := k.eval(c, resp, wk.vals)
 		wk.rec.RecordCheck(reports.CheckID(i), pass)
+		if !pass && err == nil && wk.rt.sampler != nil { // a failed invocation is sampled as an error
+			wk.takeFailure(failKey{failCheck, i}, func() string { return "check " + c.spec.Name + ": " + why }, err, resp)
+		}
 	}
 }

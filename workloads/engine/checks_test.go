@@ -135,3 +135,103 @@ verify:
 		}
 	}
 }
+
+// TestResponseSamples: with ShowResponses n the result keeps the first n
+// responses of each scenario and the first n of each distinct failure,
+// with the request, and the verify failures with the key they read.
+func TestResponseSamples(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "w.yaml")
+	os.WriteFile(path, []byte(`
+store: {backend: memory}
+sites: [{domain: a.example, capabilities: [writes_spark_kv]}]
+scenarios:
+  - name: kv
+    flare: builtin:kvops
+    executor: {type: closed, vus: 1, iterations: 30}
+    request: {method: POST, body: "set k{{seq}} 3 60\nget k{{seq}}\nget nope{{seq}}", headers: {x-n: "{{seq}}"}}
+    expect:
+      status: [200]
+      checks:
+        - {name: no-miss, regex: '^[^m]*$'}
+        - {name: short, size: {max: 10}}
+  - name: count
+    flare: builtin:counter
+    executor: {type: closed, vus: 1, iterations: 5}
+    expect: {status: [201]}
+verify:
+  - {name: wrong, key: hits, equals: "4"}
+`), 0o644)
+	w, err := workloads.ParseFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	opts := DefaultOptions()
+	opts.ShowResponses = 2
+	run, err := Run(context.Background(), w, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	byGroup := map[string][]reports.Sample{}
+	for _, g := range run.Groups {
+		byGroup[g.Labels.Scenario] = g.Samples
+	}
+	kv := byGroup["kv"]
+	// 2 first, 2 per failed check (both fail on every response).
+	if len(kv) != 6 {
+		t.Fatalf("kv samples: %d: %+v", len(kv), kv)
+	}
+	first := kv[0]
+	if first.Failure != "" || first.Request.Method != "POST" || first.Request.Body != "set k0 3 60\nget k0\nget nope0" ||
+		first.Request.Headers[0] != [2]string{"x-n", "0"} || first.Status != 200 ||
+		first.Body != "set 0\nget hit ttl=60 len=3 value=abc\nget miss\n" || first.BodyBytes != len(first.Body) {
+		t.Errorf("first sample: %+v", first)
+	}
+	if kv[1].Request.Headers[0][1] != "1" {
+		t.Errorf("second sample is not the second request: %+v", kv[1])
+	}
+	if kv[2].Failure != "check no-miss: no match" || kv[4].Failure != "check short: body size 46" {
+		t.Errorf("failures %q, %q", kv[2].Failure, kv[4].Failure)
+	}
+	count := byGroup["count"]
+	if len(count) != 4 || count[2].Failure != "status 200 (unexpected)" || count[3].Body != "2" {
+		t.Errorf("count samples: %+v", count)
+	}
+	v := byGroup[VerifyScenario]
+	if len(v) != 1 || v[0].Failure != `verify wrong: want "4"` || v[0].Stored == nil || v[0].Stored.Key != "hits" || !v[0].Stored.Found || v[0].Body != "5" {
+		t.Errorf("verify samples: %+v", v)
+	}
+	for _, s := range kv {
+		if s.Request.URL != "https://a.example/" {
+			t.Errorf("sample request %+v", s.Request)
+		}
+	}
+}
+
+// TestSampleBodyCut: bodies longer than reports.SampleBodyLimit are cut,
+// and the sample says how long they were.
+func TestSampleBodyCut(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "w.yaml")
+	os.WriteFile(path, []byte(`
+store: {backend: memory}
+sites: [{domain: a.example, capabilities: [writes_spark_kv]}]
+scenarios:
+  - name: kv
+    flare: builtin:kvops
+    executor: {type: closed, vus: 1, iterations: 1}
+    request: {method: POST, body: "set k 5000 0\nget k"}
+`), 0o644)
+	w, err := workloads.ParseFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	opts := DefaultOptions()
+	opts.ShowResponses = 1
+	run, err := Run(context.Background(), w, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := run.Groups[0].Samples[0]
+	if len(s.Body) != reports.SampleBodyLimit || s.BodyBytes != len("set 0\nget hit ttl=0 len=5000 value=\n")+5000 {
+		t.Errorf("body %d bytes kept of %d", len(s.Body), s.BodyBytes)
+	}
+}

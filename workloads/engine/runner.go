@@ -67,9 +67,11 @@ func Run(ctx context.Context, w *workloads.Workload, opts Options) (*reports.Run
 	if err != nil {
 		return nil, err
 	}
-	vrecs, _ := r.verify()
+	vrecs, vfails := r.verify()
 	r.close()
-	return r.merge(append(recs, vrecs...)), nil
+	res := r.merge(append(recs, vrecs...))
+	r.addSamples(res, vfails)
+	return res, nil
 }
 
 // run is one run in progress: what each phase builds for the next.
@@ -240,6 +242,9 @@ func (r *run) prepareScenarios() error {
 		rt, err := newScenarioRT(w, i, r.host, r.flares[w.Scenarios[i].Flare], r.stores)
 		if err != nil {
 			return err
+		}
+		if r.opts.ShowResponses > 0 {
+			rt.sampler = newSampler(r.opts.ShowResponses)
 		}
 		r.scenarios[i] = rt
 	}

@@ -46,6 +46,8 @@ type scenarioRT struct {
 	// status (warmup included), when a verify item needs them
 	// ({{responses}}); nil otherwise.
 	answered []paddedCount
+	// sampler keeps response samples; nil unless Options.ShowResponses.
+	sampler *sampler
 }
 
 func newScenarioRT(w *workloads.Workload, i int, h *host.Host, f *host.Flare, stores map[string]*store.Store) (*scenarioRT, error) {
@@ -177,6 +179,9 @@ type worker struct {
 	rt        *scenarioRT
 	id        int
 	checker   checker
+	// fullFailures are the failures whose samples the sampler has all
+	// of: no lock is taken for them again.
+	fullFailures map[failKey]bool
 	rec       *reports.Recorder // nil during warmup
 	obs       host.Observer
 	gens      []*gen.Int
@@ -309,6 +314,9 @@ func (wk *worker) Do(ctx context.Context, seq int64, intended, started time.Time
 	if err == nil {
 		ok := resp.Status >= 0 && resp.Status < len(rt.expect) && rt.expect[resp.Status]
 		rec.RecordStatus(resp.Status, ok)
+	}
+	if rt.sampler != nil {
+		wk.sampleResponse(err, resp, !failed)
 	}
 	if len(rt.checks) > 0 {
 		wk.runChecks(err, resp)
