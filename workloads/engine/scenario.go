@@ -176,21 +176,21 @@ func (rt *scenarioRT) execConfig(w *workloads.Workload, warm bool) executor.Conf
 // worker is one executor worker of a scenario: its generators, buffers and
 // recorder; nothing is shared with other workers on the hot path.
 type worker struct {
-	rt        *scenarioRT
-	id        int
-	checker   checker
+	rt      *scenarioRT
+	id      int
+	checker checker
 	// fullFailures are the failures whose samples the sampler has all
 	// of: no lock is taken for them again.
 	fullFailures map[failKey]bool
-	rec       *reports.Recorder // nil during warmup
-	obs       host.Observer
-	gens      []*gen.Int
-	vals      []int64
-	buf       []byte
-	req       host.Request
-	resp      host.Response
-	offs      []int
-	lastQuota time.Time
+	rec          *reports.Recorder // nil during warmup
+	obs          host.Observer
+	gens         []*gen.Int
+	vals         []int64
+	buf          []byte
+	req          host.Request
+	resp         host.Response
+	offs         []int
+	lastQuota    time.Time
 	// ictx is the run's context without its cancellation, so that an
 	// invocation in flight when the run is stopped finishes (built once).
 	ictx    context.Context
