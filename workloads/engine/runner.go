@@ -176,7 +176,7 @@ func (r *run) openStores() error {
 		r.nodes[i].Store = st
 		r.stats = st.Stats()
 	}
-	return nil
+	return r.writeStoreManifest()
 }
 
 // startHost starts the pull servers of the http-transport nodes and one
