@@ -41,7 +41,7 @@ flags:
 func runCompare(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("compare", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	fs.Usage = func() { fmt.Fprint(stderr, compareUsage); fs.PrintDefaults() }
+	fs.Usage = func() { fmt.Fprint(stderr, compareUsage); printFlags(fs) }
 	def := reports.DefaultCompareOptions()
 	alpha := fs.Float64("alpha", def.Alpha, "significance level of the U test")
 	threshold := fs.String("threshold", "5%", "minimum effect size to flag, in percent of the base")
