@@ -49,7 +49,7 @@ func WriteMarkdown(w io.Writer, rep *Report) error {
 			fmt.Fprintf(&b, "%d | %s | %s / %s / %s | %d | ", h.Count(), formatRate(run.Rate(op)),
 				fmtDur(h.Quantile(.5)), fmtDur(h.Quantile(.99)), fmtDur(h.Max()), run.OpErrors(op))
 			if be != base {
-				fmt.Fprintf(&b, "%s | ", ratio(h.Quantile(.99), baseP99))
+				fmt.Fprintf(&b, "%s | ", ratioAbove(h.Quantile(.99), baseP99, s.runs[base].Info.TimerOverhead))
 			}
 		}
 		b.WriteString("\n")

@@ -13,6 +13,9 @@ type textTable struct {
 	out  *strings.Builder
 	buf  bytes.Buffer
 	left int // leading columns aligned left
+	// lastLeft aligns the last column left too (a text column after the
+	// numbers).
+	lastLeft bool
 }
 
 func newTable(out *strings.Builder) *textTable { return &textTable{out: out, left: 1} }
@@ -46,7 +49,7 @@ func (t *textTable) Flush() {
 			if i == 0 {
 				sep = ""
 			}
-			if i < t.left {
+			if i < t.left || t.lastLeft && i == len(r)-1 {
 				line.WriteString(sep + c + pad)
 			} else {
 				line.WriteString(sep + pad + c)

@@ -119,12 +119,14 @@ func WriteText(w io.Writer, rep *Report) error {
 	for _, be := range s.backends {
 		fmt.Fprintf(&b, "\nlatency: %s\n", be)
 		tw := newTable(&b)
-		fmt.Fprintln(tw, "op\tcount\trate\tp50\tp90\tp99\tp99.9\tmax\terrors\t")
+		tw.lastLeft = true
+		fmt.Fprintln(tw, "op\tcount\trate\tp50\tp90\tp99\tp99.9\tmax\terrors\twhat")
 		for _, r := range s.opRows(be) {
-			fmt.Fprintf(tw, "%s\t%d\t%s\t%s\t%s\t%s\t%s\t%s\t%d\t\n", r.op, r.count, formatRate(r.rate),
-				fmtDur(r.p50), fmtDur(r.p90), fmtDur(r.p99), fmtDur(r.p999), fmtDur(r.max), r.errors)
+			fmt.Fprintf(tw, "%s\t%d\t%s\t%s\t%s\t%s\t%s\t%s\t%d\t%s\n", r.op, r.count, formatRate(r.rate),
+				fmtDur(r.p50), fmtDur(r.p90), fmtDur(r.p99), fmtDur(r.p999), fmtDur(r.max), r.errors, opKind(r.op, s.runs[be].Info))
 		}
 		tw.Flush()
+		fmt.Fprintln(&b, timingNote)
 		writeErrorsText(&b, s.runs[be])
 		writeGroupsText(&b, s.runs[be])
 	}
@@ -225,7 +227,7 @@ func writeComparisonText(b *strings.Builder, s *summary) {
 				fmt.Fprintf(tw, "%s / %s\t", fmtDur(h.Quantile(.5)), fmtDur(h.Quantile(.99)))
 			}
 			if be != base {
-				fmt.Fprintf(tw, "%s\t", ratio(h.Quantile(.99), baseP99))
+				fmt.Fprintf(tw, "%s\t", ratioAbove(h.Quantile(.99), baseP99, s.runs[base].Info.TimerOverhead))
 			}
 		}
 		fmt.Fprintln(tw)
