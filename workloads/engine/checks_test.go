@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/sparkbench/sparkbench/host"
 	"github.com/sparkbench/sparkbench/reports"
 	"github.com/sparkbench/sparkbench/workloads"
 )
@@ -234,4 +235,52 @@ scenarios:
 	if len(s.Body) != reports.SampleBodyLimit || s.BodyBytes != len("set 0\nget hit ttl=0 len=5000 value=\n")+5000 {
 		t.Errorf("body %d bytes kept of %d", len(s.Body), s.BodyBytes)
 	}
+}
+
+// FuzzCheckEval judges arbitrary responses with every kind of check: a
+// hostile body (deep JSON, invalid UTF-8, huge numbers) fails a check,
+// never panics, and the same response always gets the same verdicts.
+func FuzzCheckEval(f *testing.F) {
+	for _, b := range []string{`{"user":{"id":"7"},"n":3}`, `[[[[[[[[[[]]]]]]]]]]`, "get hit ttl=0 len=1 value=7\n", "\xff\xfe", `{"n":1e400}`, `{"a":1}{"b":2}`, ""} {
+		f.Add([]byte(b), "HIT")
+	}
+	w, err := workloads.Parse("f.yaml", []byte(`
+sites: [{domain: a.example, capabilities: [writes_spark_kv]}]
+scenarios:
+  - flare: builtin:kvops
+    executor: {type: closed, vus: 1}
+    vars: {k: {dist: constant, value: 7}}
+    expect:
+      checks:
+        - {json_path: $.user.id, equals: "{{k}}"}
+        - {json_path: "$..n", equals: 3}
+        - {json_path: "$[*]", present: true}
+        - {json_path: $.user, regex: 'id'}
+        - {regex: 'value=[0-9]+'}
+        - {contains: "{{k}}"}
+        - {size: {min: 1, max: 64}}
+        - {header: x-cache, equals: HIT}
+        - {header: x-cache, present: false}
+`))
+	if err != nil {
+		f.Fatal(err)
+	}
+	rt, err := newScenarioRT(w, 0, nil, nil, nil)
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Fuzz(func(t *testing.T, body []byte, header string) {
+		var k checker
+		resp := &host.Response{Status: 200, Body: body, Headers: [][2]string{{"x-cache", header}}}
+		vals := []int64{7, 0, 0}
+		for i := range rt.checks {
+			k.reset()
+			p1, why1 := k.eval(&rt.checks[i], resp, vals)
+			k.reset()
+			p2, why2 := k.eval(&rt.checks[i], resp, vals)
+			if p1 != p2 || why1 != why2 || !p1 && why1 == "" {
+				t.Fatalf("check %d: %v %q then %v %q", i, p1, why1, p2, why2)
+			}
+		}
+	})
 }

@@ -32,7 +32,10 @@ import (
 //     scenario;
 //   - warmup: every scenario for the workload's warmup, not recorded;
 //   - measure: every scenario's executor concurrently, each worker
-//     recording into its own recorder;
+//     recording into its own recorder (and judging its response checks
+//     after the response's end time is read);
+//   - verify: the workload's verify items on the stores as the measured
+//     phase left them;
 //   - close: the host, pull servers and stores (so that nothing records
 //     while the recorders are merged);
 //   - merge: the recorders into one reports.Run with the run's metadata.
