@@ -12,7 +12,8 @@ import (
 )
 
 // runFile parses src as a workload file in a temporary directory and runs
-// it on the memory backend.
+// it, keeping 3 response samples per scenario and failure (so that the
+// samplers are exercised by concurrent workers under -race).
 func runFile(t *testing.T, src string) *reports.Run {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), "w.yaml")
@@ -23,7 +24,9 @@ func runFile(t *testing.T, src string) *reports.Run {
 	if err != nil {
 		t.Fatal(err)
 	}
-	run, err := Run(context.Background(), w, DefaultOptions())
+	opts := DefaultOptions()
+	opts.ShowResponses = 3
+	run, err := Run(context.Background(), w, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
