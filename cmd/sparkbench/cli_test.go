@@ -98,6 +98,7 @@ func TestCLIGolden(t *testing.T) {
 		{name: "validate-unknown-import", args: []string{"validate", f("unknown-import.yaml")}, code: exitUsage},
 		{name: "validate-capability", args: []string{"validate", f("capability.yaml")}, code: exitUsage},
 		{name: "validate-bad-threshold", args: []string{"validate", f("bad-threshold.yaml")}, code: exitUsage},
+		{name: "validate-two-bad-flares", args: []string{"validate", f("two-bad-flares.yaml")}, code: exitUsage},
 		{name: "validate-bad-checks", args: []string{"validate", f("bad-checks.yaml")}, code: exitUsage},
 		{name: "run-bad-checks", args: []string{"run", "--quiet", f("bad-checks.yaml")}, code: exitUsage},
 		{name: "validate-missing-file", args: []string{"validate", f("nope.yaml")}, code: exitUsage},
