@@ -102,10 +102,22 @@ scenarios:
       checks:
         - {name: as-set-ok, header: x-set-code, equals: "0"}
         - {name: as-count, header: x-count, regex: '^[0-9]+$'}
+  - name: scan
+    site: as.example
+    flare: `+filepath.Join(sdk, "as_sparkscan.wasm")+`
+    executor: {type: closed, vus: 1, iterations: 20}
+    request: {headers: {x-set-key: "s{{seq}}", x-set-ttl: "600", x-get-key: "s{{seq}}"}}
+    expect:
+      checks:
+        - {name: scan-set, header: x-set-code, equals: "0"}
+        - {name: scan-value, header: x-value, equals: "v:s{{seq}}"}
+        - {name: scan-ttl, header: x-ttl, regex: '^(600|599)$'}
+        - {name: scan-listed, contains: "s{{seq}}"}
 verify:
   - {name: no-lost-increments, site: c.example, scenario: count, key: "hits:{{worker}}", equals: "{{responses}}", default: "0"}
   - {name: as-count-stored, site: as.example, key: count, equals: "30"}
   - {name: docs, site: c.example, key: doc9, size: {min: 5, max: 5}}
+  - {name: scanned, site: as.example, key: s19, equals: "v:s19"}
 thresholds:
   checks.no-lost-increments: "== 100%"
   checks.read-back: "== 100%"
@@ -133,7 +145,8 @@ thresholds:
 	}
 	for _, run := range rep.Runs {
 		want := map[string][2]int64{"counted": {400, 0}, "read-back": {10, 0}, "wrong": {0, 10}, "as-set-ok": {30, 0}, "as-count": {30, 0},
-			"no-lost-increments": {4, 0}, "as-count-stored": {1, 0}, "docs": {1, 0}}
+			"no-lost-increments": {4, 0}, "as-count-stored": {1, 0}, "docs": {1, 0},
+			"scan-set": {20, 0}, "scan-value": {20, 0}, "scan-ttl": {20, 0}, "scan-listed": {20, 0}, "scanned": {1, 0}}
 		for _, c := range run.Checks() {
 			if w, ok := want[c.Name]; ok && [2]int64{c.Passed, c.Failed} != w {
 				t.Errorf("%s: check %s %d/%d, want %v", run.Name(), c.Name, c.Passed, c.Failed, w)
@@ -154,7 +167,7 @@ thresholds:
 
 	stores := filepath.Join(dir, "stores")
 	stdout, stderr, code = sb(t, "store", stores)
-	if code != 0 || !strings.Contains(stdout, "bbolt    edge  as.example  1     ") || !strings.Contains(stdout, "pebble   edge  c.example   14") {
+	if code != 0 || !strings.Contains(stdout, "bbolt    edge  as.example  21    ") || !strings.Contains(stdout, "pebble   edge  c.example   14") {
 		t.Errorf("store summary exit %d:\n%s%s", code, stdout, stderr)
 	}
 	stdout, _, code = sb(t, "store", "--backend", "bbolt", stores, "get", "as.example", "count")
