@@ -15,7 +15,7 @@ var catalog = map[string]Flare{
 		Name:    "kvops",
 		Summary: "generic Spark driver: runs the get/set/del/list/pull lines of the body, answers one line per operation (docs/CONTRACTS.md)",
 		Params: []Param{
-			{"body", "lines", "one operation per line: get KEY | set KEY SIZE TTL [SEED] | del KEY | list | pull ORIGIN KEY[,KEY...]"},
+			{"body", "lines", "one operation per line: get KEY [hash] | set KEY SIZE TTL [SEED] | del KEY | list | pull ORIGIN KEY[,KEY...]; a get answers get hit ttl=TTL len=LEN value=VALUE (hash: get hit TTL LEN FNV)"},
 			{"header", "x-kvops-repeat", "run the whole list N times (1..1000000, default 1)"},
 		},
 	},

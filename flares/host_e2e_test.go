@@ -178,7 +178,7 @@ func TestE2ECounterAndKvops(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := fmt.Sprintf("get hit 0 2 %s\nset 0\nlist 2 %s\npull 0\npull -3\n", fnv("20"), fnv(`["a","page:home"]`))
+	want := fmt.Sprintf("%s\nset 0\nlist 2 %s\npull 0\npull -3\n", flares.KvopsHit(0, []byte("20")), fnv(`["a","page:home"]`))
 	if string(r.Body) != want {
 		t.Errorf("kvops:\n%s\nwant:\n%s", r.Body, want)
 	}
@@ -301,7 +301,7 @@ func concurrentWorker(e *e2e, w, rounds int) error {
 		for j := range value {
 			value[j] = byte('a' + (w+j)%26)
 		}
-		if want := fmt.Sprintf("set 0\nget hit 0 %d %s\n", i, fnv(string(value))); string(r.Body) != want {
+		if want := fmt.Sprintf("set 0\n%s\n", flares.KvopsHit(0, value)); string(r.Body) != want {
 			return fmt.Errorf("worker %d kvops round %d: %q, want %q", w, i, r.Body, want)
 		}
 		r, err = invoke("session", "https://shop.example/", "", "x-session-id", "s"+id, "x-session-size", strconv.Itoa(100+w))

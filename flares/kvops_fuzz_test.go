@@ -102,7 +102,8 @@ func kvopsModelLine(line string, g *guestHost) (string, bool) {
 	}
 	switch f[0] {
 	case "get":
-		if len(f) != 2 {
+		hash := len(f) == 3 && f[2] == "hash"
+		if len(f) != 2 && !hash {
 			return "", false
 		}
 		key, ok := modelDecode(f[1])
@@ -113,7 +114,10 @@ func kvopsModelLine(line string, g *guestHost) (string, bool) {
 		if !hit {
 			return "get miss", true
 		}
-		return fmt.Sprintf("get hit %d %d %s", e.ttl, len(e.value), fnvHex(e.value)), true
+		if hash {
+			return fmt.Sprintf("get hit %d %d %s", e.ttl, len(e.value), fnvHex(e.value)), true
+		}
+		return kvopsHit(int64(e.ttl), e.value), true
 	case "set":
 		if len(f) != 4 && len(f) != 5 {
 			return "", false

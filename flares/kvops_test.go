@@ -3,6 +3,7 @@ package flares
 import (
 	"fmt"
 	"hash/fnv"
+	"net/url"
 	"strings"
 	"testing"
 )
@@ -32,13 +33,13 @@ func TestKvopsLanguage(t *testing.T) {
 	}{
 		{
 			name: "set then get",
-			body: "set a%3Ab 3 60 1\nget a:b\nget a%3ab\nget nope",
-			want: "set 0\nget hit 60 3 " + fnvHex(abc) + "\nget hit 60 3 " + fnvHex(abc) + "\nget miss\n",
+			body: "set a%3Ab 3 60 1\nget a:b\nget a%3ab hash\nget nope",
+			want: "set 0\nget hit ttl=60 len=3 value=bcd\nget hit 60 3 " + fnvHex(abc) + "\nget miss\n",
 		},
 		{
 			name: "trailing newline and CRLF",
 			body: "set k 0 0\r\nget k\r\n",
-			want: "set 0\nget hit 0 0 " + fnvHex(nil) + "\n",
+			want: "set 0\nget hit ttl=0 len=0 value=~\n",
 		},
 		{
 			name: "codes are the host's",
@@ -55,21 +56,21 @@ func TestKvopsLanguage(t *testing.T) {
 			body: strings.Join([]string{
 				"get", "get a b", "set k x 0", "set k 1 2147483648", "set k 1 0 -3", "bogus", "",
 				"get a%zz", "get a%4", "set k 1048577 0", "list x", "pull n", "pull n a,,b", "get  a", "GET a", "del",
-				"set k 1 0 1 extra", "get a",
+				"set k 1 0 1 extra", "get a hsh", "get a",
 			}, "\n"),
-			want: "err 1\nerr 2\nerr 3\nerr 4\nerr 5\nerr 6\nerr 7\nerr 8\nerr 9\nerr 10\nerr 11\nerr 12\nerr 13\nerr 14\nerr 15\nerr 16\nerr 17\nget miss\n",
+			want: "err 1\nerr 2\nerr 3\nerr 4\nerr 5\nerr 6\nerr 7\nerr 8\nerr 9\nerr 10\nerr 11\nerr 12\nerr 13\nerr 14\nerr 15\nerr 16\nerr 17\nerr 18\nget miss\n",
 		},
 		{
 			name:    "repeat runs the list N times",
 			body:    "get k\nset k 2 0",
 			headers: map[string]string{"x-kvops-repeat": "3"},
-			want:    "get miss\nset 0\nget hit 0 2 " + fnvHex([]byte("ab")) + "\nset 0\nget hit 0 2 " + fnvHex([]byte("ab")) + "\nset 0\n",
+			want:    "get miss\nset 0\nget hit ttl=0 len=2 value=ab\nset 0\nget hit ttl=0 len=2 value=ab\nset 0\n",
 		},
 		{
 			name:    "ttl prefix is reported as is",
-			body:    "get s",
+			body:    "get s\nget s hash",
 			preload: map[string]sparkEntry{"s": {[]byte("xyz"), 4294967295}},
-			want:    "get hit 4294967295 3 " + fnvHex([]byte("xyz")) + "\n",
+			want:    "get hit ttl=4294967295 len=3 value=xyz\nget hit 4294967295 3 " + fnvHex([]byte("xyz")) + "\n",
 		},
 		{
 			name: "empty body answers nothing",
@@ -165,5 +166,29 @@ func TestKvopsListEmpty(t *testing.T) {
 	r.mustInvoke(t)
 	if want := "list 0 " + fnvHex([]byte("[]")) + "\n"; string(g.respBody) != want {
 		t.Errorf("body %q, want %q", g.respBody, want)
+	}
+}
+
+// TestKvopsValueEncoding: a value is answered percent-encoded, as a
+// request field is decoded, so that any bytes stay on one line and a
+// check can compare it.
+func TestKvopsValueEncoding(t *testing.T) {
+	for _, v := range []string{"", "~", "a b", "100%", "x\ny\r\x00\xff", `{"n":1}`, "hits:42"} {
+		got := kvopsHit(7, []byte(v))
+		enc := strings.TrimPrefix(got[strings.Index(got, "value="):], "value=")
+		if strings.ContainsAny(enc, " \n\r") {
+			t.Errorf("%q: encoded %q spans fields or lines", v, enc)
+		}
+		var dec []byte
+		if enc != "~" {
+			d, err := url.PathUnescape(enc)
+			if err != nil {
+				t.Fatalf("%q: %v", v, err)
+			}
+			dec = []byte(d)
+		}
+		if string(dec) != v {
+			t.Errorf("%q: round trip gives %q", v, dec)
+		}
 	}
 }

@@ -130,7 +130,7 @@ func (m *model) apply(node, site string, inv *modelInvocation, op modelOp) strin
 		if e.exp != 0 {
 			ttl = (e.exp - m.now + int64(time.Second) - 1) / int64(time.Second)
 		}
-		return fmt.Sprintf("get hit %d %d %s", ttl, len(e.value), fnvHex(e.value))
+		return kvopsHit(ttl, e.value)
 	case "set":
 		code := m.set(node, site, inv, op)
 		return fmt.Sprintf("set %d", code)

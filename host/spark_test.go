@@ -26,7 +26,7 @@ func fnvHex(b []byte) string {
 
 // hit is the kvops line for a get hit of kvValue(size, seed) with ttl.
 func hit(ttl uint32, size, seed int) string {
-	return fmt.Sprintf("get hit %d %d %s", ttl, size, fnvHex(kvValue(size, seed)))
+	return kvopsHit(int64(ttl), kvValue(size, seed))
 }
 
 // listLine is the kvops line for a list returning keys (sorted).

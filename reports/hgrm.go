@@ -12,10 +12,18 @@ import (
 // microseconds (HdrHistogram's plotter takes the unit as a parameter).
 const HgrmValueScale = 1000
 
+// HgrmUnitLine is the first line of every .hgrm file: the unit of its
+// Value column, in the "#[...]" form of the footer lines HdrHistogram's
+// plotter already skips.
+const HgrmUnitLine = "#[Value unit: microseconds (recorded in nanoseconds, value unit scaling ratio 1000)]\n"
+
 // WriteHgrm writes h as an HdrHistogram percentile distribution (.hgrm,
 // values in microseconds, 5 ticks per half distance), the text that
-// HdrHistogram's plotter reads.
+// HdrHistogram's plotter reads, after a line that states the unit.
 func WriteHgrm(w io.Writer, h *Hist) error {
+	if _, err := io.WriteString(w, HgrmUnitLine); err != nil {
+		return err
+	}
 	_, err := h.dense().PercentilesPrint(w, 5, HgrmValueScale)
 	return err
 }

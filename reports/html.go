@@ -175,6 +175,7 @@ func writeTablesHTML(b *strings.Builder, be string, run *Run) {
 	var tb strings.Builder
 	writeStatusText(&tb, be, run)
 	writeErrorsText(&tb, run)
+	writeChecksHTML(b, be, run)
 	fmt.Fprintf(b, "<p>Timer overhead: %s.</p>\n", html.EscapeString(overheadString(run)))
 	if tb.Len() > 0 {
 		fmt.Fprintf(b, "<pre>%s</pre>\n", html.EscapeString(tb.String()))

@@ -60,7 +60,7 @@ func WriteMarkdown(w io.Writer, rep *Report) error {
 				fmt.Fprintf(&b, "%s | ", droppedCell(op, run.Starts()))
 			}
 			if be != base {
-				fmt.Fprintf(&b, "%s | ", ratio(h.Quantile(.99), baseP99))
+				fmt.Fprintf(&b, "%s | ", ratioAbove(h.Quantile(.99), baseP99, s.runs[base].Info.TimerOverhead))
 			}
 		}
 		b.WriteString("\n")
@@ -100,6 +100,7 @@ func WriteMarkdown(w io.Writer, rep *Report) error {
 			}
 			fmt.Fprintf(&b, "\n<details><summary>limits: %s: %s</summary>\n\n| limit | configured | decisions | attempts over | refused | violations |\n|---|---:|---:|---:|---:|---:|\n%s\n\n</details>\n", be, verdict, strings.Join(lims, "\n"))
 		}
+		writeChecksMarkdown(&b, be, run)
 		if st := run.Starts(); st.Total > 0 {
 			fmt.Fprintf(&b, "\n%s: %d open-loop starts, %d late (> %v), %d dropped. Timer overhead %s.\n", be, st.Total, st.Late, st.ThresholdString(), st.Dropped, overheadString(run))
 		} else {

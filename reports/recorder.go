@@ -50,6 +50,7 @@ type Recorder struct {
 	status []statusRec
 
 	failures failureRec // RecordFailure: touched only by failed requests
+	checks   []CheckCount
 }
 
 // opRec holds one operation's samples by outcome code. A sample is

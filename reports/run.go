@@ -100,6 +100,9 @@ type Group struct {
 	// by iterations).
 	End     string        `json:",omitempty"`
 	Planned time.Duration `json:",omitempty"`
+	Checks  []CheckCount  `json:",omitempty"` // by name
+	// Samples are the responses kept with run --show-responses.
+	Samples []Sample `json:",omitempty"`
 }
 
 // OpResult holds one operation's histograms, one per outcome code.
@@ -362,6 +365,7 @@ func (r *Recorder) group() *Group {
 		g.Status = append(g.Status, StatusCount{s.status, s.expected, s.count})
 	}
 	g.Failures, g.OtherFailures = mergeFailures(nil, 0, r.failures.list, r.failures.other)
+	g.Checks = addChecks(nil, r.checks)
 	return g
 }
 
@@ -404,6 +408,8 @@ func (g *Group) merge(o *Group) {
 	}
 	sort.Slice(g.Limits, func(i, j int) bool { return g.Limits[i].Name < g.Limits[j].Name })
 	g.Starts.add(o.Starts)
+	g.Checks = addChecks(g.Checks, o.Checks)
+	g.Samples = append(g.Samples, o.Samples...)
 	for _, s := range o.Status {
 		found := false
 		for i := range g.Status {

@@ -121,20 +121,22 @@ func WriteText(w io.Writer, rep *Report) error {
 		tw := newTable(&b)
 		st := s.runs[be].Starts()
 		dropped := st.Dropped > 0
+		tw.lastLeft = true
 		fmt.Fprint(tw, "op\tcount\trate\tp50\tp90\tp99\tp99.9\tmax\terrors\t")
 		if dropped {
 			fmt.Fprint(tw, "dropped\t")
 		}
-		fmt.Fprintln(tw)
+		fmt.Fprintln(tw, "what")
 		for _, r := range s.opRows(be) {
 			fmt.Fprintf(tw, "%s\t%d\t%s\t%s\t%s\t%s\t%s\t%s\t%d\t", r.op, r.count, formatRate(r.rate),
 				fmtDur(r.p50), fmtDur(r.p90), fmtDur(r.p99), fmtDur(r.p999), fmtDur(r.max), r.errors)
 			if dropped {
 				fmt.Fprintf(tw, "%s\t", droppedCell(r.op, st))
 			}
-			fmt.Fprintln(tw)
+			fmt.Fprintln(tw, opKind(r.op, s.runs[be].Info))
 		}
 		tw.Flush()
+		fmt.Fprintln(&b, timingNote)
 		if w := droppedWarning(be, st); w != "" {
 			fmt.Fprintln(&b, "warning: "+w)
 		}
@@ -156,7 +158,9 @@ func WriteText(w io.Writer, rep *Report) error {
 				be, st.Total, st.Late, st.ThresholdString(), st.Dropped, fmtDur(st.Lateness.Quantile(.5)), fmtDur(st.Lateness.Quantile(.99)), fmtDur(st.Lateness.Max()))
 		}
 		writeStatusText(&b, be, run)
+		writeChecksText(&b, be, run)
 	}
+	writeSamplesText(&b, rep)
 	_, err := io.WriteString(w, b.String())
 	return err
 }
@@ -238,7 +242,7 @@ func writeComparisonText(b *strings.Builder, s *summary) {
 				fmt.Fprintf(tw, "%s / %s\t", fmtDur(h.Quantile(.5)), fmtDur(h.Quantile(.99)))
 			}
 			if be != base {
-				fmt.Fprintf(tw, "%s\t", ratio(h.Quantile(.99), baseP99))
+				fmt.Fprintf(tw, "%s\t", ratioAbove(h.Quantile(.99), baseP99, s.runs[base].Info.TimerOverhead))
 			}
 		}
 		fmt.Fprintln(tw)

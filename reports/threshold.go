@@ -38,6 +38,7 @@ type threshold struct {
 	key, expr string
 	metric    metricFunc
 	isDur     bool
+	isPct     bool // a pass rate in percent: the value must end in %
 	cmp       string
 	limit     float64
 }
@@ -77,6 +78,8 @@ func parseThresholds(m map[string]string) ([]threshold, error) {
 //	errors.CODE                                   outcomes named CODE ("quota_exceeded", "timeout", "status")
 //	limit_violations                              attempts over a limit the host let through
 //	dropped                                       open-loop starts dropped
+//	checks                                        % of check evaluations that passed
+//	checks.NAME                                   % of the named check's evaluations that passed
 //
 // Expressions: "< V", "<= V", "> V", ">= V", "== V", "!= V"; V is a duration
 // (20us, 1.5ms) for latencies and a number for the rest ("1000", "1000/s").
@@ -91,6 +94,19 @@ func parseThreshold(key, expr string) (threshold, error) {
 			return t, fmt.Errorf("missing code name after errors.")
 		}
 		t.metric = func(run *Run) float64 { return float64(runErrors(run, &name)) }
+	case key == "checks" || strings.HasPrefix(key, "checks."):
+		name := strings.TrimPrefix(strings.TrimPrefix(key, "checks"), ".")
+		if key != "checks" && name == "" {
+			return t, fmt.Errorf("missing check name after checks.")
+		}
+		t.isPct = true
+		t.metric = func(run *Run) float64 {
+			pct, n := run.CheckRate(name)
+			if n == 0 {
+				return math.NaN() // nothing evaluated: no comparison passes
+			}
+			return pct
+		}
 	case key == "limit_violations":
 		t.metric = func(run *Run) float64 { return float64(run.Violations()) }
 	case key == "dropped":
@@ -99,7 +115,7 @@ func parseThreshold(key, expr string) (threshold, error) {
 		opName, stat, ok := strings.Cut(key, ".")
 		op, known := ParseOp(opName)
 		if !ok || !known {
-			return t, fmt.Errorf("unknown metric (want OP.p99, OP.max, OP.rate, errors, errors.CODE, limit_violations or dropped; OP one of %s)", strings.Join(measure.OpNames(), ", "))
+			return t, fmt.Errorf("unknown metric (want OP.p99, OP.max, OP.rate, errors, errors.CODE, limit_violations, dropped, checks or checks.NAME; OP one of %s)", strings.Join(measure.OpNames(), ", "))
 		}
 		switch stat {
 		case "rate":
@@ -130,7 +146,13 @@ func parseThreshold(key, expr string) (threshold, error) {
 	if t.cmp == "" {
 		return t, fmt.Errorf("expression %q: want an operator (<, <=, >, >=, ==, !=) and a value", expr)
 	}
-	if t.isDur {
+	if t.isPct {
+		v, err := strconv.ParseFloat(strings.TrimSpace(strings.TrimSuffix(e, "%")), 64)
+		if err != nil || !strings.HasSuffix(e, "%") || math.IsNaN(v) || v < 0 || v > 100 {
+			return t, fmt.Errorf("expression %q: want a percentage such as 99.9%%", expr)
+		}
+		t.limit = v
+	} else if t.isDur {
 		d, err := time.ParseDuration(strings.ReplaceAll(e, "µ", "u"))
 		if err != nil {
 			return t, fmt.Errorf("expression %q: want a duration such as 20us or 5ms", expr)
@@ -188,7 +210,12 @@ func Evaluate(rep *Report, thresholds map[string]string) ([]ThresholdResult, err
 		for _, run := range rep.Runs {
 			v := t.metric(run)
 			disp := formatCount(v)
-			if t.isDur {
+			if t.isPct {
+				disp = "no evaluations"
+				if !math.IsNaN(v) {
+					disp = formatPct(v)
+				}
+			} else if t.isDur {
 				disp = fmtDur(time.Duration(v))
 			} else if strings.HasSuffix(t.key, ".rate") {
 				disp = formatRate(v)

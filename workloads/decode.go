@@ -12,11 +12,19 @@ import (
 	"go.yaml.in/yaml/v3"
 )
 
-// decoder walks a yaml.Node tree, keeping the first error with its position.
+// decoder walks a yaml.Node tree, collecting errors with their positions.
+// Within one part of the file (a top-level field, a list item) only the
+// first error is kept, since later ones are often its consequences; scope
+// starts the next part.
 type decoder struct {
 	file string
-	err  *FieldError
+	err  *FieldError   // the current part's first error
+	errs []*FieldError // every part's
 }
+
+// scope starts an independent part of the file: its errors are reported
+// even when an earlier part had one.
+func (d *decoder) scope() { d.err = nil }
 
 // maxAliasDepth bounds alias resolution so hostile files cannot recurse.
 const maxAliasDepth = 32
@@ -30,6 +38,7 @@ func (d *decoder) failf(n *yaml.Node, path string, cause error, format string, a
 		fe.Line, fe.Column = n.Line, n.Column
 	}
 	d.err = fe
+	d.errs = append(d.errs, fe)
 }
 
 func (d *decoder) ok() bool { return d.err == nil }
@@ -95,7 +104,7 @@ func (d *decoder) fields(n *yaml.Node, path string, allowed ...string) map[strin
 			sorted := append([]string(nil), allowed...)
 			sort.Strings(sorted)
 			d.failf(k, join(path, k.Value), nil, "unknown field (known: %s)", strings.Join(sorted, ", "))
-			return nil
+			continue // the known fields are still decoded, for their own errors
 		}
 		if _, dup := out[k.Value]; dup {
 			d.failf(k, join(path, k.Value), nil, "duplicate field")

@@ -3,6 +3,8 @@ package workloads
 import (
 	"errors"
 	"fmt"
+	"slices"
+	"strings"
 )
 
 // Sentinel errors; a *FieldError wraps one of them when the cause is known.
@@ -46,4 +48,41 @@ func (e *FieldError) Unwrap() error {
 		return ErrInvalid
 	}
 	return e.Err
+}
+
+// Errors are every error found in one workload file, in file order; a
+// file with one error gives that *FieldError itself.
+type Errors []*FieldError
+
+// Error renders one error per line.
+func (es Errors) Error() string {
+	lines := make([]string, len(es))
+	for i, e := range es {
+		lines[i] = e.Error()
+	}
+	return strings.Join(lines, "\n")
+}
+
+// Unwrap returns the errors, for errors.Is and errors.As.
+func (es Errors) Unwrap() []error {
+	out := make([]error, len(es))
+	for i, e := range es {
+		out[i] = e
+	}
+	return out
+}
+
+// fieldErrors returns the one error, or all of them, sorted by position.
+func fieldErrors(es []*FieldError) error {
+	if len(es) == 1 {
+		return es[0]
+	}
+	sorted := slices.Clone(es)
+	slices.SortStableFunc(sorted, func(a, b *FieldError) int {
+		if a.Line != b.Line {
+			return a.Line - b.Line
+		}
+		return a.Column - b.Column
+	})
+	return Errors(sorted)
 }

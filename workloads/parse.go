@@ -82,8 +82,8 @@ func Parse(file string, data []byte, overrides ...Override) (w *Workload, err er
 	sum := sha256.Sum256(data)
 	d := &decoder{file: file}
 	w = d.workload(root, filepath.Dir(file))
-	if d.err != nil {
-		return nil, d.err
+	if len(d.errs) > 0 {
+		return nil, fieldErrors(d.errs)
 	}
 	w.File = file
 	w.SHA256 = hex.EncodeToString(sum[:])
@@ -140,49 +140,82 @@ func checkAliases(root *yaml.Node, file string) error {
 
 func (d *decoder) workload(root *yaml.Node, baseDir string) *Workload {
 	f := d.fields(root, "", "name", "description", "seed", "duration", "warmup", "store", "limits",
-		"nodes", "sites", "preload", "scenarios", "thresholds", "origin")
-	if !d.ok() {
+		"nodes", "sites", "preload", "scenarios", "thresholds", "origin", "verify")
+	if f == nil {
 		return nil
 	}
 	w := &Workload{Seed: DefaultSeed, Duration: DefaultDuration}
-	if v, ok := f["name"]; ok {
-		w.Name = d.nonEmpty(v.val, "name")
+	// Each part is decoded on its own so that validate reports every
+	// error of the file; a part that depends on another (scenarios on
+	// nodes and sites) is skipped when that one failed.
+	part := func(decode func()) bool {
+		d.scope()
+		before := len(d.errs)
+		decode()
+		d.scope()
+		return len(d.errs) == before
 	}
-	if v, ok := f["description"]; ok {
-		d.str(v.val, "description")
+	part(func() {
+		if v, ok := f["name"]; ok {
+			w.Name = d.nonEmpty(v.val, "name")
+		}
+	})
+	part(func() {
+		if v, ok := f["description"]; ok {
+			d.str(v.val, "description")
+		}
+	})
+	part(func() {
+		if v, ok := f["seed"]; ok {
+			w.Seed = d.int64v(v.val, "seed", -1<<63)
+		}
+	})
+	part(func() {
+		if v, ok := f["duration"]; ok {
+			w.Duration = d.positiveDuration(v.val, "duration")
+		}
+	})
+	part(func() {
+		if v, ok := f["warmup"]; ok {
+			w.Warmup = d.duration(v.val, "warmup")
+		}
+	})
+	part(func() { w.Store = d.storeSpec(f["store"].val) })
+	part(func() {
+		if v, ok := f["origin"]; ok {
+			w.Origin = d.origin(v.val)
+		}
+	})
+	part(func() { w.Limits = d.limits(f["limits"].val) })
+	nodesOK := part(func() { w.Nodes = d.nodes(f["nodes"].val, f["nodes"].key) })
+	sitesOK := part(func() { w.Sites = d.sites(f["sites"].val, f["sites"].key, root) })
+	scenariosOK := false
+	if nodesOK && sitesOK {
+		part(func() { w.Preload = d.preloads(f["preload"].val, w) })
+		scenariosOK = part(func() { w.Scenarios = d.scenarios(f["scenarios"].val, root, w, baseDir) })
 	}
-	if v, ok := f["seed"]; ok {
-		w.Seed = d.int64v(v.val, "seed", -1<<63)
+	if v, ok := f["verify"]; ok && scenariosOK {
+		part(func() { w.Verify = d.verifyList(v.val, w) })
 	}
-	if v, ok := f["duration"]; ok {
-		w.Duration = d.positiveDuration(v.val, "duration")
-	}
-	if v, ok := f["warmup"]; ok {
-		w.Warmup = d.duration(v.val, "warmup")
-	}
-	w.Store = d.storeSpec(f["store"].val)
-	if v, ok := f["origin"]; ok {
-		w.Origin = d.origin(v.val)
-	}
-	w.Limits = d.limits(f["limits"].val)
-	w.Nodes = d.nodes(f["nodes"].val, f["nodes"].key)
-	w.Sites = d.sites(f["sites"].val, f["sites"].key, root)
-	w.Preload = d.preloads(f["preload"].val, w)
-	w.Scenarios = d.scenarios(f["scenarios"].val, root, w, baseDir)
 	if v, ok := f["thresholds"]; ok {
 		w.Thresholds = map[string]string{}
 		for _, p := range d.pairs(v.val, "thresholds") {
-			expr := d.nonEmpty(p.val, join("thresholds", p.key.Value))
-			if d.ok() {
-				if err := reports.ParseThresholds(map[string]string{p.key.Value: expr}); err != nil {
-					d.failf(p.val, join("thresholds", p.key.Value), err, "%s", strings.TrimPrefix(err.Error(), "reports: "))
+			part(func() {
+				expr := d.nonEmpty(p.val, join("thresholds", p.key.Value))
+				if d.ok() {
+					if err := reports.ParseThresholds(map[string]string{p.key.Value: expr}); err != nil {
+						d.failf(p.val, join("thresholds", p.key.Value), err, "%s", strings.TrimPrefix(err.Error(), "reports: "))
+					}
 				}
-			}
-			w.Thresholds[p.key.Value] = expr
-			w.ThresholdOrder = append(w.ThresholdOrder, p.key.Value)
+				w.Thresholds[p.key.Value] = expr
+				w.ThresholdOrder = append(w.ThresholdOrder, p.key.Value)
+			})
+		}
+		if scenariosOK {
+			part(func() { d.checkThresholdNames(w, v.val) })
 		}
 	}
-	if !d.ok() {
+	if len(d.errs) > 0 {
 		return nil
 	}
 	return w
@@ -302,9 +335,10 @@ func (d *decoder) nodes(n, key *yaml.Node) []NodeSpec {
 	seen := map[string]bool{}
 	for i, it := range items {
 		p := idx("nodes", i)
+		d.scope()
 		f := d.fields(it, p, "id", "spark", "pull_latency", "transport")
 		if !d.ok() {
-			return nil
+			continue
 		}
 		ns := NodeSpec{Spark: true, Transport: TransportInProcess}
 		ns.ID = d.uniqueName(f, it, p, "id", "node id", seen)
@@ -339,9 +373,10 @@ func (d *decoder) sites(n, key, root *yaml.Node) []SiteSpec {
 	seen := map[string]bool{}
 	for i, it := range items {
 		p := idx("sites", i)
+		d.scope()
 		f := d.fields(it, p, "domain", "capabilities", "secrets")
 		if !d.ok() {
-			return nil
+			continue
 		}
 		var s SiteSpec
 		s.Domain = d.uniqueName(f, it, p, "domain", "site", seen)
@@ -446,9 +481,10 @@ func (d *decoder) preloads(n *yaml.Node, w *Workload) []PreloadSpec {
 		if !single {
 			p = idx(p, i)
 		}
+		d.scope()
 		f := d.fields(it, p, "site", "node", "keys", "key", "value_size", "ttl")
 		if !d.ok() {
-			return nil
+			continue
 		}
 		ps := PreloadSpec{Pos: Pos{it.Line, it.Column}}
 		ps.Node = d.nodeRef(f, it, p, w)
@@ -512,9 +548,10 @@ func (d *decoder) scenarios(n, root *yaml.Node, w *Workload, baseDir string) []S
 	seen := map[string]bool{}
 	for i, it := range items {
 		p := idx("scenarios", i)
+		d.scope()
 		f := d.fields(it, p, "name", "flare", "node", "site", "executor", "vars", "request", "expect")
 		if !d.ok() {
-			return nil
+			continue
 		}
 		sc := ScenarioSpec{Expect: []int{200}}
 		if v, ok := f["name"]; ok {
@@ -551,30 +588,17 @@ func (d *decoder) scenarios(n, root *yaml.Node, w *Workload, baseDir string) []S
 				}
 				dist := d.intDist(kv.val, vp)
 				if !d.ok() {
-					return nil
+					break
 				}
 				sc.Vars = append(sc.Vars, VarSpec{Name: kv.key.Value, Dist: dist})
 			}
 		}
 		sc.Request = d.request(f["request"].val, p+".request", sc.Site)
 		if v, ok := f["expect"]; ok {
-			ef := d.fields(v.val, p+".expect", "status")
-			if sv, ok := ef["status"]; ok {
-				sc.Expect = nil
-				for j, s := range d.list(sv.val, p+".expect.status") {
-					code := d.intv(s, idx(p+".expect.status", j), 100)
-					if d.ok() && code > 599 {
-						d.failf(s, idx(p+".expect.status", j), nil, "must be an HTTP status (100..599)")
-					}
-					sc.Expect = append(sc.Expect, code)
-				}
-				if d.ok() && len(sc.Expect) == 0 {
-					d.failf(sv.val, p+".expect.status", nil, "must list at least one status")
-				}
-			}
+			d.expect(v.val, p+".expect", &sc)
 		}
 		if !d.ok() {
-			return nil
+			continue
 		}
 		d.checkTemplates(&sc, it, p)
 		if d.ok() && sc.WritesSpark {
@@ -655,6 +679,12 @@ func (d *decoder) checkTemplates(sc *ScenarioSpec, at *yaml.Node, p string) {
 		check(h.Value, p+".request.headers."+h.Name)
 	}
 	check(sc.Request.Body, p+".request.body")
+	for _, c := range sc.Checks {
+		if c.Value != nil {
+			at = &yaml.Node{Line: c.Pos.Line, Column: c.Pos.Column}
+		}
+		check(c.Value, c.path+"."+testField(c.Test))
+	}
 }
 
 func (d *decoder) executor(n *yaml.Node, p string, defaultDuration time.Duration) ExecutorSpec {

@@ -23,6 +23,8 @@ type Workload struct {
 	Scenarios  []ScenarioSpec
 	Origin     OriginSpec
 	Thresholds map[string]string
+	// Verify checks the final store after the measured phase.
+	Verify []VerifySpec
 	// ThresholdOrder keeps the thresholds in file order for stable output.
 	ThresholdOrder []string
 	shard          Shard // set by Sharded
@@ -126,6 +128,8 @@ type ScenarioSpec struct {
 	Vars      []VarSpec // in file order
 	Request   RequestSpec
 	Expect    []int // expected statuses; default [200]
+	// Checks test every response beside its status (expect.checks).
+	Checks []Check
 	// WritesSpark is whether the flare can write Spark (set/delete/pull).
 	WritesSpark bool
 	FlarePos    Pos // of the flare field in the file

@@ -119,8 +119,9 @@ func TestABSameBuild(t *testing.T) {
 	}
 }
 
-// TestABPlantedRegression: the new side's origin answers in 4 ms instead of
-// 2 ms: a configuration comparison that finds the regression (exit 4).
+// TestABPlantedRegression: the new side's origin answers in 12 ms instead of
+// 2 ms (a shift no load on a shared CI machine hides in 10 pairs): a
+// configuration comparison that finds the regression (exit 4).
 func TestABPlantedRegression(t *testing.T) {
 	if testing.Short() {
 		t.Skip("-short: runs 20 child processes")
@@ -128,21 +129,21 @@ func TestABPlantedRegression(t *testing.T) {
 	t.Setenv(asCLI, "1")
 	out := filepath.Join(t.TempDir(), "ab.json")
 	stdout, stderr, code := invoke([]string{"ab", "--pairs", "10", "--duration", "200ms", "--quiet", "--out", out,
-		"--new-set", "origin.latency.value=4ms", "testdata/ab/origin.yaml"})
+		"--new-set", "origin.latency.value=12ms", "testdata/ab/origin.yaml"})
 	if code != exitRegression {
 		t.Fatalf("exit %d, want 4\n%s\n%s", code, stdout, stderr)
 	}
 	if stderr != "" {
 		t.Errorf("--quiet, yet stderr:\n%s", stderr)
 	}
-	for _, want := range []string{"configuration comparison", "response.p50", "REGRESSION", "configurations differ (memory): overrides [] vs [origin.latency.value=4ms]"} {
+	for _, want := range []string{"configuration comparison", "response.p50", "REGRESSION", "configurations differ (memory): overrides [] vs [origin.latency.value=12ms]"} {
 		if !strings.Contains(stdout, want) {
 			t.Errorf("stdout lacks %q:\n%s", want, stdout)
 		}
 	}
 	rep := checkABResult(t, out, 10, true)
 	for _, r := range rep.Runs {
-		if got := strings.Join(r.Info.Overrides, " "); (r.Info.AB.Side == reports.SideNew) != (got == "origin.latency.value=4ms") {
+		if got := strings.Join(r.Info.Overrides, " "); (r.Info.AB.Side == reports.SideNew) != (got == "origin.latency.value=12ms") {
 			t.Fatalf("%s: overrides %q", r.Name(), got)
 		}
 	}

@@ -295,7 +295,7 @@ func TestDroppedStartsBesideLatencies(t *testing.T) {
 		t.Fatalf("starts %+v: want 100 scheduled, most dropped", st)
 	}
 	share := fmt.Sprintf("%d (%.1f%%)", st.Dropped, 100*float64(st.Dropped)/float64(st.Total))
-	if !regexp.MustCompile(`(?m)^op\s.*\serrors\s+dropped$`).MatchString(stdout) || !regexp.MustCompile(`(?m)^response\s.*\s0\s+`+regexp.QuoteMeta(share)+`$`).MatchString(stdout) {
+	if !regexp.MustCompile(`(?m)^op\s.*\serrors\s+dropped\s+what$`).MatchString(stdout) || !regexp.MustCompile(`(?m)^response\s.*\s0\s+`+regexp.QuoteMeta(share)+`\s+from the intended start$`).MatchString(stdout) {
 		t.Errorf("latency table lacks the dropped column with %s on the response row:\n%s", share, stdout)
 	}
 	warning := fmt.Sprintf("memory: %s of 100 scheduled open-loop starts were dropped (every worker busy: raise max_in_flight or lower the rate); the latency percentiles cover only the %d that ran", share, st.Total-st.Dropped)

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strconv"
 	"strings"
 
 	"github.com/sparkbench/sparkbench/workloads"
@@ -45,9 +46,31 @@ func newFlagSet(name, usage string, stderr io.Writer) *flag.FlagSet {
 	fs.SetOutput(stderr)
 	fs.Usage = func() {
 		fmt.Fprint(fs.Output(), usage)
-		fs.PrintDefaults()
+		printFlags(fs)
 	}
 	return fs
+}
+
+// printFlags lists fs's flags as the README writes them (--name, which the
+// flag package accepts as well as -name), each with its value type,
+// default and usage.
+func printFlags(fs *flag.FlagSet) {
+	w := fs.Output()
+	fs.VisitAll(func(f *flag.Flag) {
+		typ, usage := flag.UnquoteUsage(f)
+		line := "  --" + f.Name
+		if typ != "" {
+			line += " " + typ
+		}
+		fmt.Fprintf(w, "%s\n    \t%s", line, strings.ReplaceAll(usage, "\n", "\n    \t"))
+		if d := f.DefValue; d != "" && d != "0" && d != "0s" && d != "false" && d != "[]" {
+			if typ == "string" {
+				d = strconv.Quote(d)
+			}
+			fmt.Fprintf(w, " (default %s)", d)
+		}
+		fmt.Fprintln(w)
+	})
 }
 
 // listFlag collects a repeatable string flag.
@@ -65,6 +88,19 @@ func exitCodeFor(err error) int {
 		return exitUsage
 	}
 	return exitRuntime
+}
+
+// printError prints err on w: each error of a workload file on a line of
+// its own (validate and run report every one), anything else on one line.
+func printError(w io.Writer, err error) {
+	var es workloads.Errors
+	if errors.As(err, &es) {
+		for _, e := range es {
+			fmt.Fprintln(w, oneLine(e))
+		}
+		return
+	}
+	fmt.Fprintln(w, oneLine(err))
 }
 
 // oneLine keeps an error message on one line.

@@ -38,6 +38,7 @@ func commands() []command {
 		{"report", "render a result file as text, Markdown, HTML, .hgrm or benchmark format", runReport},
 		{"flares", "list the built-in flares and their request parameters", runFlares},
 		{"inspect", "show a .wasm module's imports and exports and whether this host runs it", runInspect},
+		{"store", "show what a persisted store directory holds: sites, keys, values, TTLs (read-only)", runStore},
 		{"version", "print the version and build information", runVersion},
 		{"help", "show help for a command", runHelp},
 	}

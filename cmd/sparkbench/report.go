@@ -38,7 +38,7 @@ func (t thresholdFlags) Set(s string) error {
 func runReport(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("report", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	fs.Usage = func() { fmt.Fprint(stderr, reportUsage); fs.PrintDefaults() }
+	fs.Usage = func() { fmt.Fprint(stderr, reportUsage); printFlags(fs) }
 	htmlPath := fs.String("html", "", "write a self-contained HTML report to this file")
 	mdPath := fs.String("md", "", "write a Markdown summary to this file")
 	hgrmDir := fs.String("hgrm", "", "write .hgrm percentile spectra into this directory")

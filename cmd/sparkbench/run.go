@@ -52,6 +52,7 @@ type runFlags struct {
 	cpuprofile  string
 	timeoutMode string
 	guestLog    string
+	responses   int
 }
 
 // runCommand is one sparkbench run: its flags and what they parse into.
@@ -79,7 +80,7 @@ func runRun(args []string, stdout, stderr io.Writer) int {
 	defer stop()
 	parsed, err := c.load(ctx, files)
 	if err != nil {
-		fmt.Fprintln(stderr, oneLine(err))
+		printError(stderr, err)
 		return exitCodeFor(err)
 	}
 	closeOutputs, code, ok := c.openOutputs()
@@ -109,6 +110,7 @@ func (c *runCommand) readFlags(args []string) (files []string, code int, ok bool
 	fs.StringVar(&f.cpuprofile, "cpuprofile", "", "write a CPU profile of the whole command to this file")
 	fs.StringVar(&f.timeoutMode, "timeout-mode", "", "how invocation timeouts are enforced: watchdog (default), context or none")
 	fs.StringVar(&f.guestLog, "guest-log", "", "append the flares' log_* lines to this file")
+	fs.IntVar(&f.responses, "show-responses", 0, "print (and keep in the JSON) the first N responses of each scenario and the first N of each distinct failure, with their requests")
 	files, err := parseFlags(fs, args)
 	if err != nil {
 		return nil, flagError(stderr, err), false
@@ -122,6 +124,9 @@ func (c *runCommand) readFlags(args []string) (files []string, code int, ok bool
 	}
 	if f.count < 1 {
 		return usage("--count must be >= 1")
+	}
+	if f.responses < 0 {
+		return usage("--show-responses must be >= 0")
 	}
 	if f.duration < 0 {
 		return usage("--duration must be positive")
@@ -240,7 +245,7 @@ func (c *runCommand) runAll(ctx context.Context, parsed []*workloads.Workload) (
 				}
 				pr := newProgressPrinter(c.stderr, c.f.quiet, w.Name)
 				r, err := engine.Run(ctx, w, engine.Options{Backend: backend, Repeat: rep, Shard: c.shard, TimeoutMode: c.timeoutMode,
-					OnMeasure: pr.start, GuestLog: c.guestLog, Warn: c.stderr})
+					OnMeasure: pr.start, GuestLog: c.guestLog, Warn: c.stderr, ShowResponses: c.f.responses})
 				pr.wait()
 				if err != nil {
 					return fileRuns, err

@@ -53,7 +53,7 @@ func runValidate(args []string, stdout, stderr io.Writer) int {
 			return exitRuntime
 		}
 		if err != nil {
-			fmt.Fprintln(stderr, oneLine(err))
+			printError(stderr, err)
 			code = exitUsage
 			continue
 		}

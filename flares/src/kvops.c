@@ -6,7 +6,8 @@
  * language); the host's reference-model test replays it, so any change here
  * must change the contract in the same commit.
  *
- *   get KEY                      -> get hit TTL LEN FNV | get miss | get bad
+ *   get KEY                      -> get hit ttl=TTL len=LEN value=VALUE | get miss | get bad
+ *   get KEY hash                 -> get hit TTL LEN FNV | get miss | get bad
  *   set KEY SIZE TTL [SEED]      -> set CODE
  *   del KEY                      -> del
  *   list                         -> list N FNV | list none | list bad FNV
@@ -27,6 +28,25 @@
 static uint8_t pattern[KVOPS_MAX_SIZE + 26];
 static uint32_t pattern_filled;
 static uint8_t out_buf[KVOPS_OUT_SIZE];
+/* b_value appends v percent-encoded as a request field is decoded: bytes
+ * outside '!'..'~', '%' and '~' as %XX; the empty value as "~". */
+static void b_value(builder_t *out, bytes_t v) {
+	static const char hex[] = "0123456789ABCDEF";
+	if (v.len == 0) {
+		b_byte(out, '~');
+		return;
+	}
+	for (uint32_t i = 0; i < v.len; i++) {
+		uint8_t c = v.ptr[i];
+		if (c > ' ' && c < 0x7f && c != '%' && c != '~') {
+			b_byte(out, c);
+		} else {
+			b_byte(out, '%');
+			b_byte(out, (uint8_t)hex[c >> 4]);
+			b_byte(out, (uint8_t)hex[c & 15]);
+		}
+	}
+}
 
 static const uint8_t *value_for(uint64_t size, uint64_t seed) {
 	uint32_t need = (uint32_t)size + 26;
@@ -86,7 +106,10 @@ static int nonempty(const bytes_t *f, uint32_t n) {
 static int op_get(builder_t *out, bytes_t *f, uint32_t n) {
 	bytes_t key, value;
 	uint32_t ttl;
-	if (n != 2 || !decode_field(f[1], &key)) {
+	/* "get KEY hash" answers the FNV form, for values too large to
+	 * answer in full */
+	int hash = n == 3 && bytes_eq_cstr(f[2], "hash");
+	if ((n != 2 && !hash) || !decode_field(f[1], &key)) {
 		return 0;
 	}
 	int r = spark_get_entry(key, &value, &ttl);
@@ -94,13 +117,20 @@ static int op_get(builder_t *out, bytes_t *f, uint32_t n) {
 		b_str(out, "get miss");
 	} else if (r < 0) {
 		b_str(out, "get bad");
-	} else {
+	} else if (hash) {
 		b_str(out, "get hit ");
 		b_u64(out, ttl);
 		b_byte(out, ' ');
 		b_u64(out, value.len);
 		b_byte(out, ' ');
 		b_hex32(out, fnv1a32(value.ptr, value.len));
+	} else {
+		b_str(out, "get hit ttl=");
+		b_u64(out, ttl);
+		b_str(out, " len=");
+		b_u64(out, value.len);
+		b_str(out, " value=");
+		b_value(out, value);
 	}
 	return 1;
 }

@@ -12,7 +12,7 @@ import (
 
 // flareError places a flare that cannot be loaded at its scenario's flare
 // field in the workload file.
-func flareError(w *workloads.Workload, i int, err error) error {
+func flareError(w *workloads.Workload, i int, err error) *workloads.FieldError {
 	sc := &w.Scenarios[i]
 	return &workloads.FieldError{File: w.File, Line: sc.FlarePos.Line, Column: sc.FlarePos.Column, Path: fmt.Sprintf("scenarios.%d.flare", i),
 		Msg: strings.ReplaceAll(err.Error(), "\n", "; "), Err: workloads.ErrFlare}
@@ -35,18 +35,27 @@ func Check(ctx context.Context, w *workloads.Workload) error {
 		return &workloads.FieldError{File: w.File, Path: "limits", Msg: err.Error(), Err: err}
 	}
 	defer h.Close(context.Background())
+	// Every flare is tried, so that validate reports each one this host
+	// cannot run, not only the first.
 	loaded := map[string]bool{}
+	var errs workloads.Errors
 	for i := range w.Scenarios {
 		sc := &w.Scenarios[i]
 		if loaded[sc.Flare] {
 			continue
 		}
-		if _, err := loadFlare(ctx, h, sc); err != nil {
-			return flareError(w, i, err)
-		}
 		loaded[sc.Flare] = true
+		if _, err := loadFlare(ctx, h, sc); err != nil {
+			errs = append(errs, flareError(w, i, err))
+		}
 	}
-	return nil
+	switch len(errs) {
+	case 0:
+		return nil
+	case 1:
+		return errs[0]
+	}
+	return errs
 }
 
 func loadFlare(ctx context.Context, h *host.Host, sc *workloads.ScenarioSpec) (*host.Flare, error) {

@@ -28,6 +28,11 @@ type Options struct {
 	OnMeasure func(*Progress)
 	// GuestLog receives the flares' log_* lines; nil discards them.
 	GuestLog io.Writer
+	// ShowResponses, when > 0, keeps the first ShowResponses responses of
+	// each scenario and the first ShowResponses of each distinct failure
+	// (error kind, unexpected status, failed check, verify item) in the
+	// result (reports.Group.Samples).
+	ShowResponses int
 	// Warn receives warnings such as refused preload writes; nil discards
 	// them.
 	Warn io.Writer

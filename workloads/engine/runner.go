@@ -32,7 +32,10 @@ import (
 //     scenario;
 //   - warmup: every scenario for the workload's warmup, not recorded;
 //   - measure: every scenario's executor concurrently, each worker
-//     recording into its own recorder;
+//     recording into its own recorder (and judging its response checks
+//     after the response's end time is read);
+//   - verify: the workload's verify items on the stores as the measured
+//     phase left them;
 //   - close: the host, pull servers and stores (so that nothing records
 //     while the recorders are merged);
 //   - merge: the recorders into one reports.Run with the run's metadata.
@@ -67,8 +70,11 @@ func Run(ctx context.Context, w *workloads.Workload, opts Options) (*reports.Run
 	if err != nil {
 		return nil, err
 	}
+	vrecs, vfails := r.verify()
 	r.close()
-	return r.merge(recs), nil
+	res := r.merge(append(recs, vrecs...))
+	r.addSamples(res, vfails)
+	return res, nil
 }
 
 // run is one run in progress: what each phase builds for the next.
@@ -177,7 +183,7 @@ func (r *run) openStores() error {
 		r.nodes[i].Store = st
 		r.stats = st.Stats()
 	}
-	return nil
+	return r.writeStoreManifest()
 }
 
 // startHost starts the pull servers of the http-transport nodes and one
@@ -243,6 +249,9 @@ func (r *run) prepareScenarios() error {
 		rt, err := newScenarioRT(w, i, r.host, r.flares[w.Scenarios[i].Flare], r.stores)
 		if err != nil {
 			return err
+		}
+		if r.opts.ShowResponses > 0 {
+			rt.sampler = newSampler(r.opts.ShowResponses)
 		}
 		r.scenarios[i] = rt
 	}

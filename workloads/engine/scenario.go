@@ -44,6 +44,15 @@ type scenarioRT struct {
 	// the scenario's flare, or a stand-in in benchmarks that measure the
 	// harness's own cost.
 	invoke func(ctx context.Context, req *host.Request, resp *host.Response) error
+	// checks are the scenario's expect.checks, evaluated after each
+	// measured invocation (after its end time is taken).
+	checks []checkRT
+	// answered counts, per worker number, the responses with an expected
+	// status (warmup included), when a verify item needs them
+	// ({{responses}}); nil otherwise.
+	answered []paddedCount
+	// sampler keeps response samples; nil unless Options.ShowResponses.
+	sampler *sampler
 }
 
 func newScenarioRT(w *workloads.Workload, i int, h *host.Host, f *host.Flare, stores map[string]*store.Store) (*scenarioRT, error) {
@@ -112,6 +121,14 @@ func newScenarioRT(w *workloads.Workload, i int, h *host.Host, f *host.Flare, st
 	for _, s := range sc.Expect {
 		rt.expect[s] = true
 	}
+	if rt.checks, err = bindChecks(w, i, resolve); err != nil {
+		return nil, err
+	}
+	for _, v := range w.Verify {
+		if v.Scenario == sc.Name {
+			rt.answered = make([]paddedCount, sc.Executor.Workers())
+		}
+	}
 	if st := stores[sc.Node]; st != nil {
 		rt.site = st.Site(sc.Site)
 	}
@@ -164,17 +181,22 @@ func (rt *scenarioRT) execConfig(w *workloads.Workload, warm bool) executor.Conf
 // worker is one executor worker of a scenario: its generators, buffers and
 // recorder; nothing is shared with other workers on the hot path.
 type worker struct {
-	rt        *scenarioRT
-	rec       *reports.Recorder // nil during warmup
-	obs       host.Observer
-	gens      []*gen.Int
-	vals      []int64
-	buf       []byte
-	req       host.Request
-	resp      host.Response
-	offs      []int
-	msg       []byte // a failed request's message, built here (recordFailure)
-	lastQuota time.Time
+	rt      *scenarioRT
+	id      int
+	checker checker
+	// fullFailures are the failures whose samples the sampler has all
+	// of: no lock is taken for them again.
+	fullFailures map[failKey]bool
+	rec          *reports.Recorder // nil during warmup
+	obs          host.Observer
+	gens         []*gen.Int
+	vals         []int64
+	buf          []byte
+	req          host.Request
+	resp         host.Response
+	offs         []int
+	msg          []byte // a failed request's message, built here (recordFailure)
+	lastQuota    time.Time
 	// ictx is the run's context without its cancellation, so that an
 	// invocation in flight when the run is stopped finishes (built once).
 	ictx    context.Context
@@ -187,7 +209,7 @@ func (rt *scenarioRT) newWorker(seed int64, id, workers int, warm bool) *worker 
 		stream = "warmup/" + stream // the measured sequence does not depend on the warmup
 	}
 	r := gen.NewRand(seed, stream, id)
-	wk := &worker{rt: rt, vals: make([]int64, rt.nvals), buf: make([]byte, 0, 512)}
+	wk := &worker{rt: rt, id: id, vals: make([]int64, rt.nvals), buf: make([]byte, 0, 512)}
 	if rt.sources == nil {
 		for _, v := range rt.spec.Vars {
 			rt.sources = append(rt.sources, gen.Prepare(v.Dist))
@@ -206,6 +228,9 @@ func (rt *scenarioRT) newWorker(seed int64, id, workers int, warm bool) *worker 
 // samples and, through the observer adapter, the host's.
 func (wk *worker) attach(rec *reports.Recorder) {
 	wk.rec = rec
+	for i := range wk.rt.checks {
+		rec.CheckID(wk.rt.checks[i].spec.Name) // IDs are the checks' indices
+	}
 	wk.obs = &recObserver{rec: rec, site: wk.rt.site, siteName: wk.rt.spec.Site}
 	wk.req.Observer = wk.obs
 }
@@ -285,6 +310,8 @@ func (wk *worker) Do(ctx context.Context, seq int64, intended, started time.Time
 	}
 	if code != reports.CodeOK {
 		rt.progress.errors.Add(1)
+	} else if rt.answered != nil {
+		rt.answered[wk.id].n.Add(1)
 	}
 	rec := wk.rec
 	if rec == nil {
@@ -303,6 +330,12 @@ func (wk *worker) Do(ctx context.Context, seq int64, intended, started time.Time
 	}
 	if err == nil {
 		rec.RecordStatus(resp.Status, expected)
+	}
+	if rt.sampler != nil {
+		wk.sampleResponse(err, resp, code == reports.CodeOK)
+	}
+	if len(rt.checks) > 0 {
+		wk.runChecks(err, resp)
 	}
 	if rt.site != nil && end.Sub(wk.lastQuota) >= time.Second {
 		wk.lastQuota = end
